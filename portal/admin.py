@@ -1,0 +1,86 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import ApiToken, AuditEvent, Department, ReferenceSequence, User
+from portal.services import create_api_token
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_en", "code", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "name_en", "code"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "email", "first_name", "last_name", "department", "is_active", "is_staff"]
+    list_filter = ["department", "groups", "is_active", "is_staff", "language"]
+    search_fields = ["username", "email", "first_name", "last_name"]
+    list_select_related = ["department"]
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (_("Organisation"), {"fields": ("department", "language")}),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        (_("Organisation"), {"fields": ("email", "department", "language", "groups")}),
+    )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor", "action", "object_repr", "from_state", "to_state"]
+    list_filter = ["action", "content_type", "created_at"]
+    search_fields = ["object_repr", "comment", "actor__username"]
+    list_select_related = ["actor"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ReferenceSequence)
+class ReferenceSequenceAdmin(ReadOnlyAdmin):
+    list_display = ["scope", "last_value"]
+    search_fields = ["scope"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at", "created_at"]
+    search_fields = ["name", "user__username", "prefix"]
+    list_select_related = ["user"]
+    fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        token, key = create_api_token(obj.user, obj.name)
+        obj.pk = token.pk
+        self.message_user(
+            request,
+            _("Token created. Copy it now; it cannot be shown again: %(key)s") % {"key": key},
+            messages.WARNING,
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Revoke selected tokens"))
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, _("%(count)d tokens revoked.") % {"count": count})

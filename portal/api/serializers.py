@@ -1,0 +1,35 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from portal.models import Department
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["id", "code", "name", "name_en", "is_active"]
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "display_name"]
+
+
+class CurrentUserSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(source="__str__", read_only=True)
+    department = DepartmentSerializer(read_only=True)
+    roles = serializers.SerializerMethodField()
+    permissions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "display_name", "email", "language", "department", "roles", "permissions"]
+
+    def get_roles(self, user) -> list[str]:
+        return sorted(user.role_names)
+
+    def get_permissions(self, user) -> list[str]:
+        return sorted(user.get_all_permissions())

@@ -1,0 +1,21 @@
+from django.utils.translation import gettext_lazy as _
+
+from portal.roles import Role, has_role
+
+
+def navigation(request):
+    """Navigation entries the user's role may use; the views check again."""
+    user = request.user
+    if not user.is_authenticated:
+        return {"nav_items": []}
+    items = [("home", _("Home"))]
+    if user.has_perm("usecases.view_usecase"):
+        items.append(("usecases:list", _("Use cases")))
+    if user.has_perm("usecases.add_usecase"):
+        items.append(("usecases:create", _("Register a use case")))
+    items.append(("api-docs", _("API")))
+    return {
+        "nav_items": items,
+        "nav_admin": user.is_staff and (user.is_superuser or has_role(user, Role.GOVERNANCE_ADMIN)),
+        "user_roles": [Role(name).label for name in sorted(user.role_names) if name in Role.values],
+    }

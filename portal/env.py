@@ -1,0 +1,124 @@
+"""Strict reading of environment variables for settings.
+
+django-environ parses URLs well but forgives nonsense (``DEBUG=maybe`` reads as
+False). A portal that gates approvals must not start half-configured, so every
+reader here raises ``ImproperlyConfigured`` naming the variable and what it expects.
+"""
+
+import os
+import secrets
+import zoneinfo
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
+EMAIL_SCHEMES = {"smtp", "smtps", "smtp+tls", "smtp+ssl", "consolemail", "filemail", "memorymail", "dummymail"}
+
+
+class EnvReader:
+    def __init__(self, environ_map=None):
+        self.environ = os.environ if environ_map is None else environ_map
+
+    def _raw(self, name):
+        value = self.environ.get(name)
+        return None if value is None or value.strip() == "" else value.strip()
+
+    @staticmethod
+    def _fail(name, expected, value):
+        raise ImproperlyConfigured(f"Environment variable {name}={value!r} is invalid: expected {expected}.")
+
+    def str(self, name, default):
+        value = self._raw(name)
+        return default if value is None else value
+
+    def bool(self, name, default):
+        value = self._raw(name)
+        if value is None:
+            return default
+        if value.lower() in TRUE_WORDS:
+            return True
+        if value.lower() in FALSE_WORDS:
+            return False
+        self._fail(name, "one of true/false, 1/0, yes/no, on/off", value)
+
+    def int(self, name, default):
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            self._fail(name, "a whole number", value)
+
+    def list(self, name, default):
+        value = self._raw(name)
+        if value is None:
+            return list(default)
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    def path(self, name, default):
+        value = self._raw(name)
+        return Path(value).resolve() if value else Path(default)
+
+    def choice(self, name, default, allowed):
+        value = self._raw(name)
+        if value is None:
+            return default
+        if value not in allowed:
+            self._fail(name, "one of " + ", ".join(allowed), value)
+        return value
+
+    def timezone(self, name, default):
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self._fail(name, "an IANA time zone such as Asia/Tokyo or UTC", value)
+        return value
+
+    def secret_key(self, name, debug, key_file):
+        value = self._raw(name)
+        if value is not None:
+            if len(value) < 32:
+                self._fail(name, "at least 32 characters", "<hidden>")
+            return value
+        if not debug:
+            raise ImproperlyConfigured(
+                f"Environment variable {name} must be set when DEBUG is off "
+                "(a long random string, the same on every web and worker host)."
+            )
+        # Local runs: generate once and keep it, so sessions survive restarts.
+        key_file = Path(key_file)
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(50))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+    def db(self, name, default):
+        value = self._raw(name) or default
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in DATABASE_SCHEMES:
+            self._fail(name, "a postgres://user:pass@host:port/name or sqlite:////path URL", value)
+        config = environ.Env.db_url_config(value)
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        elif not config.get("NAME"):
+            self._fail(name, "a URL that names the database", value)
+        return config
+
+    def email(self, name, default):
+        value = self._raw(name) or default
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme not in EMAIL_SCHEMES:
+            self._fail(name, "one of " + ", ".join(sorted(EMAIL_SCHEMES)) + " URLs", value)
+        config = environ.Env.email_url_config(value)
+        if scheme == "filemail":
+            Path(config["EMAIL_FILE_PATH"]).mkdir(parents=True, exist_ok=True)
+        return config

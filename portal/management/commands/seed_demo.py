@@ -1,0 +1,467 @@
+"""Demo data: departments, one user per role, and realistic use cases in Japanese.
+
+Idempotent: running it again changes nothing that exists (matched by code,
+username and use-case title). Passwords are documented in README.md.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from portal.choices import AuditAction
+from portal.models import Department
+from portal.roles import Role
+from portal.services import record_event
+from usecases import services
+from usecases.choices import UseCaseStatus
+from usecases.models import UseCase
+
+DEPARTMENTS = [
+    ("marketing", "マーケティング部", "Marketing"),
+    ("sales", "営業部", "Sales"),
+    ("support", "カスタマーサポート部", "Customer support"),
+    ("it", "情報システム部", "IT"),
+    ("data", "データ・AI推進室", "Data and AI office"),
+    ("corporate", "経営企画部", "Corporate planning"),
+]
+
+# username, password, role, department code, family name, given name, language
+USERS = [
+    ("requester", "demo-requester-2026", Role.REQUESTER, "marketing", "佐藤", "花子", "ja"),
+    ("sales", "demo-sales-2026", Role.REQUESTER, "sales", "鈴木", "一郎", "ja"),
+    ("reviewer", "demo-reviewer-2026", Role.REVIEWER, "it", "田中", "健", "ja"),
+    ("executive", "demo-executive-2026", Role.EXECUTIVE, "corporate", "山本", "直樹", "en"),
+    ("admin", "demo-admin-2026", Role.GOVERNANCE_ADMIN, "it", "高橋", "恵", "ja"),
+]
+
+AI, HUMAN = "ai", "human"
+S = UseCaseStatus
+
+# title, summary, category, audience, classification, personal data, style,
+# (requests/month, input tokens, output tokens), status, roadmap step, owner, tasks, KPIs
+USE_CASES = [
+    (
+        "広告コピーの案出し",
+        "検索広告・SNS広告のコピー案を生成し、担当者が選んで調整する。",
+        "creative",
+        "customer_facing",
+        "internal",
+        False,
+        "closed_api",
+        (3000, 800, 400),
+        S.IN_PRODUCTION,
+        5,
+        "requester",
+        [("過去の高CTRコピーを参照して案を20本出す", AI), ("ブランドトーンに合うか判断し採用案を決める", HUMAN)],
+        [("広告CTR", "%", "increase", "1.8", "2.0"), ("コピー作成時間", "時間/週", "decrease", "10", "5")],
+    ),
+    (
+        "バナー画像のラフ生成",
+        "キャンペーンバナーのラフ案をデザインツールのAI機能で作る。",
+        "creative",
+        "internal",
+        "internal",
+        False,
+        "closed_saas",
+        (800, 300, 0),
+        S.PILOTING,
+        3,
+        "requester",
+        [("ラフ案を複数生成する", AI), ("デザイナーが最終案を決める", HUMAN)],
+        [("ラフ作成時間", "時間/件", "decrease", "4", "1.5")],
+    ),
+    (
+        "LP構成案の作成",
+        "新商品のランディングページの構成案と見出しを下書きする。",
+        "creative",
+        "internal",
+        "internal",
+        False,
+        "closed_api",
+        (200, 2000, 1500),
+        S.APPROVED,
+        2,
+        "requester",
+        [("競合LPの要素を整理し構成案を出す", AI), ("訴求軸を決める", HUMAN)],
+        [("LP制作リードタイム", "日", "decrease", "15", "10")],
+    ),
+    (
+        "自社トーンの多言語コピー",
+        "過去のクリエイティブで学習したオープンモデルで、英中韓のコピーを同じトーンで作る。",
+        "creative",
+        "customer_facing",
+        "confidential",
+        False,
+        "open_self_hosted",
+        (5000, 1000, 600),
+        S.IN_REVIEW,
+        2,
+        "requester",
+        [("日本語コピーを各言語に翻案する", AI), ("現地担当がニュアンスを確認する", HUMAN)],
+        [("翻訳外注費", "円/月", "decrease", "800000", "300000")],
+    ),
+    (
+        "SEO記事の構成とキーワード案",
+        "検索キーワードから記事構成案と見出しを作り、編集者が仕上げる。",
+        "content_seo",
+        "internal",
+        "public",
+        False,
+        "closed_api",
+        (1200, 1500, 2000),
+        S.IN_PRODUCTION,
+        5,
+        "requester",
+        [("キーワードから構成案を作る", AI), ("事実確認と最終稿の判断", HUMAN)],
+        [("記事公開本数", "本/月", "increase", "8", "16")],
+    ),
+    (
+        "社内技術資料を使ったナレッジ記事",
+        "製品マニュアルとFAQを取り込んだ社内専用モデルで技術記事を下書きする。",
+        "content_seo",
+        "internal",
+        "confidential",
+        False,
+        "open_self_hosted",
+        (600, 6000, 2500),
+        S.SUBMITTED,
+        1,
+        "requester",
+        [("技術資料から記事草稿を作る", AI), ("技術部門がレビューし公開を決める", HUMAN)],
+        [("記事作成時間", "時間/本", "decrease", "12", "6")],
+    ),
+    (
+        "メルマガ文面の下書き",
+        "週次メールマガジンの本文案を作る。",
+        "content_seo",
+        "customer_facing",
+        "internal",
+        False,
+        "closed_saas",
+        (50, 1000, 1500),
+        S.DRAFT,
+        1,
+        "requester",
+        [("配信テーマから本文案を作る", AI), ("配信可否と最終文面を決める", HUMAN)],
+        [("開封率", "%", "increase", "18", "22")],
+    ),
+    (
+        "外部パートナーと共有する記事下書き",
+        "制作会社と同じAIツールで記事の下書きを共有する。",
+        "content_seo",
+        "internal",
+        "internal",
+        False,
+        "closed_saas",
+        (300, 1200, 1800),
+        S.WITHDRAWN,
+        1,
+        "requester",
+        [("下書きを作る", AI), ("発注側が品質を判断する", HUMAN)],
+        [("制作費", "円/本", "decrease", "50000", "35000")],
+    ),
+    (
+        "FAQチャットボット",
+        "よくある質問に答えるチャットボットを既存サポートツールのAI機能で始める。",
+        "sales_support",
+        "customer_facing",
+        "internal",
+        True,
+        "closed_saas",
+        (20000, 700, 300),
+        S.PILOTING,
+        3,
+        "sales",
+        [("定型質問に回答する", AI), ("複雑な問い合わせをオペレーターが判断する", HUMAN)],
+        [("一次回答率", "%", "increase", "35", "60"), ("問い合わせ対応時間", "分/件", "decrease", "12", "9.6")],
+    ),
+    (
+        "オペレーター向け回答下書き",
+        "問い合わせ内容から回答の下書きを作り、オペレーターが確認して送る。",
+        "sales_support",
+        "internal",
+        "confidential",
+        True,
+        "hybrid",
+        (15000, 1500, 500),
+        S.CHANGES_REQUESTED,
+        2,
+        "sales",
+        [("回答案を作る", AI), ("オペレーターが内容を確認して送信する", HUMAN)],
+        [("平均処理時間", "分/件", "decrease", "10", "8")],
+    ),
+    (
+        "契約条件に詳しい営業アシスタント",
+        "複雑な料金体系と契約条件を学習したモデルで、営業の質問に答える。",
+        "sales_support",
+        "internal",
+        "confidential",
+        False,
+        "open_self_hosted",
+        (4000, 3000, 800),
+        S.SUBMITTED,
+        1,
+        "sales",
+        [("契約条件の該当箇所を示す", AI), ("見積条件は営業責任者が決める", HUMAN)],
+        [("見積作成時間", "時間/件", "decrease", "3", "1.5")],
+    ),
+    (
+        "商談メモの要約",
+        "商談メモを要約しCRMに登録する。",
+        "sales_support",
+        "internal",
+        "confidential",
+        True,
+        "closed_saas",
+        (6000, 2500, 400),
+        S.APPROVED,
+        2,
+        "sales",
+        [("商談メモを要約する", AI), ("次のアクションを営業が決める", HUMAN)],
+        [("CRM入力時間", "分/件", "decrease", "15", "5")],
+    ),
+    (
+        "多言語の顧客チャット",
+        "海外顧客からの問い合わせに多言語で一次回答する。",
+        "sales_support",
+        "customer_facing",
+        "internal",
+        True,
+        "closed_api",
+        (9000, 600, 400),
+        S.DRAFT,
+        1,
+        "sales",
+        [("多言語で一次回答する", AI), ("エスカレーション先を担当者が決める", HUMAN)],
+        [("海外問い合わせ応答時間", "時間", "decrease", "24", "4")],
+    ),
+    (
+        "広告レポートのコメント作成",
+        "広告管理画面のデータから週次レポートのコメント案を作る。",
+        "analytics",
+        "internal",
+        "internal",
+        False,
+        "closed_saas",
+        (100, 4000, 1000),
+        S.IN_PRODUCTION,
+        5,
+        "requester",
+        [("数値の変化を要約する", AI), ("施策の判断は担当者が行う", HUMAN)],
+        [("レポート作成時間", "時間/週", "decrease", "6", "2")],
+    ),
+    (
+        "取締役会資料の初稿",
+        "月次実績から取締役会向け資料の初稿を作る。",
+        "analytics",
+        "internal",
+        "confidential",
+        False,
+        "closed_api",
+        (20, 8000, 3000),
+        S.REJECTED,
+        2,
+        "requester",
+        [("実績データから初稿を作る", AI), ("経営企画が内容を確定する", HUMAN)],
+        [("資料作成時間", "時間/月", "decrease", "20", "10")],
+    ),
+    (
+        "自社指標に合わせた分析コメント",
+        "社内データ基盤の独自指標を理解するモデルで分析コメントを作る。",
+        "analytics",
+        "internal",
+        "restricted",
+        True,
+        "open_self_hosted",
+        (500, 5000, 1200),
+        S.IN_REVIEW,
+        2,
+        "requester",
+        [("独自指標の変動要因を説明する", AI), ("分析結果の解釈を担当者が決める", HUMAN)],
+        [("分析依頼の処理件数", "件/月", "increase", "30", "60")],
+    ),
+    (
+        "コンバージョン変動の要因調査",
+        "「なぜCVが増えたか」をBIツールのAI要約で素早く把握する。",
+        "analytics",
+        "internal",
+        "internal",
+        False,
+        "closed_saas",
+        (300, 3000, 800),
+        S.SUBMITTED,
+        1,
+        "requester",
+        [("変動要因の候補を挙げる", AI), ("打ち手を決める", HUMAN)],
+        [("要因特定までの時間", "時間", "decrease", "8", "2")],
+    ),
+    (
+        "競合分析レポート",
+        "公開情報から競合の動向を整理したレポートを作る。",
+        "analytics",
+        "internal",
+        "public",
+        False,
+        "closed_api",
+        (60, 10000, 3000),
+        S.APPROVED,
+        3,
+        "requester",
+        [("公開情報を整理する", AI), ("示唆をまとめ戦略を決める", HUMAN)],
+        [("レポート作成時間", "時間/本", "decrease", "16", "6")],
+    ),
+    (
+        "社内FAQ検索",
+        "社内規程と手順書を検索して回答するナレッジ検索。",
+        "other",
+        "internal",
+        "confidential",
+        False,
+        "open_self_hosted",
+        (12000, 2000, 500),
+        S.PILOTING,
+        4,
+        "sales",
+        [("関連規程を探して回答する", AI), ("規程の解釈は管理部門が判断する", HUMAN)],
+        [("問い合わせ件数（管理部門）", "件/月", "decrease", "400", "250")],
+    ),
+    (
+        "議事録の自動作成",
+        "会議の文字起こしから議事録と宿題事項をまとめる。",
+        "other",
+        "internal",
+        "confidential",
+        True,
+        "closed_saas",
+        (2000, 6000, 1000),
+        S.RETIRED,
+        5,
+        "sales",
+        [("議事録を作る", AI), ("決定事項を参加者が確認する", HUMAN)],
+        [("議事録作成時間", "分/回", "decrease", "45", "10")],
+    ),
+    (
+        "商品説明文の一括作成",
+        "ECサイトの商品説明文を仕様データから一括で作る。",
+        "content_seo",
+        "customer_facing",
+        "internal",
+        False,
+        "closed_api",
+        (10000, 500, 600),
+        S.DRAFT,
+        1,
+        "requester",
+        [("仕様から説明文を作る", AI), ("表記と誇大表現を担当者が確認する", HUMAN)],
+        [("説明文作成数", "件/月", "increase", "200", "1000")],
+    ),
+    (
+        "アンケート自由記述の分類",
+        "顧客アンケートの自由記述を分類し傾向をまとめる。",
+        "analytics",
+        "internal",
+        "confidential",
+        True,
+        "hybrid",
+        (1000, 1500, 300),
+        S.DRAFT,
+        1,
+        "sales",
+        [("自由記述を分類する", AI)],
+        [],
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo departments, users (one per role) and Japanese use cases. Safe to run again."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        departments = {
+            code: Department.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en})[0]
+            for code, name, name_en in DEPARTMENTS
+        }
+        users = {}
+        User = get_user_model()
+        for username, password, role, department, family, given, language in USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "department": departments[department],
+                    "last_name": family,
+                    "first_name": given,
+                    "email": f"{username}@example.com",
+                    "language": language,
+                    "is_staff": role == Role.GOVERNANCE_ADMIN,
+                },
+            )
+            if created:
+                user.set_password(password)
+                user.save()
+            user.groups.add(Group.objects.get(name=role))
+            users[username] = user
+        created_count = sum(self._use_case(row, users) for row in USE_CASES)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users, {created_count} new use cases."))
+
+    def _use_case(self, row, users):
+        (
+            title,
+            summary,
+            category,
+            audience,
+            classification,
+            personal,
+            style,
+            volume,
+            status,
+            step,
+            owner,
+            tasks,
+            kpis,
+        ) = row
+        if UseCase.objects.filter(title=title).exists():
+            return False
+        user = users[owner]
+        requests, tokens_in, tokens_out = volume
+        use_case = services.create_draft(
+            user,
+            {
+                "title": title,
+                "summary": summary,
+                "category": category,
+                "audience": audience,
+                "data_classification": classification,
+                "involves_personal_data": personal,
+                "intended_style": style,
+                "monthly_requests": requests,
+                "avg_input_tokens": tokens_in,
+                "avg_output_tokens": tokens_out,
+            },
+            tasks=[{"description": text, "performer": performer} for text, performer in tasks],
+            kpis=[
+                {"name": name, "unit": unit, "direction": direction, "baseline": baseline, "target": target}
+                for name, unit, direction, baseline, target in kpis
+            ],
+        )
+        if status == S.DRAFT:
+            return True
+        if status == S.WITHDRAWN:
+            services.withdraw(use_case, user, comment="別の施策に統合したため")
+            return True
+        use_case = services.submit(use_case, user)
+        if status != S.SUBMITTED:
+            # Later lifecycle states belong to the governance workflow; the demo
+            # imports them as history, and says so in the audit trail.
+            UseCase.objects.filter(pk=use_case.pk).update(status=status, roadmap_step=step, updated_at=timezone.now())
+            record_event(
+                use_case,
+                AuditAction.IMPORT,
+                users["admin"],
+                from_state=S.SUBMITTED,
+                to_state=status,
+                comment="デモデータとして取り込み / imported as demo data",
+            )
+        return True

@@ -1,0 +1,45 @@
+"""Cross-cutting operations: reference codes, the audit trail, API tokens."""
+
+import secrets
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import F
+
+from portal.models import ApiToken, AuditEvent, ReferenceSequence
+
+
+def next_reference(prefix, year):
+    """Return the next code ``<prefix>-<year>-<nnnn>``, unique under concurrency.
+
+    The UPDATE takes the counter row's lock until the caller's transaction ends, so
+    two concurrent creations queue on it instead of reading the same value.
+    """
+    scope = f"{prefix}-{year}"
+    with transaction.atomic():
+        sequence, _created = ReferenceSequence.objects.get_or_create(scope=scope)
+        ReferenceSequence.objects.filter(pk=sequence.pk).update(last_value=F("last_value") + 1)
+        value = ReferenceSequence.objects.values_list("last_value", flat=True).get(pk=sequence.pk)
+    return f"{scope}-{value:04d}"
+
+
+def record_event(obj, action, actor=None, *, from_state="", to_state="", comment="", data=None):
+    """Append one audit event about ``obj``."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        from_state=from_state,
+        to_state=to_state,
+        comment=comment,
+        data=data or {},
+    )
+
+
+def create_api_token(user, name):
+    """Create a token and return ``(token, key)``; the key is not stored and cannot be shown again."""
+    key = secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash_key(key))
+    return token, key

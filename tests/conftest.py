@@ -1,0 +1,120 @@
+"""Shared fixtures: personas, API clients, and the rule for tests that need services.
+
+With ``REQUIRE_SERVICES=1`` (CI), a test that needs PostgreSQL, Redis, Chromium or
+a worker fails when the service is missing instead of skipping.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from portal.celery import app as celery_app
+from portal.roles import Role
+from tests.factories import DepartmentFactory, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def require_service(available, what):
+    """Skip locally when ``what`` is missing; fail under REQUIRE_SERVICES=1."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required here (REQUIRE_SERVICES=1) but is not available.")
+    pytest.skip(f"{what} is not available; set REQUIRE_SERVICES=1 to make this a failure.")
+
+
+@pytest.fixture
+def postgres():
+    require_service(connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
+def chromium_path():
+    require_service(shutil.which(CHROMIUM) is not None, f"Chromium at {CHROMIUM}")
+    return CHROMIUM
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Run tasks in-process by default; the real-worker test switches this off."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def marketing(db):
+    return DepartmentFactory(code="marketing", name="マーケティング部", name_en="Marketing")
+
+
+@pytest.fixture
+def sales(db):
+    return DepartmentFactory(code="sales", name="営業部", name_en="Sales")
+
+
+@pytest.fixture
+def it_department(db):
+    return DepartmentFactory(code="it", name="情報システム部", name_en="IT")
+
+
+@pytest.fixture
+def requester(marketing):
+    return UserFactory(username="requester", department=marketing, role=Role.REQUESTER)
+
+
+@pytest.fixture
+def other_requester(sales):
+    """A requester of another department."""
+    return UserFactory(username="other", department=sales, role=Role.REQUESTER)
+
+
+@pytest.fixture
+def reviewer(it_department):
+    return UserFactory(username="reviewer", department=it_department, role=Role.REVIEWER)
+
+
+@pytest.fixture
+def executive(db):
+    return UserFactory(username="executive", role=Role.EXECUTIVE)
+
+
+@pytest.fixture
+def admin_user(it_department):
+    return UserFactory(username="govadmin", department=it_department, role=Role.GOVERNANCE_ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but holding no role."""
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def personas(requester, other_requester, reviewer, executive, admin_user, outsider):
+    return {
+        "anonymous": None,
+        "requester": requester,
+        "other_requester": other_requester,
+        "reviewer": reviewer,
+        "executive": executive,
+        "admin": admin_user,
+        "outsider": outsider,
+    }
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+def api_client_for(user):
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client

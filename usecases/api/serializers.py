@@ -1,0 +1,89 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from portal.api.serializers import UserSummarySerializer
+from portal.models import Department
+from usecases import services
+from usecases.models import Kpi, UseCase, UseCaseTask
+
+
+class UseCaseTaskSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(required=False, help_text=_("Give the id to change an existing task."))
+
+    class Meta:
+        model = UseCaseTask
+        fields = ["id", "description", "performer", "position"]
+        extra_kwargs = {"position": {"read_only": True}}
+
+
+class KpiSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(required=False, help_text=_("Give the id to change an existing KPI."))
+
+    class Meta:
+        model = Kpi
+        fields = ["id", "name", "unit", "direction", "baseline", "target"]
+
+
+class UseCaseSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:use-case-detail", lookup_field="reference")
+    owner = UserSummarySerializer(read_only=True)
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.active(),
+        required=False,
+        help_text=_("Defaults to the requester's department."),
+    )
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    tasks = UseCaseTaskSerializer(many=True, required=False, max_length=30)
+    kpis = KpiSerializer(many=True, required=False, max_length=20)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = UseCase
+        fields = [
+            "url",
+            "reference",
+            *services.EDITABLE_FIELDS,
+            "department_name",
+            "owner",
+            "roadmap_step",
+            "status",
+            "tasks",
+            "kpis",
+            "allowed_actions",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+        ]
+        read_only_fields = ["reference", "roadmap_step", "status", "created_at", "updated_at", "submitted_at"]
+
+    def get_allowed_actions(self, use_case) -> list[str]:
+        return [str(action) for action in services.allowed_actions(use_case, self.context["request"].user)]
+
+    def validate_department(self, department):
+        user = self.context["request"].user
+        if department.pk != user.department_id and not user.has_perm("portal.change_department"):
+            raise serializers.ValidationError(_("You can register use cases only for your own department."))
+        return department
+
+    def validate(self, attrs):
+        if self.instance is None and "department" not in attrs and self.context["request"].user.department_id is None:
+            raise serializers.ValidationError({"department": [_("Choose a department.")]})
+        return attrs
+
+
+class WithdrawSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+class MissingItemSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class SubmitErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    missing = MissingItemSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()

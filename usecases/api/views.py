@@ -1,0 +1,135 @@
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from usecases import services
+from usecases.api.serializers import (
+    ErrorSerializer,
+    SubmitErrorSerializer,
+    UseCaseSerializer,
+    WithdrawSerializer,
+)
+from usecases.filters import UseCaseFilterSet
+from usecases.models import UseCase
+
+_ERRORS = {
+    400: OpenApiResponse(description="Invalid input: a message per field."),
+    403: OpenApiResponse(ErrorSerializer, description="Not allowed for this user."),
+    404: OpenApiResponse(ErrorSerializer, description="Not found or not visible to this user."),
+}
+
+
+class UseCasePermission(permissions.BasePermission):
+    """Role check per action; object scoping comes from ``visible_to`` and services."""
+
+    ACTION_PERMISSIONS = {
+        "create": "usecases.add_usecase",
+        "update": "usecases.change_usecase",
+        "partial_update": "usecases.change_usecase",
+    }
+
+    def has_permission(self, request, view):
+        required = self.ACTION_PERMISSIONS.get(view.action, "usecases.view_usecase")
+        return request.user.has_perm(required)
+
+    def has_object_permission(self, request, view, obj):
+        if view.action in ("update", "partial_update"):
+            return services.can_edit(obj, request.user)
+        return True
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List use cases visible to the user"),
+    retrieve=extend_schema(summary="One use case", responses={200: UseCaseSerializer, 404: _ERRORS[404]}),
+    create=extend_schema(summary="Register a draft", responses={201: UseCaseSerializer, **_ERRORS}),
+    update=extend_schema(summary="Change an own draft", responses={200: UseCaseSerializer, **_ERRORS}),
+    partial_update=extend_schema(summary="Change an own draft", responses={200: UseCaseSerializer, **_ERRORS}),
+)
+class UseCaseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = UseCaseSerializer
+    permission_classes = [permissions.IsAuthenticated, UseCasePermission]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = UseCaseFilterSet
+    lookup_field = "reference"
+    lookup_value_regex = r"[A-Za-z0-9-]+"
+
+    def get_queryset(self):
+        return UseCase.objects.visible_to(self.request.user).with_children()
+
+    def _split(self, validated):
+        fields = {name: value for name, value in validated.items() if name not in ("tasks", "kpis")}
+        return fields, validated.get("tasks"), validated.get("kpis")
+
+    def _respond(self, use_case, code=status.HTTP_200_OK):
+        use_case = self.get_queryset().get(pk=use_case.pk)
+        return Response(self.get_serializer(use_case).data, status=code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields, tasks, kpis = self._split(serializer.validated_data)
+        use_case = services.create_draft(request.user, fields, tasks or (), kpis or ())
+        return self._respond(use_case, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        fields, tasks, kpis = self._split(serializer.validated_data)
+        use_case = services.update_draft(instance, request.user, fields, tasks, kpis)
+        return self._respond(use_case)
+
+    @extend_schema(
+        summary="Submit a draft for review",
+        request=None,
+        responses={
+            200: UseCaseSerializer,
+            400: OpenApiResponse(SubmitErrorSerializer, description="Items still missing, all listed."),
+            403: _ERRORS[403],
+            404: _ERRORS[404],
+            409: OpenApiResponse(ErrorSerializer, description="Not possible in the current status."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, reference=None):
+        use_case = self.get_object()
+        try:
+            use_case = services.submit(use_case, request.user)
+        except services.IncompleteUseCase as error:
+            missing = [{"field": item.field, "message": str(item.message)} for item in error.missing]
+            return Response(
+                {"detail": _("The use case cannot be submitted yet."), "missing": missing},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        except services.TransitionNotAllowed as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return self._respond(use_case)
+
+    @extend_schema(
+        summary="Withdraw a use case",
+        request=WithdrawSerializer,
+        responses={
+            200: UseCaseSerializer,
+            **_ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="Not possible in the current status."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, reference=None):
+        use_case = self.get_object()
+        serializer = WithdrawSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            use_case = services.withdraw(use_case, request.user, comment=serializer.validated_data.get("comment", ""))
+        except services.TransitionNotAllowed as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return self._respond(use_case)

@@ -1,0 +1,75 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class UseCaseCategory(models.TextChoices):
+    CREATIVE = "creative", _("Creative production")
+    CONTENT_SEO = "content_seo", _("Content marketing / SEO")
+    SALES_SUPPORT = "sales_support", _("Sales / customer support")
+    ANALYTICS = "analytics", _("Data analysis / reporting")
+    OTHER = "other", _("Other")
+
+
+class UseCaseAudience(models.TextChoices):
+    INTERNAL = "internal", _("Internal")
+    CUSTOMER_FACING = "customer_facing", _("Customer-facing")
+
+
+class DataClassification(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    INTERNAL = "internal", _("Internal")
+    CONFIDENTIAL = "confidential", _("Confidential")
+    RESTRICTED = "restricted", _("Restricted")
+
+
+class UseCaseStyle(models.TextChoices):
+    CLOSED_SAAS = "closed_saas", _("Closed: AI feature of a SaaS tool")
+    CLOSED_API = "closed_api", _("Closed: vendor API")
+    OPEN_SELF_HOSTED = "open_self_hosted", _("Open model, self-hosted")
+    HYBRID = "hybrid", _("Hybrid")
+
+
+class UseCaseStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    PILOTING = "piloting", _("Piloting")
+    IN_PRODUCTION = "in_production", _("In production")
+    RETIRED = "retired", _("Retired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# Named groups of states, used by querysets, services and templates.
+EDITABLE_STATES = frozenset({UseCaseStatus.DRAFT})
+OPEN_STATES = frozenset({UseCaseStatus.SUBMITTED, UseCaseStatus.IN_REVIEW, UseCaseStatus.CHANGES_REQUESTED})
+LIVE_STATES = frozenset({UseCaseStatus.APPROVED, UseCaseStatus.PILOTING, UseCaseStatus.IN_PRODUCTION})
+CLOSED_STATES = frozenset({UseCaseStatus.REJECTED, UseCaseStatus.RETIRED, UseCaseStatus.WITHDRAWN})
+# Drafts are private to their department; everything else is the published inventory.
+PUBLISHED_STATES = frozenset(set(UseCaseStatus) - {UseCaseStatus.DRAFT})
+
+
+class UseCaseAction(models.TextChoices):
+    SUBMIT = "submit", _("Submit")
+    WITHDRAW = "withdraw", _("Withdraw")
+
+
+class TaskPerformer(models.TextChoices):
+    AI = "ai", _("AI may do it")
+    HUMAN = "human", _("A person decides")
+
+
+class KpiDirection(models.TextChoices):
+    INCREASE = "increase", _("Higher is better")
+    DECREASE = "decrease", _("Lower is better")
+
+
+class RoadmapStep(models.IntegerChoices):
+    INVENTORY = 1, _("1. Use-case inventory")
+    GOVERNANCE = 2, _("2. Data and governance")
+    CLOSED_START = 3, _("3. Small start on closed AI")
+    OPEN_POC = 4, _("4. Open-model proof of concept")
+    HYBRID = 5, _("5. Hybrid consolidation")
+    RULES_EDUCATION = 6, _("6. Rules and education")

@@ -1,0 +1,52 @@
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import Department
+from usecases.choices import (
+    DataClassification,
+    RoadmapStep,
+    UseCaseAudience,
+    UseCaseCategory,
+    UseCaseStatus,
+    UseCaseStyle,
+)
+from usecases.models import UseCase
+
+
+class UseCaseFilterSet(django_filters.FilterSet):
+    """Shared by the inventory page, its CSV export and the API."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="search", max_length=200)
+    status = django_filters.MultipleChoiceFilter(choices=UseCaseStatus.choices, label=_("Status"))
+    category = django_filters.MultipleChoiceFilter(choices=UseCaseCategory.choices, label=_("Category"))
+    department = django_filters.ModelMultipleChoiceFilter(queryset=Department.objects.all(), label=_("Department"))
+    data_classification = django_filters.MultipleChoiceFilter(
+        choices=DataClassification.choices, label=_("Classification")
+    )
+    roadmap_step = django_filters.MultipleChoiceFilter(choices=RoadmapStep.choices, label=_("Roadmap step"))
+    audience = django_filters.ChoiceFilter(choices=UseCaseAudience.choices, label=_("Audience"))
+    intended_style = django_filters.ChoiceFilter(choices=UseCaseStyle.choices, label=_("Intended style"))
+    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.all(), label=_("Owner"))
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("reference", "reference"),
+            ("title", "title"),
+            ("status", "status"),
+            ("roadmap_step", "roadmap_step"),
+            ("updated_at", "updated_at"),
+            ("created_at", "created_at"),
+        ),
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = UseCase
+        fields = ["q", "status", "category", "department", "data_classification", "roadmap_step", "owner"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(reference__icontains=value) | Q(title__icontains=value) | Q(summary__icontains=value))

@@ -1,0 +1,32 @@
+from django.db import models
+from django.db.models import Q
+
+from usecases.choices import EDITABLE_STATES, UseCaseStatus
+
+
+class UseCaseQuerySet(models.QuerySet):
+    def with_related(self):
+        return self.select_related("department", "owner", "owner__department")
+
+    def with_children(self):
+        return self.with_related().prefetch_related("tasks", "kpis")
+
+    def visible_to(self, user):
+        """What ``user`` may read: all for reviewers, executives and admins; for
+        requesters the published inventory plus their own department's drafts."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.has_perm("usecases.view_all_usecases"):
+            return self
+        if not user.has_perm("usecases.view_usecase"):
+            return self.none()
+        own = Q(owner=user)
+        if user.department_id:
+            own |= Q(department_id=user.department_id)
+        return self.filter(~Q(status=UseCaseStatus.DRAFT) | own)
+
+    def editable_by(self, user):
+        """Drafts the user may change: only their own, and only with the change permission."""
+        if not user.is_authenticated or not user.has_perm("usecases.change_usecase"):
+            return self.none()
+        return self.filter(owner=user, status__in=EDITABLE_STATES)

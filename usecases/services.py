@@ -1,0 +1,229 @@
+"""Business operations on use cases. Pages, API and tasks call these; nothing else
+writes ``UseCase.status``.
+
+The lifecycle is one table, ``TRANSITIONS``: ``(from_state, action) -> (to_state, who)``.
+``who`` names a rule in ``ACTOR_RULES``. The governance app adds its rows (review,
+decisions) and rules to these two dicts instead of rewriting the mechanism.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.choices import AuditAction
+from portal.services import next_reference, record_event
+from usecases.choices import EDITABLE_STATES, TaskPerformer, UseCaseAction, UseCaseStatus
+from usecases.models import Kpi, UseCase, UseCaseTask
+
+REFERENCE_PREFIX = "UC"
+
+OWNER = "owner"
+
+ACTOR_RULES = {
+    OWNER: lambda user, use_case: user.is_authenticated and use_case.owner_id == user.pk,
+}
+
+TRANSITIONS = {
+    (UseCaseStatus.DRAFT, UseCaseAction.SUBMIT): (UseCaseStatus.SUBMITTED, OWNER),
+    (UseCaseStatus.DRAFT, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
+    (UseCaseStatus.SUBMITTED, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
+    (UseCaseStatus.IN_REVIEW, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
+    (UseCaseStatus.CHANGES_REQUESTED, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
+}
+
+# Fields a requester sets; the rest (reference, owner, status, dates) belong to services.
+EDITABLE_FIELDS = (
+    "title",
+    "summary",
+    "department",
+    "category",
+    "audience",
+    "data_classification",
+    "involves_personal_data",
+    "intended_style",
+    "monthly_requests",
+    "avg_input_tokens",
+    "avg_output_tokens",
+)
+TASK_FIELDS = ("description", "performer", "position")
+KPI_FIELDS = ("name", "unit", "direction", "baseline", "target")
+
+
+class TransitionNotAllowed(Exception):
+    """The action does not apply to the use case in its current state."""
+
+    def __init__(self, use_case, action):
+        self.use_case = use_case
+        self.action = action
+        super().__init__(
+            _("%(action)s is not possible while the use case is %(status)s.")
+            % {"action": UseCaseAction(action).label, "status": use_case.get_status_display()}
+        )
+
+
+@dataclass(frozen=True)
+class MissingItem:
+    field: str
+    message: str
+
+
+class IncompleteUseCase(Exception):
+    """Submit refused; ``missing`` lists every item still to fill in."""
+
+    def __init__(self, missing):
+        self.missing = missing
+        super().__init__("; ".join(str(item.message) for item in missing))
+
+
+def allowed_actions(use_case, user):
+    """Actions ``user`` may take on ``use_case`` now (for buttons and the API)."""
+    actions = []
+    for (from_state, action), (_to, who) in TRANSITIONS.items():
+        if from_state == use_case.status and ACTOR_RULES[who](user, use_case):
+            actions.append(action)
+    return actions
+
+
+def can_edit(use_case, user):
+    return (
+        user.is_authenticated
+        and use_case.owner_id == user.pk
+        and use_case.status in EDITABLE_STATES
+        and user.has_perm("usecases.change_usecase")
+    )
+
+
+def missing_items(use_case):
+    """Everything a use case still needs before it can be submitted, all at once."""
+    required = {
+        "summary": _("Describe the use case in the summary."),
+        "category": _("Choose a category."),
+        "audience": _("Say whether the use is internal or customer-facing."),
+        "data_classification": _("Choose the classification of the input data."),
+        "intended_style": _("Choose the intended style (closed, open or hybrid)."),
+        "monthly_requests": _("Estimate the requests a month."),
+        "avg_input_tokens": _("Estimate the average input tokens per request."),
+        "avg_output_tokens": _("Estimate the average output tokens per request."),
+    }
+    missing = [
+        MissingItem(field, message) for field, message in required.items() if getattr(use_case, field) in (None, "")
+    ]
+    performers = {task.performer for task in use_case.tasks.all()}
+    if TaskPerformer.AI not in performers:
+        missing.append(MissingItem("tasks", _("List at least one task that AI may do.")))
+    if TaskPerformer.HUMAN not in performers:
+        missing.append(MissingItem("tasks", _("List at least one task where a person decides.")))
+    kpis = list(use_case.kpis.all())
+    if not kpis:
+        missing.append(MissingItem("kpis", _("Set at least one KPI with a target.")))
+    for kpi in kpis:
+        if kpi.target is None:
+            missing.append(MissingItem("kpis", _("Give the KPI “%(name)s” a target.") % {"name": kpi.name}))
+    return missing
+
+
+def _sync_children(use_case, model, rows, fields):
+    """Make ``use_case``'s children match ``rows``: rows with an ``id`` update that
+    child, rows without one are created, children not mentioned are deleted."""
+    existing = {child.pk: child for child in model.objects.filter(use_case=use_case)}
+    keep = set()
+    for position, row in enumerate(rows):
+        values = {field: row[field] for field in fields if field in row}
+        if "position" in fields:
+            values.setdefault("position", position)
+        child = existing.get(row.get("id"))
+        if child is None:
+            child = model.objects.create(use_case=use_case, **values)
+        else:
+            for field, value in values.items():
+                setattr(child, field, value)
+            child.save()
+        keep.add(child.pk)
+    model.objects.filter(use_case=use_case).exclude(pk__in=keep).delete()
+
+
+def create_draft(user, fields, tasks=(), kpis=()):
+    """Register a new use case as a draft owned by ``user``."""
+    if not user.has_perm("usecases.add_usecase"):
+        raise PermissionDenied
+    values = {name: fields[name] for name in EDITABLE_FIELDS if name in fields}
+    values.setdefault("department", user.department)
+    with transaction.atomic():
+        year = timezone.localdate().year
+        use_case = UseCase.objects.create(reference=next_reference(REFERENCE_PREFIX, year), owner=user, **values)
+        _sync_children(use_case, UseCaseTask, tasks, TASK_FIELDS)
+        _sync_children(use_case, Kpi, kpis, KPI_FIELDS)
+        record_event(use_case, AuditAction.CREATE, user, to_state=use_case.status)
+    return use_case
+
+
+def update_draft(use_case, user, fields, tasks=None, kpis=None):
+    """Change a draft. ``tasks``/``kpis`` of None leave those lists as they are."""
+    with transaction.atomic():
+        locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
+        if not can_edit(locked, user):
+            raise PermissionDenied
+        changed = []
+        for name in EDITABLE_FIELDS:
+            if name in fields and getattr(locked, name) != fields[name]:
+                setattr(locked, name, fields[name])
+                changed.append(name)
+        locked.save()
+        if tasks is not None:
+            _sync_children(locked, UseCaseTask, tasks, TASK_FIELDS)
+            changed.append("tasks")
+        if kpis is not None:
+            _sync_children(locked, Kpi, kpis, KPI_FIELDS)
+            changed.append("kpis")
+        record_event(locked, AuditAction.UPDATE, user, data={"fields": changed})
+    return locked
+
+
+def apply_transition(use_case, action, user, *, comment="", check=None, **updates):
+    """Move ``use_case`` by ``action`` if the table allows it and ``user`` may.
+
+    The row is locked for the whole decision so two concurrent requests cannot both
+    act on the same state. ``check(locked)`` may raise to refuse; ``updates`` are
+    extra field values saved with the new status.
+    """
+    with transaction.atomic():
+        locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
+        rule = TRANSITIONS.get((locked.status, action))
+        if rule is None:
+            raise TransitionNotAllowed(locked, action)
+        to_state, who = rule
+        if not ACTOR_RULES[who](user, locked):
+            raise PermissionDenied
+        if check is not None:
+            check(locked)
+        from_state = locked.status
+        locked.status = to_state
+        for name, value in updates.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=["status", "updated_at", *updates])
+        record_event(locked, action, user, from_state=from_state, to_state=to_state, comment=comment)
+    return locked
+
+
+def _require_complete(use_case):
+    missing = missing_items(use_case)
+    if missing:
+        raise IncompleteUseCase(missing)
+
+
+def submit(use_case, user):
+    """Send a complete draft for review, and tell the reviewers once it is saved."""
+    from usecases.tasks import notify_reviewers_of_submission
+
+    submitted = apply_transition(
+        use_case, UseCaseAction.SUBMIT, user, check=_require_complete, submitted_at=timezone.now()
+    )
+    transaction.on_commit(lambda: notify_reviewers_of_submission.delay(submitted.pk))
+    return submitted
+
+
+def withdraw(use_case, user, comment=""):
+    return apply_transition(use_case, UseCaseAction.WITHDRAW, user, comment=comment)

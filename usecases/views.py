@@ -1,0 +1,218 @@
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, TemplateView
+from django_filters.views import FilterView
+
+from portal.models import AuditEvent
+from usecases import services
+from usecases.filters import UseCaseFilterSet
+from usecases.forms import KpiFormSet, TaskFormSet, UseCaseForm, WithdrawForm
+from usecases.models import UseCase
+
+
+class UseCaseAccessMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    permission_required = "usecases.view_usecase"
+
+    def get_queryset(self):
+        return UseCase.objects.visible_to(self.request.user).with_related()
+
+
+class UseCaseListView(UseCaseAccessMixin, FilterView):
+    filterset_class = UseCaseFilterSet
+    template_name = "usecases/usecase_list.html"
+    paginate_by = 25
+    strict = False
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_without_page"] = query.urlencode()
+        return context
+
+
+class UseCaseExportView(UseCaseAccessMixin, View):
+    """CSV of the filtered inventory, streamed so a large export stays flat in memory."""
+
+    HEADER = (
+        "reference",
+        "title",
+        "status",
+        "department",
+        "owner",
+        "category",
+        "audience",
+        "data_classification",
+        "involves_personal_data",
+        "intended_style",
+        "roadmap_step",
+        "monthly_requests",
+        "avg_input_tokens",
+        "avg_output_tokens",
+        "submitted_at",
+        "updated_at",
+    )
+
+    def get(self, request):
+        filterset = UseCaseFilterSet(request.GET, queryset=self.get_queryset(), request=request)
+        rows = filterset.qs if filterset.is_valid() else self.get_queryset().none()
+        writer = csv.writer(_Echo())
+
+        def lines():
+            yield "\ufeff"  # so spreadsheet programs open Japanese text as UTF-8
+            yield writer.writerow([_(name.replace("_", " ").capitalize()) for name in self.HEADER])
+            for use_case in rows.iterator(chunk_size=500):
+                yield writer.writerow([_csv_cell(value) for value in self._row(use_case)])
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="use-cases-{stamp}.csv"'
+        return response
+
+    @staticmethod
+    def _row(use_case):
+        return (
+            use_case.reference,
+            use_case.title,
+            use_case.get_status_display(),
+            use_case.department.name,
+            str(use_case.owner),
+            use_case.get_category_display(),
+            use_case.get_audience_display(),
+            use_case.get_data_classification_display(),
+            _("yes") if use_case.involves_personal_data else _("no"),
+            use_case.get_intended_style_display(),
+            use_case.roadmap_step,
+            use_case.monthly_requests,
+            use_case.avg_input_tokens,
+            use_case.avg_output_tokens,
+            timezone.localtime(use_case.submitted_at).isoformat() if use_case.submitted_at else "",
+            timezone.localtime(use_case.updated_at).isoformat(),
+        )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_cell(value):
+    """Neutralise spreadsheet formulas in user-entered text (CSV injection)."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not isinstance(value, int | float):
+        return "'" + text
+    return text
+
+
+class UseCaseDetailView(UseCaseAccessMixin, DetailView):
+    template_name = "usecases/usecase_detail.html"
+    slug_field = "reference"
+    slug_url_kwarg = "reference"
+    context_object_name = "use_case"
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("tasks", "kpis__measurements")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        use_case = self.object
+        user = self.request.user
+        context.update(
+            actions=services.allowed_actions(use_case, user),
+            can_edit=services.can_edit(use_case, user),
+            events=AuditEvent.objects.for_object(use_case)[:50],
+            withdraw_form=WithdrawForm(),
+            missing=services.missing_items(use_case) if use_case.owner_id == user.pk else [],
+        )
+        return context
+
+
+class UseCaseFormView(LoginRequiredMixin, TemplateView):
+    """Create or edit a draft: the use case form and its task and KPI rows together."""
+
+    template_name = "usecases/usecase_form.html"
+    use_case = None
+
+    def forms(self, data=None):
+        instance = self.use_case or UseCase()
+        return (
+            UseCaseForm(data, instance=instance, user=self.request.user),
+            TaskFormSet(data, instance=instance, prefix="tasks"),
+            KpiFormSet(data, instance=instance, prefix="kpis"),
+        )
+
+    def get(self, request, *args, **kwargs):
+        form, tasks, kpis = self.forms()
+        return self.render_to_response(self.get_context_data(form=form, tasks=tasks, kpis=kpis))
+
+    def post(self, request, *args, **kwargs):
+        form, tasks, kpis = self.forms(request.POST)
+        if not (form.is_valid() and tasks.is_valid() and kpis.is_valid()):
+            messages.error(request, _("Please correct the errors below; nothing was saved yet."))
+            return self.render_to_response(self.get_context_data(form=form, tasks=tasks, kpis=kpis))
+        with transaction.atomic():
+            use_case = self.save(form.cleaned_data, tasks.rows(), kpis.rows())
+        messages.success(request, _("Draft %(reference)s saved.") % {"reference": use_case.reference})
+        return redirect(use_case)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(use_case=self.use_case, **kwargs)
+
+
+class UseCaseCreateView(PermissionRequiredMixin, UseCaseFormView):
+    permission_required = "usecases.add_usecase"
+
+    def save(self, fields, tasks, kpis):
+        return services.create_draft(self.request.user, fields, tasks, kpis)
+
+
+class UseCaseUpdateView(UseCaseFormView):
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.use_case = get_object_or_404(
+            UseCase.objects.visible_to(request.user).with_related(), reference=kwargs["reference"]
+        )
+        if not services.can_edit(self.use_case, request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def save(self, fields, tasks, kpis):
+        return services.update_draft(self.use_case, self.request.user, fields, tasks, kpis)
+
+
+class UseCaseTransitionView(LoginRequiredMixin, View):
+    """POST-only buttons: submit and withdraw."""
+
+    http_method_names = ["post"]
+    action = None
+
+    def post(self, request, reference):
+        use_case = get_object_or_404(UseCase.objects.visible_to(request.user), reference=reference)
+        try:
+            if self.action == "submit":
+                use_case = services.submit(use_case, request.user)
+                messages.success(request, _("Submitted for review."))
+            else:
+                form = WithdrawForm(request.POST)
+                comment = form.cleaned_data["comment"] if form.is_valid() else ""
+                use_case = services.withdraw(use_case, request.user, comment=comment)
+                messages.success(request, _("Withdrawn."))
+        except services.IncompleteUseCase as error:
+            messages.error(request, _("The use case cannot be submitted yet. Missing:"))
+            for item in error.missing:
+                messages.error(request, item.message)
+        except services.TransitionNotAllowed as error:
+            messages.error(request, str(error))
+        return redirect(use_case)
