@@ -14,13 +14,19 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
     """``Authorization: Token <key>`` (or ``Bearer <key>``) against hashed personal tokens."""
 
     keyword = "Token"
+    keywords = (b"token", b"bearer")
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
-        if header and header[0].lower() == b"bearer":
-            header[0] = b"Token"
-            request.META["HTTP_AUTHORIZATION"] = b" ".join(header).decode("latin-1")
-        return super().authenticate(request)
+        if not header or header[0].lower() not in self.keywords:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("Invalid token header: give the keyword and one key."))
+        try:
+            key = header[1].decode()
+        except UnicodeError as error:
+            raise exceptions.AuthenticationFailed(_("Invalid token header: the key has invalid characters.")) from error
+        return self.authenticate_credentials(key)
 
     def authenticate_credentials(self, key):
         token = (

@@ -8,12 +8,16 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
 from portal.celery import app as celery_app
 from portal.roles import Role
 from tests.factories import DepartmentFactory, UserFactory
+
+# Tests create many users; the production hasher is deliberately slow.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -48,6 +48,7 @@ class UseCaseFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = UseCase
+        skip_postgeneration_save = True
 
     class Params:
         complete = factory.Trait(

@@ -160,6 +160,12 @@ class Kpi(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def latest_measurement(self):
+        """The most recent measurement, read from the prefetched list when there is one."""
+        measurements = list(self.measurements.all())
+        return measurements[-1] if measurements else None
+
 
 class KpiMeasurement(models.Model):
     kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="measurements")

@@ -5,7 +5,7 @@ from django.db import migrations
 FORWARD = """
 CREATE OR REPLACE FUNCTION portal_auditevent_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'portal_auditevent is append-only (% refused)', TG_OP;
+    RAISE EXCEPTION 'portal_auditevent is append-only' USING DETAIL = TG_OP || ' refused';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER portal_auditevent_append_only
