@@ -9,6 +9,7 @@ import os
 import secrets
 import zoneinfo
 from pathlib import Path
+from urllib.parse import urlparse
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -120,5 +121,8 @@ class EnvReader:
             self._fail(name, "one of " + ", ".join(sorted(EMAIL_SCHEMES)) + " URLs", value)
         config = environ.Env.email_url_config(value)
         if scheme == "filemail":
+            # django-environ drops the leading slash of an absolute path; keep the path as written.
+            parsed = urlparse(value)
+            config["EMAIL_FILE_PATH"] = str(Path(parsed.netloc + parsed.path).resolve())
             Path(config["EMAIL_FILE_PATH"]).mkdir(parents=True, exist_ok=True)
         return config

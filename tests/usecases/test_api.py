@@ -1,0 +1,152 @@
+import pytest
+
+from tests.conftest import api_client_for
+from tests.factories import UseCaseFactory
+from usecases.choices import UseCaseStatus
+from usecases.models import UseCase
+
+pytestmark = pytest.mark.django_db
+BASE = "/api/v1/use-cases/"
+
+COMPLETE = {
+    "title": "SEO記事の構成案",
+    "summary": "キーワードから構成案を作る。",
+    "category": "content_seo",
+    "audience": "internal",
+    "data_classification": "public",
+    "involves_personal_data": False,
+    "intended_style": "closed_api",
+    "monthly_requests": 1200,
+    "avg_input_tokens": 1500,
+    "avg_output_tokens": 2000,
+    "tasks": [
+        {"description": "構成案を作る", "performer": "ai"},
+        {"description": "事実確認と公開判断", "performer": "human"},
+    ],
+    "kpis": [{"name": "公開本数", "unit": "本/月", "direction": "increase", "baseline": "8", "target": "16"}],
+}
+
+
+def test_create_with_tasks_and_kpis_then_submit(requester):
+    client = api_client_for(requester)
+    created = client.post(BASE, COMPLETE, format="json")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["reference"].startswith("UC-")
+    assert body["department"] == requester.department_id
+    assert [task["performer"] for task in body["tasks"]] == ["ai", "human"]
+    assert body["allowed_actions"] == ["submit", "withdraw"]
+    submitted = client.post(f"{BASE}{body['reference']}/submit/")
+    assert submitted.status_code == 200
+    assert submitted.json()["status"] == "submitted"
+    again = client.post(f"{BASE}{body['reference']}/submit/")
+    assert again.status_code == 409
+    assert "detail" in again.json()
+
+
+def test_submit_incomplete_lists_every_missing_item(requester):
+    client = api_client_for(requester)
+    reference = client.post(BASE, {"title": "題名だけ"}, format="json").json()["reference"]
+    response = client.post(f"{BASE}{reference}/submit/")
+    assert response.status_code == 400
+    missing = response.json()["missing"]
+    assert {item["field"] for item in missing} == {
+        "summary", "category", "audience", "data_classification", "intended_style",
+        "monthly_requests", "avg_input_tokens", "avg_output_tokens", "tasks", "kpis",
+    }  # fmt: skip
+    assert all(item["message"] for item in missing)
+    assert UseCase.objects.get(reference=reference).status == UseCaseStatus.DRAFT
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"summary": "題名なし"}, "title"),
+        ({"title": ""}, "title"),
+        ({"title": "x" * 201}, "title"),
+        ({"title": "ok", "summary": "y" * 5001}, "summary"),
+        ({"title": "ok", "category": "astrology"}, "category"),
+        ({"title": "ok", "data_classification": "top-secret"}, "data_classification"),
+        ({"title": "ok", "monthly_requests": "many"}, "monthly_requests"),
+        ({"title": "ok", "monthly_requests": -5}, "monthly_requests"),
+        ({"title": "ok", "avg_input_tokens": 10**12}, "avg_input_tokens"),
+        ({"title": "ok", "involves_personal_data": "perhaps"}, "involves_personal_data"),
+        ({"title": "ok", "department": 999999}, "department"),
+        ({"title": "ok", "tasks": "not a list"}, "tasks"),
+        ({"title": "ok", "tasks": [{"description": "x"}]}, "tasks"),
+        ({"title": "ok", "tasks": [{"description": "x", "performer": "robot"}]}, "tasks"),
+        ({"title": "ok", "kpis": [{"name": "CTR", "target": "abc"}]}, "kpis"),
+        ({"title": "ok", "kpis": [{"name": "CTR", "target": "1" * 20}]}, "kpis"),
+        ({"title": "nul\x00char"}, "title"),
+    ],
+)
+def test_bad_input_gives_field_errors_and_saves_nothing(requester, payload, field):
+    response = api_client_for(requester).post(BASE, payload, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert not UseCase.objects.exists()
+
+
+def test_bad_update_keeps_saved_data(requester):
+    use_case = UseCaseFactory(complete=True, owner=requester, title="元の題名")
+    client = api_client_for(requester)
+    response = client.patch(f"{BASE}{use_case.reference}/", {"title": "", "category": "nope"}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"title", "category"}
+    use_case.refresh_from_db()
+    assert use_case.title == "元の題名"
+    assert use_case.tasks.count() == 2
+
+
+def test_requester_cannot_register_for_another_department(requester, sales):
+    response = api_client_for(requester).post(BASE, {"title": "他部署", "department": sales.pk}, format="json")
+    assert response.status_code == 400
+    assert "department" in response.json()
+
+
+def test_malformed_json_is_a_400(requester):
+    response = api_client_for(requester).post(BASE, "{not json", content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_list_query_count_does_not_grow_with_rows(reviewer, requester, django_assert_max_num_queries):
+    client = api_client_for(reviewer)
+    UseCaseFactory.create_batch(3, complete=True, owner=requester)
+    with django_assert_max_num_queries(8) as few:
+        assert len(client.get(BASE).json()["results"]) == 3
+    UseCaseFactory.create_batch(30, complete=True, owner=requester)
+    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+        assert len(client.get(BASE).json()["results"]) == 33
+    assert len(many.captured_queries) <= len(few.captured_queries)  # the first call also loads permissions
+
+
+def test_filters_and_search(reviewer, requester, other_requester):
+    UseCaseFactory(complete=True, owner=requester, title="広告コピー生成")
+    UseCaseFactory(owner=other_requester, title="FAQチャット", category="sales_support")
+    client = api_client_for(reviewer)
+
+    def titles(query):
+        response = client.get(BASE + query)
+        assert response.status_code == 200, response.content
+        return [row["title"] for row in response.json()["results"]]
+
+    assert titles("?q=広告") == ["広告コピー生成"]
+    assert titles("?category=sales_support") == ["FAQチャット"]
+    assert titles(f"?department={requester.department_id}") == ["広告コピー生成"]
+    assert titles(f"?owner={other_requester.pk}") == ["FAQチャット"]
+    assert titles("?ordering=title") == sorted(["広告コピー生成", "FAQチャット"])
+    assert client.get(BASE + "?status=bogus").status_code == 400
+    assert client.get(BASE + "?department=abc").status_code == 400
+
+
+def test_pagination(reviewer, requester):
+    UseCaseFactory.create_batch(5, owner=requester)
+    body = api_client_for(reviewer).get(BASE + "?page_size=2&page=2").json()
+    assert body["count"] == 5 and len(body["results"]) == 2 and body["next"] and body["previous"]
+
+
+def test_me_shows_roles(requester):
+    body = api_client_for(requester).get("/api/v1/me/").json()
+    assert body["roles"] == ["requester"]
+    assert "usecases.add_usecase" in body["permissions"]
+    assert body["department"]["code"] == "marketing"
