@@ -25,7 +25,8 @@ class UseCaseForm(forms.ModelForm):
         # Requesters register for their own department; admins may choose.
         if user.department_id and not user.has_perm("portal.change_department"):
             self.fields["department"].disabled = True
-            self.fields["department"].initial = user.department_id
+        if self.instance.department_id is None:
+            self.initial["department"] = user.department_id
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True

@@ -6,14 +6,14 @@ secret key stay out of the repository's ``var/``.
 """
 
 import contextlib
+import http.client
 import os
+import re
 import signal
 import socket
 import sqlite3
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120  # migrate + seed run before the server starts
 STOP_TIMEOUT = 30
 GROUP_GONE_TIMEOUT = 10
+READY_MARKERS = (re.compile(r"celery@\S+ ready\."), re.compile(r"beat: Starting\.\.\."))
 
 
 def _free_port():
@@ -30,15 +31,17 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def _status(url):
-    """The HTTP status of ``url``, or None while nothing answers."""
+def _get(port, path):
+    """``(status, body)`` of a GET to the local server, or ``(None, "")`` while nothing answers."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as error:
-        return error.code, ""
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    except (OSError, http.client.HTTPException):
         return None, ""
+    finally:
+        connection.close()
 
 
 def _group_alive(pgid):
@@ -66,7 +69,7 @@ def test_make_run_serves_and_stops_on_ctrl_c(tmp_path):
     # slashes keep the absolute path.
     env["EMAIL_URL"] = f"filemail:///{var_dir / 'mail'}"
     log = tmp_path / "make-run.log"
-    url = f"http://127.0.0.1:{port}/accounts/login/"
+    path = "/accounts/login/"
 
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -84,14 +87,14 @@ def test_make_run_serves_and_stops_on_ctrl_c(tmp_path):
         status, body = None, ""
         while time.monotonic() - started < START_TIMEOUT:
             assert process.poll() is None, f"make run exited early ({process.returncode}):\n{_tail(log)}"
-            status, body = _status(url)
+            status, body = _get(port, path)
             if status == 200:
                 break
             time.sleep(0.5)
         elapsed = time.monotonic() - started
-        assert status == 200, f"no 200 from {url} within {START_TIMEOUT} s (last: {status}):\n{_tail(log)}"
+        assert status == 200, f"no 200 from :{port}{path} in {START_TIMEOUT} s (last: {status}):\n{_tail(log)}"
         assert 'name="username"' in body
-        print(f"make run: first 200 from /accounts/login/ after {elapsed:.1f} s")
+        print(f"make run: first 200 from {path} after {elapsed:.1f} s")
 
         # The run used VAR_DIR, not the repository's var/: its seeded database is there.
         database = var_dir / "portal.sqlite3"
@@ -100,6 +103,17 @@ def test_make_run_serves_and_stops_on_ctrl_c(tmp_path):
             (seeded,) = connection.execute("SELECT COUNT(*) FROM portal_user WHERE username = 'requester'").fetchone()
         assert seeded == 1
         assert (var_dir / "celery" / "queue").is_dir()
+
+        # Worker and beat came up too (they start alongside the web server).
+        def not_ready():
+            output = log.read_text(errors="replace")
+            return [marker.pattern for marker in READY_MARKERS if not marker.search(output)]
+
+        deadline = started + START_TIMEOUT
+        while not_ready() and time.monotonic() < deadline:
+            assert process.poll() is None, f"make run exited early ({process.returncode}):\n{_tail(log)}"
+            time.sleep(0.5)
+        assert not not_ready(), f"not in the output of make run: {not_ready()}\n{_tail(log)}"
 
         # Ctrl-C: SIGINT to the whole process group, as a terminal does.
         os.killpg(pgid, signal.SIGINT)
@@ -114,7 +128,7 @@ def test_make_run_serves_and_stops_on_ctrl_c(tmp_path):
         assert not _group_alive(pgid), f"processes of the group outlived make run:\n{_tail(log)}"
         with pytest.raises(ProcessLookupError):
             os.killpg(pgid, 0)
-        assert _status(url)[0] is None, "the web server still answers after Ctrl-C"
+        assert _get(port, path)[0] is None, "the web server still answers after Ctrl-C"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)

@@ -37,18 +37,24 @@ LOGIN = 302  # anonymous visitors are sent to the login page
 
 PAGE_READS = {
     # operation: {persona: status}
-    "list": dict(anonymous=LOGIN, requester=200, other_requester=200, reviewer=200, executive=200, admin=200,
-                 outsider=403),
-    "detail_draft": dict(anonymous=LOGIN, requester=200, other_requester=404, reviewer=200, executive=200,
-                         admin=200, outsider=403),
-    "detail_published": dict(anonymous=LOGIN, requester=200, other_requester=200, reviewer=200, executive=200,
-                             admin=200, outsider=403),
-    "create_form": dict(anonymous=LOGIN, requester=200, other_requester=200, reviewer=403, executive=403, admin=200,
-                        outsider=403),
-    "edit_form": dict(anonymous=LOGIN, requester=200, other_requester=404, reviewer=403, executive=403, admin=403,
-                      outsider=404),
-    "export": dict(anonymous=LOGIN, requester=200, other_requester=200, reviewer=200, executive=200, admin=200,
-                   outsider=403),
+    "list": dict(
+        anonymous=LOGIN, requester=200, other_requester=200, reviewer=200, executive=200, admin=200, outsider=403
+    ),
+    "detail_draft": dict(
+        anonymous=LOGIN, requester=200, other_requester=404, reviewer=200, executive=200, admin=200, outsider=403
+    ),
+    "detail_published": dict(
+        anonymous=LOGIN, requester=200, other_requester=200, reviewer=200, executive=200, admin=200, outsider=403
+    ),
+    "create_form": dict(
+        anonymous=LOGIN, requester=200, other_requester=200, reviewer=403, executive=403, admin=200, outsider=403
+    ),
+    "edit_form": dict(
+        anonymous=LOGIN, requester=200, other_requester=404, reviewer=403, executive=403, admin=403, outsider=404
+    ),
+    "export": dict(
+        anonymous=LOGIN, requester=200, other_requester=200, reviewer=200, executive=200, admin=200, outsider=403
+    ),
 }
 
 
@@ -161,22 +167,30 @@ def test_list_scoping_on_page_and_api(client, world, persona, visible):
 NO_AUTH = 401
 
 API_MATRIX = {
-    "list": dict(anonymous=NO_AUTH, requester=200, other_requester=200, reviewer=200, executive=200, admin=200,
-                 outsider=403),
-    "retrieve_draft": dict(anonymous=NO_AUTH, requester=200, other_requester=404, reviewer=200, executive=200,
-                           admin=200, outsider=403),
-    "create": dict(anonymous=NO_AUTH, requester=201, other_requester=201, reviewer=403, executive=403, admin=201,
-                   outsider=403),
-    "update_draft": dict(anonymous=NO_AUTH, requester=200, other_requester=404, reviewer=403, executive=403,
-                         admin=403, outsider=403),
-    "submit_draft": dict(anonymous=NO_AUTH, requester=200, other_requester=404, reviewer=403, executive=403,
-                         admin=403, outsider=403),
-    "withdraw_published": dict(anonymous=NO_AUTH, requester=200, other_requester=403, reviewer=403, executive=403,
-                               admin=403, outsider=403),
-    "departments": dict(anonymous=NO_AUTH, requester=200, other_requester=200, reviewer=200, executive=200,
-                        admin=200, outsider=403),
-    "me": dict(anonymous=NO_AUTH, requester=200, other_requester=200, reviewer=200, executive=200, admin=200,
-               outsider=200),
+    "list": dict(
+        anonymous=NO_AUTH, requester=200, other_requester=200, reviewer=200, executive=200, admin=200, outsider=403
+    ),
+    "retrieve_draft": dict(
+        anonymous=NO_AUTH, requester=200, other_requester=404, reviewer=200, executive=200, admin=200, outsider=403
+    ),
+    "create": dict(
+        anonymous=NO_AUTH, requester=201, other_requester=201, reviewer=403, executive=403, admin=201, outsider=403
+    ),
+    "update_draft": dict(
+        anonymous=NO_AUTH, requester=200, other_requester=404, reviewer=403, executive=403, admin=403, outsider=403
+    ),
+    "submit_draft": dict(
+        anonymous=NO_AUTH, requester=200, other_requester=404, reviewer=403, executive=403, admin=403, outsider=403
+    ),
+    "withdraw_published": dict(
+        anonymous=NO_AUTH, requester=200, other_requester=403, reviewer=403, executive=403, admin=403, outsider=403
+    ),
+    "departments": dict(
+        anonymous=NO_AUTH, requester=200, other_requester=200, reviewer=200, executive=200, admin=200, outsider=403
+    ),
+    "me": dict(
+        anonymous=NO_AUTH, requester=200, other_requester=200, reviewer=200, executive=200, admin=200, outsider=200
+    ),
 }
 
 

@@ -15,7 +15,9 @@ from usecases.models import UseCase
 pytestmark = pytest.mark.django_db
 
 
-def test_submit_with_missing_items_reports_every_item_and_keeps_the_draft(requester, django_capture_on_commit_callbacks):
+def test_submit_with_missing_items_reports_every_item_and_keeps_the_draft(
+    requester, django_capture_on_commit_callbacks
+):
     use_case = UseCaseFactory(owner=requester, title="下書き", summary="", monthly_requests=None)
     UseCaseTaskFactory(use_case=use_case, performer=TaskPerformer.AI, description="案を出す")
     KpiFactory(use_case=use_case, name="CTR", target=None)
