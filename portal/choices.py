@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UserLanguage(models.TextChoices):
@@ -8,8 +9,8 @@ class UserLanguage(models.TextChoices):
 
 
 class AuditAction(models.TextChoices):
-    CREATE = "create", _("created")
-    UPDATE = "update", _("updated")
-    SUBMIT = "submit", _("submitted")
-    WITHDRAW = "withdraw", _("withdrawn")
-    IMPORT = "import", _("imported")
+    CREATE = "create", pgettext_lazy("audit action", "created")
+    UPDATE = "update", pgettext_lazy("audit action", "updated")
+    SUBMIT = "submit", pgettext_lazy("audit action", "submitted")
+    WITHDRAW = "withdraw", pgettext_lazy("audit action", "withdrawn")
+    IMPORT = "import", pgettext_lazy("audit action", "imported")

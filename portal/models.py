@@ -66,8 +66,8 @@ class User(AbstractUser):
 class ReferenceSequence(models.Model):
     """One counter per scope (e.g. ``UC-2026``), incremented under a row lock."""
 
-    scope = models.CharField(max_length=40, unique=True)
-    last_value = models.PositiveIntegerField(default=0)
+    scope = models.CharField(_("scope"), max_length=40, unique=True)
+    last_value = models.PositiveIntegerField(_("last value"), default=0)
 
     class Meta:
         verbose_name = _("reference sequence")
@@ -94,8 +94,10 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     action = models.CharField(_("action"), max_length=40, choices=AuditAction.choices)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.CharField(max_length=40)
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("object type"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.CharField(_("object id"), max_length=40)
     object_repr = models.CharField(_("object"), max_length=200)
     from_state = models.CharField(_("from"), max_length=40, blank=True)
     to_state = models.CharField(_("to"), max_length=40, blank=True)
@@ -125,10 +127,12 @@ class AuditEvent(models.Model):
 class ApiToken(models.Model):
     """A personal API token. Only its SHA-256 hash is stored; the key is shown once."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=8, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)

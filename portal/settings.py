@@ -161,8 +161,8 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "AI governance portal API",
-    "DESCRIPTION": "Use cases, vendors and governance of the organisation's AI adoption.",
+    "TITLE": _("AI governance portal API"),
+    "DESCRIPTION": _("Use cases, vendors and governance of the organisation's AI adoption."),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -14,7 +14,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("usecases/", include("usecases.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),

@@ -1,7 +1,10 @@
+from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Count
+from django.views import i18n as i18n_views
 from django.views.generic import TemplateView
 
+from portal.choices import UserLanguage
 from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
 
@@ -20,3 +23,17 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context["total"] = sum(counts.values())
         context["my_use_cases"] = visible.filter(owner=user).with_related()[:10]
         return context
+
+
+def set_language(request):
+    """Django's language switch, remembered on the user too (e-mails use it)."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in UserLanguage.values
+        and request.user.language != language
+    ):
+        get_user_model().objects.filter(pk=request.user.pk).update(language=language)
+    return response

@@ -11,7 +11,7 @@ class UseCaseCategory(models.TextChoices):
 
 
 class UseCaseAudience(models.TextChoices):
-    INTERNAL = "internal", _("Internal")
+    INTERNAL = "internal", _("Internal use")
     CUSTOMER_FACING = "customer_facing", _("Customer-facing")
 
 

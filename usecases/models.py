@@ -61,10 +61,10 @@ class UseCase(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=UseCaseStatus.choices, default=UseCaseStatus.DRAFT, editable=False
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
-    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True, editable=False)
-    reviewers_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created on"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated on"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted on"), null=True, blank=True, editable=False)
+    reviewers_notified_at = models.DateTimeField(_("reviewers notified on"), null=True, blank=True, editable=False)
 
     objects = UseCaseQuerySet.as_manager()
 
@@ -118,7 +118,7 @@ class UseCase(models.Model):
 class UseCaseTask(models.Model):
     """One step of the workflow, and whether AI may do it or a person decides."""
 
-    use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="tasks")
+    use_case = models.ForeignKey(UseCase, verbose_name=_("use case"), on_delete=models.CASCADE, related_name="tasks")
     description = models.CharField(_("task"), max_length=300)
     performer = models.CharField(_("who does it"), max_length=10, choices=TaskPerformer.choices)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -138,7 +138,7 @@ class UseCaseTask(models.Model):
 
 
 class Kpi(models.Model):
-    use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="kpis")
+    use_case = models.ForeignKey(UseCase, verbose_name=_("use case"), on_delete=models.CASCADE, related_name="kpis")
     name = models.CharField(_("KPI"), max_length=200)
     unit = models.CharField(_("unit"), max_length=50, blank=True)
     direction = models.CharField(
@@ -168,14 +168,19 @@ class Kpi(models.Model):
 
 
 class KpiMeasurement(models.Model):
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="measurements")
+    kpi = models.ForeignKey(Kpi, verbose_name=_("KPI"), on_delete=models.CASCADE, related_name="measurements")
     measured_on = models.DateField(_("measured on"))
     value = models.DecimalField(_("value"), max_digits=16, decimal_places=4)
     note = models.CharField(_("note"), max_length=300, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
         ordering = ["measured_on", "id"]

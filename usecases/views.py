@@ -8,12 +8,14 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
 from portal.models import AuditEvent
 from usecases import services
+from usecases.choices import UseCaseStatus
 from usecases.filters import UseCaseFilterSet
 from usecases.forms import KpiFormSet, TaskFormSet, UseCaseForm, WithdrawForm
 from usecases.models import UseCase
@@ -44,22 +46,22 @@ class UseCaseExportView(UseCaseAccessMixin, View):
     """CSV of the filtered inventory, streamed so a large export stays flat in memory."""
 
     HEADER = (
-        "reference",
-        "title",
-        "status",
-        "department",
-        "owner",
-        "category",
-        "audience",
-        "data_classification",
-        "involves_personal_data",
-        "intended_style",
-        "roadmap_step",
-        "monthly_requests",
-        "avg_input_tokens",
-        "avg_output_tokens",
-        "submitted_at",
-        "updated_at",
+        gettext_lazy("Reference"),
+        gettext_lazy("Title"),
+        gettext_lazy("Status"),
+        gettext_lazy("Department"),
+        gettext_lazy("Owner"),
+        gettext_lazy("Category"),
+        gettext_lazy("Audience"),
+        gettext_lazy("Input data classification"),
+        gettext_lazy("Involves personal data"),
+        gettext_lazy("Intended style"),
+        gettext_lazy("Roadmap step"),
+        gettext_lazy("Requests a month"),
+        gettext_lazy("Average input tokens"),
+        gettext_lazy("Average output tokens"),
+        gettext_lazy("Submitted on"),
+        gettext_lazy("Updated on"),
     )
 
     def get(self, request):
@@ -69,7 +71,7 @@ class UseCaseExportView(UseCaseAccessMixin, View):
 
         def lines():
             yield "\ufeff"  # so spreadsheet programs open Japanese text as UTF-8
-            yield writer.writerow([_(name.replace("_", " ").capitalize()) for name in self.HEADER])
+            yield writer.writerow([str(label) for label in self.HEADER])
             for use_case in rows.iterator(chunk_size=500):
                 yield writer.writerow([_csv_cell(value) for value in self._row(use_case)])
 
@@ -131,11 +133,20 @@ class UseCaseDetailView(UseCaseAccessMixin, DetailView):
         context.update(
             actions=services.allowed_actions(use_case, user),
             can_edit=services.can_edit(use_case, user),
-            events=AuditEvent.objects.for_object(use_case)[:50],
+            events=self._history(use_case),
             withdraw_form=WithdrawForm(),
             missing=services.missing_items(use_case) if use_case.owner_id == user.pk else [],
         )
         return context
+
+    @staticmethod
+    def _history(use_case):
+        labels = dict(UseCaseStatus.choices)
+        events = list(AuditEvent.objects.for_object(use_case)[:50])
+        for event in events:
+            event.from_label = labels.get(event.from_state, event.from_state)
+            event.to_label = labels.get(event.to_state, event.to_state)
+        return events
 
 
 class UseCaseFormView(LoginRequiredMixin, TemplateView):

@@ -68,8 +68,7 @@ def test_worker_notifies_reviewers_of_a_submission(tmp_path, requester, reviewer
     env.update(
         DATABASE_URL=_database_url(),
         CELERY_BROKER_URL=broker,
-        # Four slashes: django-environ reads filemail://<path> without its leading slash.
-        EMAIL_URL=f"filemail:///{mail_dir}",
+        EMAIL_URL=f"filemail://{mail_dir}",
         CELERY_TASK_ALWAYS_EAGER="false",
     )
     log = tmp_path / "worker.log"

@@ -159,3 +159,15 @@ def test_admin_pages_load_for_every_model(client, django_user_model):
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         assert client.get(url).status_code == 200, url
         assert client.get(url + "?q=x").status_code == 200, url
+
+
+def test_language_switch_is_remembered_for_the_user(client, requester):
+    client.force_login(requester)
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("home")})
+    assert response.status_code == 302
+    requester.refresh_from_db()
+    assert requester.language == "en"
+    assert client.get(reverse("home")).context["LANGUAGE_CODE"] == "en"
+    client.post(reverse("set_language"), {"language": "xx", "next": reverse("home")})
+    requester.refresh_from_db()
+    assert requester.language == "en"

@@ -1,4 +1,5 @@
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
@@ -16,9 +17,9 @@ from usecases.filters import UseCaseFilterSet
 from usecases.models import UseCase
 
 _ERRORS = {
-    400: OpenApiResponse(description="Invalid input: a message per field."),
-    403: OpenApiResponse(ErrorSerializer, description="Not allowed for this user."),
-    404: OpenApiResponse(ErrorSerializer, description="Not found or not visible to this user."),
+    400: OpenApiResponse(description=gettext_lazy("Invalid input: a message per field.")),
+    403: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not allowed for this user.")),
+    404: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not found or not visible to this user.")),
 }
 
 
@@ -42,11 +43,13 @@ class UseCasePermission(permissions.BasePermission):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List use cases visible to the user"),
-    retrieve=extend_schema(summary="One use case", responses={200: UseCaseSerializer, 404: _ERRORS[404]}),
-    create=extend_schema(summary="Register a draft", responses={201: UseCaseSerializer, **_ERRORS}),
-    update=extend_schema(summary="Change an own draft", responses={200: UseCaseSerializer, **_ERRORS}),
-    partial_update=extend_schema(summary="Change an own draft", responses={200: UseCaseSerializer, **_ERRORS}),
+    list=extend_schema(summary=gettext_lazy("List use cases visible to the user")),
+    retrieve=extend_schema(summary=gettext_lazy("One use case"), responses={200: UseCaseSerializer, 404: _ERRORS[404]}),
+    create=extend_schema(summary=gettext_lazy("Register a draft"), responses={201: UseCaseSerializer, **_ERRORS}),
+    update=extend_schema(summary=gettext_lazy("Change an own draft"), responses={200: UseCaseSerializer, **_ERRORS}),
+    partial_update=extend_schema(
+        summary=gettext_lazy("Change an own draft"), responses={200: UseCaseSerializer, **_ERRORS}
+    ),
 )
 class UseCaseViewSet(
     mixins.ListModelMixin,
@@ -89,14 +92,14 @@ class UseCaseViewSet(
         return self._respond(use_case)
 
     @extend_schema(
-        summary="Submit a draft for review",
+        summary=gettext_lazy("Submit a draft for review"),
         request=None,
         responses={
             200: UseCaseSerializer,
-            400: OpenApiResponse(SubmitErrorSerializer, description="Items still missing, all listed."),
+            400: OpenApiResponse(SubmitErrorSerializer, description=gettext_lazy("Items still missing, all listed.")),
             403: _ERRORS[403],
             404: _ERRORS[404],
-            409: OpenApiResponse(ErrorSerializer, description="Not possible in the current status."),
+            409: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not possible in the current status.")),
         },
     )
     @action(detail=True, methods=["post"])
@@ -115,12 +118,12 @@ class UseCaseViewSet(
         return self._respond(use_case)
 
     @extend_schema(
-        summary="Withdraw a use case",
+        summary=gettext_lazy("Withdraw a use case"),
         request=WithdrawSerializer,
         responses={
             200: UseCaseSerializer,
             **_ERRORS,
-            409: OpenApiResponse(ErrorSerializer, description="Not possible in the current status."),
+            409: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not possible in the current status.")),
         },
     )
     @action(detail=True, methods=["post"])
