@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql", "sqlite"}
+BROKER_SCHEMES = {"redis", "rediss", "sentinel", "amqp", "amqps", "pyamqp", "filesystem", "memory"}
 EMAIL_SCHEMES = {"smtp", "smtps", "smtp+tls", "smtp+ssl", "consolemail", "filemail", "memorymail", "dummymail"}
 
 
@@ -102,11 +103,18 @@ class EnvReader:
             key_file.chmod(0o600)
         return key_file.read_text().strip()
 
-    def db(self, name, default):
+    def _url(self, name, default, schemes, expected):
+        """The URL in ``name`` (or ``default``) and its scheme, which must be one of ``schemes``."""
         value = self._raw(name) or default
         scheme = value.split("://", 1)[0] if "://" in value else ""
-        if scheme not in DATABASE_SCHEMES:
-            self._fail(name, "a postgres://user:pass@host:port/name or sqlite:////path URL", value)
+        if scheme not in schemes:
+            self._fail(name, expected, value)
+        return value, scheme
+
+    def db(self, name, default):
+        value, _scheme = self._url(
+            name, default, DATABASE_SCHEMES, "a postgres://user:pass@host:port/name or sqlite:////path URL"
+        )
         config = environ.Env.db_url_config(value)
         if config["ENGINE"] == "django.db.backends.sqlite3":
             Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -114,11 +122,11 @@ class EnvReader:
             self._fail(name, "a URL that names the database", value)
         return config
 
+    def broker_url(self, name, default):
+        return self._url(name, default, BROKER_SCHEMES, "a redis://, amqp:// or filesystem:// URL")[0]
+
     def email(self, name, default):
-        value = self._raw(name) or default
-        scheme = value.split("://", 1)[0] if "://" in value else ""
-        if scheme not in EMAIL_SCHEMES:
-            self._fail(name, "one of " + ", ".join(sorted(EMAIL_SCHEMES)) + " URLs", value)
+        value, scheme = self._url(name, default, EMAIL_SCHEMES, "one of " + ", ".join(sorted(EMAIL_SCHEMES)) + " URLs")
         config = environ.Env.email_url_config(value)
         if scheme == "filemail":
             # django-environ drops the leading slash of an absolute path; keep the path as written.

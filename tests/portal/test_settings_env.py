@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ("DATABASE_URL", "mysql://x@y/z", lambda env: env.db("DATABASE_URL", "sqlite:////tmp/x.sqlite3")),
         ("DATABASE_URL", "not a url", lambda env: env.db("DATABASE_URL", "sqlite:////tmp/x.sqlite3")),
         ("EMAIL_URL", "pigeon://coop", lambda env: env.email("EMAIL_URL", "consolemail://")),
+        ("CELERY_BROKER_URL", "localhost:6379", lambda env: env.broker_url("CELERY_BROKER_URL", "filesystem://")),
         ("SECRET_KEY", "short", lambda env: env.secret_key("SECRET_KEY", debug=False, key_file="/nonexistent")),
     ],
 )
