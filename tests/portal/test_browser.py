@@ -44,6 +44,7 @@ def _japanese(label):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_requester_registers_and_submits_a_use_case_in_japanese(live_server, chromium_path, requester):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "failure.png").unlink(missing_ok=True)  # only this run's failure, if any
     base = live_server.url
 
     # No database queries inside this block: under Playwright's sync API Django's

@@ -62,9 +62,11 @@ def _tail(path, lines=60):
 def test_make_run_serves_and_stops_on_ctrl_c(tmp_path):
     port = _free_port()
     var_dir = tmp_path / "var"
-    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    # What a newcomer has: none of the test or CI settings, so the embedded defaults apply
+    # (SQLite, filesystem broker, mail files, DEBUG from the Makefile, a generated secret key).
+    unset = {"DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_URL", "DEBUG", "SECRET_KEY", "WHITENOISE_USE_FINDERS"}
+    env = {key: value for key, value in os.environ.items() if key not in unset}
     env["VAR_DIR"] = str(var_dir)
-    env.pop("EMAIL_URL", None)  # the default: files under VAR_DIR/mail
     log = tmp_path / "make-run.log"
     path = "/accounts/login/"
 
@@ -100,6 +102,7 @@ def test_make_run_serves_and_stops_on_ctrl_c(tmp_path):
             (seeded,) = connection.execute("SELECT COUNT(*) FROM portal_user WHERE username = 'requester'").fetchone()
         assert seeded == 1
         assert (var_dir / "celery" / "queue").is_dir()
+        assert (var_dir / "secret_key").exists()  # generated for the local run, kept for the next
 
         # Worker and beat came up too, and the worker sent the seed's submission
         # notifications through the filesystem broker: mail files under VAR_DIR.

@@ -11,12 +11,14 @@ import subprocess
 import sys
 import time
 import uuid
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from kombu import Exchange, Queue
 
 from portal.celery import app as celery_app
 from tests.conftest import REQUIRE_SERVICES
@@ -43,6 +45,19 @@ def _database_url():
         assert name.is_absolute() and name.exists(), f"the worker needs a file test database, got {name}"
         return f"sqlite:///{name}"  # sqlite:////abs/path
     pytest.fail(f"no worker DATABASE_URL for {db['ENGINE']}")
+
+
+def _delete_queue(name):
+    """Remove the run's queue and its bindings, so a shared Redis keeps no leftovers."""
+    try:
+        with celery_app.connection_for_write() as broker_connection:
+            exchange = Exchange(name)
+            queue = Queue(name, exchange, routing_key=name)(broker_connection)
+            queue.declare()  # binds it on this channel, so delete() finds the bindings
+            queue.delete()
+            exchange(broker_connection).delete()
+    except Exception as error:  # noqa: BLE001 - clean-up only; the test's outcome stands
+        warnings.warn(f"could not delete the test queue {name}: {error!r}", stacklevel=1)
 
 
 def _tail(path, lines=80):
@@ -132,3 +147,5 @@ def test_worker_notifies_reviewers_of_a_submission(tmp_path, requester, reviewer
                 os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(timeout=10)
             pytest.fail(f"the worker did not stop within {STOP_TIMEOUT} s of SIGTERM:\n{_tail(log)}")
+        finally:
+            _delete_queue(queue)

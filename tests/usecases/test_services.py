@@ -145,7 +145,7 @@ def test_reference_codes_follow_the_pattern(requester):
     assert first.department == requester.department
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_reference_codes_stay_unique_under_concurrent_creation(postgres, requester):
     """Eight threads, each with its own PostgreSQL connection, create use cases at once."""
     threads_count, per_thread = 8, 5
