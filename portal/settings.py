@@ -176,7 +176,7 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Celery ------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.broker_url("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env.broker_url("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue = VAR_DIR / "celery" / "queue"
     _folders = {
