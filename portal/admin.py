@@ -29,9 +29,21 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         (_("Organisation"), {"fields": ("email", "department", "language", "groups")}),
     )
+    # Roles are given by groups; only a superuser hands out superuser status or single permissions.
+    SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.filter(is_superuser=False)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return readonly if request.user.is_superuser else (*readonly, *self.SUPERUSER_ONLY_FIELDS)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that only services write (audit trail, counters, use cases)."""
+
     def has_add_permission(self, request):
         return False
 
@@ -65,7 +77,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    autocomplete_fields = ["user"]
     actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving an existing key to another user would hand them someone else's access.
+        return [*self.readonly_fields, "user"] if obj else self.readonly_fields
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -14,3 +14,4 @@ class AuditAction(models.TextChoices):
     SUBMIT = "submit", pgettext_lazy("audit action", "submitted")
     WITHDRAW = "withdraw", pgettext_lazy("audit action", "withdrawn")
     IMPORT = "import", pgettext_lazy("audit action", "imported")
+    RECORD_MEASUREMENT = "record_measurement", pgettext_lazy("audit action", "recorded a KPI measurement")

@@ -1,23 +1,37 @@
 from django.contrib import admin
 
+from portal.admin import ReadOnlyAdmin
 from usecases.models import Kpi, KpiMeasurement, UseCase, UseCaseTask
 
 
-class UseCaseTaskInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class UseCaseTaskInline(ReadOnlyInline):
     model = UseCaseTask
-    extra = 0
 
 
-class KpiInline(admin.TabularInline):
+class KpiInline(ReadOnlyInline):
     model = Kpi
-    extra = 0
     show_change_link = True
 
 
-@admin.register(UseCase)
-class UseCaseAdmin(admin.ModelAdmin):
-    """Status and reference are read-only here: they change only through services."""
+# Use cases and their rows are read-only in the admin: every change goes through the
+# services in usecases/services.py, which check the rules and write the audit trail.
 
+
+@admin.register(UseCase)
+class UseCaseAdmin(ReadOnlyAdmin):
     list_display = ["reference", "title", "department", "owner", "category", "status", "roadmap_step", "updated_at"]
     list_filter = [
         "status",
@@ -30,22 +44,15 @@ class UseCaseAdmin(admin.ModelAdmin):
     ]
     search_fields = ["reference", "title", "summary", "owner__username"]
     list_select_related = ["department", "owner"]
-    readonly_fields = ["reference", "status", "submitted_at", "created_at", "updated_at"]
-    autocomplete_fields = ["owner"]
     inlines = [UseCaseTaskInline, KpiInline]
 
-    def has_add_permission(self, request):
-        # New use cases get their reference code and audit event from the service.
-        return False
 
-
-class KpiMeasurementInline(admin.TabularInline):
+class KpiMeasurementInline(ReadOnlyInline):
     model = KpiMeasurement
-    extra = 0
 
 
 @admin.register(Kpi)
-class KpiAdmin(admin.ModelAdmin):
+class KpiAdmin(ReadOnlyAdmin):
     list_display = ["name", "use_case", "unit", "direction", "baseline", "target"]
     list_filter = ["direction"]
     search_fields = ["name", "use_case__reference", "use_case__title"]
@@ -54,7 +61,7 @@ class KpiAdmin(admin.ModelAdmin):
 
 
 @admin.register(KpiMeasurement)
-class KpiMeasurementAdmin(admin.ModelAdmin):
+class KpiMeasurementAdmin(ReadOnlyAdmin):
     list_display = ["kpi", "measured_on", "value", "recorded_by"]
     list_filter = ["measured_on"]
     search_fields = ["kpi__name", "kpi__use_case__reference"]
@@ -62,7 +69,7 @@ class KpiMeasurementAdmin(admin.ModelAdmin):
 
 
 @admin.register(UseCaseTask)
-class UseCaseTaskAdmin(admin.ModelAdmin):
+class UseCaseTaskAdmin(ReadOnlyAdmin):
     list_display = ["description", "performer", "use_case", "position"]
     list_filter = ["performer"]
     search_fields = ["description", "use_case__reference"]

@@ -47,13 +47,14 @@ EDITABLE_STATES = frozenset({UseCaseStatus.DRAFT})
 OPEN_STATES = frozenset({UseCaseStatus.SUBMITTED, UseCaseStatus.IN_REVIEW, UseCaseStatus.CHANGES_REQUESTED})
 LIVE_STATES = frozenset({UseCaseStatus.APPROVED, UseCaseStatus.PILOTING, UseCaseStatus.IN_PRODUCTION})
 CLOSED_STATES = frozenset({UseCaseStatus.REJECTED, UseCaseStatus.RETIRED, UseCaseStatus.WITHDRAWN})
-# Drafts are private to their department; everything else is the published inventory.
-PUBLISHED_STATES = frozenset(set(UseCaseStatus) - {UseCaseStatus.DRAFT})
+# Measurements can be recorded until the use case is closed.
+MEASURABLE_STATES = frozenset(set(UseCaseStatus) - CLOSED_STATES)
 
 
 class UseCaseAction(models.TextChoices):
     SUBMIT = "submit", _("Submit")
     WITHDRAW = "withdraw", _("Withdraw")
+    RECORD_MEASUREMENT = "record_measurement", _("Record a KPI measurement")
 
 
 class TaskPerformer(models.TextChoices):

@@ -45,6 +45,15 @@ class UseCaseFilterSet(django_filters.FilterSet):
         model = UseCase
         fields = ["q", "status", "category", "department", "data_classification", "roadmap_step", "owner"]
 
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        # Offer only owners of use cases this user can see, not every account.
+        if request is not None:
+            visible = UseCase.objects.visible_to(request.user)
+            self.filters["owner"].queryset = (
+                get_user_model().objects.filter(use_cases__in=visible).distinct().order_by("username")
+            )
+
     def search(self, queryset, name, value):
         value = value.strip()
         if not value:

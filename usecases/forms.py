@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Fieldset, Layout
+from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Department
@@ -21,9 +22,13 @@ class UseCaseForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["department"].queryset = Department.objects.active()
+        # Active departments, plus the current one even if it was deactivated since.
+        self.fields["department"].queryset = Department.objects.filter(
+            Q(is_active=True) | Q(pk=self.instance.department_id)
+        )
         # Requesters register for their own department; admins may choose.
-        if user.department_id and not user.has_perm("portal.change_department"):
+        self.may_choose_department = user.has_perm("portal.change_department")
+        if not self.may_choose_department:
             self.fields["department"].disabled = True
         if self.instance.department_id is None:
             self.initial["department"] = user.department_id
@@ -47,6 +52,10 @@ class UseCaseForm(forms.ModelForm):
     def clean_department(self):
         department = self.cleaned_data.get("department")
         if department is None:
+            if self.user.department_id is None and not self.may_choose_department:
+                raise forms.ValidationError(
+                    _("Your account belongs to no department yet; ask a governance admin to set it.")
+                )
             raise forms.ValidationError(_("Choose a department."))
         return department
 
@@ -89,10 +98,17 @@ class _ChildFormSet(forms.BaseInlineFormSet):
 
 
 TaskFormSet = forms.inlineformset_factory(
-    UseCase, UseCaseTask, form=UseCaseTaskForm, formset=_ChildFormSet, extra=3, can_delete=True, max_num=30
+    UseCase,
+    UseCaseTask,
+    form=UseCaseTaskForm,
+    formset=_ChildFormSet,
+    extra=3,
+    can_delete=True,
+    max_num=30,
+    validate_max=True,
 )
 KpiFormSet = forms.inlineformset_factory(
-    UseCase, Kpi, form=KpiForm, formset=_ChildFormSet, extra=2, can_delete=True, max_num=20
+    UseCase, Kpi, form=KpiForm, formset=_ChildFormSet, extra=2, can_delete=True, max_num=20, validate_max=True
 )
 
 
@@ -100,3 +116,19 @@ class WithdrawForm(forms.Form):
     comment = forms.CharField(
         label=_("Reason"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class KpiMeasurementForm(forms.Form):
+    """A plain form: re-recording a day replaces its value, which a model form's
+    unique check would refuse (the service does the replacing and audits it)."""
+
+    kpi = forms.ModelChoiceField(label=_("KPI"), queryset=Kpi.objects.none(), empty_label=None)
+    measured_on = forms.DateField(label=_("measured on"), widget=forms.DateInput(attrs={"type": "date"}))
+    value = forms.DecimalField(label=_("value"), max_digits=16, decimal_places=4)
+    note = forms.CharField(label=_("note"), max_length=300, required=False)
+
+    def __init__(self, *args, use_case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kpi"].queryset = use_case.kpis.all()
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Record")))

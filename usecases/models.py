@@ -65,6 +65,7 @@ class UseCase(models.Model):
     updated_at = models.DateTimeField(_("updated on"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted on"), null=True, blank=True, editable=False)
     reviewers_notified_at = models.DateTimeField(_("reviewers notified on"), null=True, blank=True, editable=False)
+    reviewers_notice_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UseCaseQuerySet.as_manager()
 

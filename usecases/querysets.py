@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
-from usecases.choices import EDITABLE_STATES, UseCaseStatus
+from usecases.choices import EDITABLE_STATES
 
 
 class UseCaseQuerySet(models.QuerySet):
@@ -9,11 +9,12 @@ class UseCaseQuerySet(models.QuerySet):
         return self.select_related("department", "owner", "owner__department")
 
     def with_children(self):
-        return self.with_related().prefetch_related("tasks", "kpis")
+        return self.with_related().prefetch_related("tasks", "kpis__measurements")
 
     def visible_to(self, user):
         """What ``user`` may read: all for reviewers, executives and admins; for
-        requesters the published inventory plus their own department's drafts."""
+        requesters the published inventory (everything ever submitted) plus their own
+        department's unsubmitted use cases, including drafts withdrawn before submission."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.has_perm("usecases.view_all_usecases"):
@@ -23,7 +24,7 @@ class UseCaseQuerySet(models.QuerySet):
         own = Q(owner=user)
         if user.department_id:
             own |= Q(department_id=user.department_id)
-        return self.filter(~Q(status=UseCaseStatus.DRAFT) | own)
+        return self.filter(Q(submitted_at__isnull=False) | own)
 
     def editable_by(self, user):
         """Drafts the user may change: only their own, and only with the change permission."""

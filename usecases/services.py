@@ -8,23 +8,27 @@ decisions) and rules to these two dicts instead of rewriting the mechanism.
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction
 from portal.services import next_reference, record_event
-from usecases.choices import EDITABLE_STATES, TaskPerformer, UseCaseAction, UseCaseStatus
-from usecases.models import Kpi, UseCase, UseCaseTask
+from usecases.choices import EDITABLE_STATES, MEASURABLE_STATES, TaskPerformer, UseCaseAction, UseCaseStatus
+from usecases.models import Kpi, KpiMeasurement, UseCase, UseCaseTask
 
 REFERENCE_PREFIX = "UC"
 
 OWNER = "owner"
 
-ACTOR_RULES = {
-    OWNER: lambda user, use_case: user.is_authenticated and use_case.owner_id == user.pk,
-}
+
+def _is_owning_requester(user, use_case):
+    """The owner, while they still hold a role that may change use cases."""
+    return user.is_authenticated and use_case.owner_id == user.pk and user.has_perm("usecases.change_usecase")
+
+
+ACTOR_RULES = {OWNER: _is_owning_requester}
 
 TRANSITIONS = {
     (UseCaseStatus.DRAFT, UseCaseAction.SUBMIT): (UseCaseStatus.SUBMITTED, OWNER),
@@ -88,12 +92,11 @@ def allowed_actions(use_case, user):
 
 
 def can_edit(use_case, user):
-    return (
-        user.is_authenticated
-        and use_case.owner_id == user.pk
-        and use_case.status in EDITABLE_STATES
-        and user.has_perm("usecases.change_usecase")
-    )
+    return use_case.status in EDITABLE_STATES and _is_owning_requester(user, use_case)
+
+
+def can_record_measurement(use_case, user):
+    return use_case.status in MEASURABLE_STATES and _is_owning_requester(user, use_case)
 
 
 def missing_items(use_case):
@@ -127,9 +130,11 @@ def missing_items(use_case):
 
 def _sync_children(use_case, model, rows, fields):
     """Make ``use_case``'s children match ``rows``: rows with an ``id`` update that
-    child, rows without one are created, children not mentioned are deleted."""
+    child, rows without one are created, children not mentioned are deleted.
+    Returns whether anything changed."""
     existing = {child.pk: child for child in model.objects.filter(use_case=use_case)}
     keep = set()
+    changed = False
     for position, row in enumerate(rows):
         values = {field: row[field] for field in fields if field in row}
         if "position" in fields:
@@ -137,12 +142,22 @@ def _sync_children(use_case, model, rows, fields):
         child = existing.get(row.get("id"))
         if child is None:
             child = model.objects.create(use_case=use_case, **values)
+            changed = True
         else:
-            for field, value in values.items():
-                setattr(child, field, value)
-            child.save()
+            model_field = child._meta.get_field
+            updates = {
+                name: value
+                for name, value in values.items()
+                if model_field(name).to_python(value) != getattr(child, name)
+            }
+            if updates:
+                for name, value in updates.items():
+                    setattr(child, name, value)
+                child.save(update_fields=list(updates))
+                changed = True
         keep.add(child.pk)
-    model.objects.filter(use_case=use_case).exclude(pk__in=keep).delete()
+    deleted, _details = model.objects.filter(use_case=use_case).exclude(pk__in=keep).delete()
+    return changed or deleted > 0
 
 
 def create_draft(user, fields, tasks=(), kpis=()):
@@ -166,19 +181,16 @@ def update_draft(use_case, user, fields, tasks=None, kpis=None):
         locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
         if not can_edit(locked, user):
             raise PermissionDenied
-        changed = []
-        for name in EDITABLE_FIELDS:
-            if name in fields and getattr(locked, name) != fields[name]:
-                setattr(locked, name, fields[name])
-                changed.append(name)
-        locked.save()
-        if tasks is not None:
-            _sync_children(locked, UseCaseTask, tasks, TASK_FIELDS)
+        changed = [name for name in EDITABLE_FIELDS if name in fields and getattr(locked, name) != fields[name]]
+        for name in changed:
+            setattr(locked, name, fields[name])
+        if tasks is not None and _sync_children(locked, UseCaseTask, tasks, TASK_FIELDS):
             changed.append("tasks")
-        if kpis is not None:
-            _sync_children(locked, Kpi, kpis, KPI_FIELDS)
+        if kpis is not None and _sync_children(locked, Kpi, kpis, KPI_FIELDS):
             changed.append("kpis")
-        record_event(locked, AuditAction.UPDATE, user, data={"fields": changed})
+        if changed:
+            locked.save()  # also moves updated_at
+            record_event(locked, AuditAction.UPDATE, user, data={"fields": changed})
     return locked
 
 
@@ -208,6 +220,35 @@ def apply_transition(use_case, action, user, *, comment="", check=None, **update
     return locked
 
 
+def record_measurement(use_case, user, kpi, measured_on, value, note=""):
+    """Record a KPI's actual value for a day; a second value for the same day replaces the first."""
+    with transaction.atomic():
+        locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
+        if not _is_owning_requester(user, locked):
+            raise PermissionDenied
+        if locked.status not in MEASURABLE_STATES:
+            raise TransitionNotAllowed(locked, UseCaseAction.RECORD_MEASUREMENT)
+        if kpi.use_case_id != locked.pk:
+            raise ValidationError({"kpi": _("This KPI belongs to another use case.")})
+        if measured_on > timezone.localdate():
+            raise ValidationError({"measured_on": _("A measurement cannot be dated in the future.")})
+        measurement, created = KpiMeasurement.objects.update_or_create(
+            kpi=kpi, measured_on=measured_on, defaults={"value": value, "note": note, "recorded_by": user}
+        )
+        record_event(
+            locked,
+            AuditAction.RECORD_MEASUREMENT,
+            user,
+            data={
+                "kpi": kpi.name,
+                "measured_on": measured_on.isoformat(),
+                "value": str(value),
+                "replaced": not created,
+            },
+        )
+    return measurement
+
+
 def _require_complete(use_case):
     missing = missing_items(use_case)
     if missing:
@@ -221,7 +262,9 @@ def submit(use_case, user):
     submitted = apply_transition(
         use_case, UseCaseAction.SUBMIT, user, check=_require_complete, submitted_at=timezone.now()
     )
-    transaction.on_commit(lambda: notify_reviewers_of_submission.delay(submitted.pk))
+    # robust: a broker outage must not turn a saved submission into an error page;
+    # the periodic sweep sends the notice later.
+    transaction.on_commit(lambda: notify_reviewers_of_submission.delay(submitted.pk), robust=True)
     return submitted
 
 

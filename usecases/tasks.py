@@ -1,30 +1,64 @@
+"""Celery tasks of the inventory.
+
+Delivery of the reviewers' submission notice is at-least-once: a claim with a lease
+stops two workers from sending at the same time, a failed send releases the claim and
+retries with backoff, and a periodic sweep re-enqueues any notice still unsent (broker
+down at submit time, worker killed mid-send). A reviewer may, rarely, get the same
+notice twice; nobody silently gets none. The reminders issue replaces this with
+per-recipient outbox rows.
+"""
+
 import logging
+import smtplib
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from portal.roles import Role
+from usecases.choices import OPEN_STATES
 from usecases.models import UseCase
 
 logger = logging.getLogger(__name__)
 
+# A claim older than this is taken to belong to a worker that died.
+CLAIM_LEASE = timedelta(minutes=10)
+# The sweep leaves fresh submissions to the task enqueued at submit time.
+SWEEP_GRACE = timedelta(minutes=5)
+SWEEP_BATCH = 500
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+
+@shared_task(autoretry_for=(OSError, smtplib.SMTPException), retry_backoff=True, retry_backoff_max=600, max_retries=8)
 def notify_reviewers_of_submission(use_case_id):
-    """E-mail the reviewers that a use case was submitted, each in their language.
-
-    Claimed by a conditional UPDATE first, so a task delivered twice mails once.
-    """
-    claimed = UseCase.objects.filter(pk=use_case_id, reviewers_notified_at__isnull=True).update(
-        reviewers_notified_at=timezone.now()
+    """E-mail every reviewer that a use case was submitted, each in their language."""
+    claimed_at = timezone.now()
+    claimed = (
+        UseCase.objects.filter(pk=use_case_id, status__in=OPEN_STATES, reviewers_notified_at__isnull=True)
+        .filter(
+            Q(reviewers_notice_claimed_at__isnull=True) | Q(reviewers_notice_claimed_at__lt=claimed_at - CLAIM_LEASE)
+        )
+        .update(reviewers_notice_claimed_at=claimed_at)
     )
     if not claimed:
         return 0
-    use_case = UseCase.objects.with_related().get(pk=use_case_id)
+    try:
+        sent = _mail_reviewers(UseCase.objects.with_related().get(pk=use_case_id))
+    except Exception:
+        # Give the claim back so the retry (or the sweep) can send.
+        UseCase.objects.filter(pk=use_case_id, reviewers_notice_claimed_at=claimed_at).update(
+            reviewers_notice_claimed_at=None
+        )
+        raise
+    UseCase.objects.filter(pk=use_case_id).update(reviewers_notified_at=timezone.now())
+    return sent
+
+
+def _mail_reviewers(use_case):
     reviewers = get_user_model().objects.filter(groups__name=Role.REVIEWER, is_active=True, email__gt="").distinct()
     link = settings.SITE_URL.rstrip("/") + use_case.get_absolute_url()
     sent = 0
@@ -37,3 +71,22 @@ def notify_reviewers_of_submission(use_case_id):
         sent += 1
     logger.info("Notified %s reviewers of %s", sent, use_case.reference)
     return sent
+
+
+@shared_task
+def notify_pending_submissions():
+    """Sweep (beat, every 10 minutes): enqueue notices of open submissions never sent."""
+    pending = list(
+        UseCase.objects.filter(
+            status__in=OPEN_STATES,
+            reviewers_notified_at__isnull=True,
+            submitted_at__lte=timezone.now() - SWEEP_GRACE,
+        )
+        .order_by("submitted_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for use_case_id in pending:
+        notify_reviewers_of_submission.delay(use_case_id)
+    if pending:
+        logger.warning("Re-enqueued %s unsent submission notices", len(pending))
+    return len(pending)

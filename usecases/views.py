@@ -2,7 +2,7 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -17,7 +17,7 @@ from portal.models import AuditEvent
 from usecases import services
 from usecases.choices import UseCaseStatus
 from usecases.filters import UseCaseFilterSet
-from usecases.forms import KpiFormSet, TaskFormSet, UseCaseForm, WithdrawForm
+from usecases.forms import KpiFormSet, KpiMeasurementForm, TaskFormSet, UseCaseForm, WithdrawForm
 from usecases.models import UseCase
 
 
@@ -32,7 +32,8 @@ class UseCaseListView(UseCaseAccessMixin, FilterView):
     filterset_class = UseCaseFilterSet
     template_name = "usecases/usecase_list.html"
     paginate_by = 25
-    strict = False
+    # An invalid filter shows the form's errors and no rows, as the export and API do.
+    strict = True
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -133,6 +134,7 @@ class UseCaseDetailView(UseCaseAccessMixin, DetailView):
         context.update(
             actions=services.allowed_actions(use_case, user),
             can_edit=services.can_edit(use_case, user),
+            can_record_measurement=services.can_record_measurement(use_case, user) and use_case.kpis.all(),
             events=self._history(use_case),
             withdraw_form=WithdrawForm(),
             missing=services.missing_items(use_case) if use_case.owner_id == user.pk else [],
@@ -172,8 +174,19 @@ class UseCaseFormView(LoginRequiredMixin, TemplateView):
         if not (form.is_valid() and tasks.is_valid() and kpis.is_valid()):
             messages.error(request, _("Please correct the errors below; nothing was saved yet."))
             return self.render_to_response(self.get_context_data(form=form, tasks=tasks, kpis=kpis))
-        with transaction.atomic():
-            use_case = self.save(form.cleaned_data, tasks.rows(), kpis.rows())
+        try:
+            with transaction.atomic():
+                use_case = self.save(form.cleaned_data, tasks.rows(), kpis.rows())
+        except PermissionDenied:
+            # Submitted (or taken over) in another tab meanwhile: keep what was typed on screen.
+            messages.error(
+                request,
+                _(
+                    "This use case can no longer be edited (its status changed meanwhile). "
+                    "Nothing was saved; copy your changes before leaving this page."
+                ),
+            )
+            return self.render_to_response(self.get_context_data(form=form, tasks=tasks, kpis=kpis), status=409)
         messages.success(request, _("Draft %(reference)s saved.") % {"reference": use_case.reference})
         return redirect(use_case)
 
@@ -195,7 +208,10 @@ class UseCaseUpdateView(UseCaseFormView):
         self.use_case = get_object_or_404(
             UseCase.objects.visible_to(request.user).with_related(), reference=kwargs["reference"]
         )
-        if not services.can_edit(self.use_case, request.user):
+        # The owner's POST goes on to the service even if the status just changed, so the
+        # form comes back with what they typed instead of a bare 403.
+        owner_saving = request.method == "POST" and self.use_case.owner_id == request.user.pk
+        if not (services.can_edit(self.use_case, request.user) or owner_saving):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -203,10 +219,45 @@ class UseCaseUpdateView(UseCaseFormView):
         return services.update_draft(self.use_case, self.request.user, fields, tasks, kpis)
 
 
-class UseCaseTransitionView(LoginRequiredMixin, View):
+class KpiMeasurementCreateView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """Record a KPI's actual value (the owner, until the use case is closed)."""
+
+    template_name = "usecases/measurement_form.html"
+    permission_required = "usecases.change_usecase"
+
+    def has_permission(self):
+        # The role first (403), then whether the use case is visible (404), then the owner rule (403).
+        if not super().has_permission():
+            return False
+        self.use_case = get_object_or_404(
+            UseCase.objects.visible_to(self.request.user).with_related(), reference=self.kwargs["reference"]
+        )
+        return services.can_record_measurement(self.use_case, self.request.user)
+
+    def get(self, request, *args, **kwargs):
+        form = KpiMeasurementForm(use_case=self.use_case, initial={"measured_on": timezone.localdate()})
+        return self.render_to_response(self.get_context_data(form=form, use_case=self.use_case))
+
+    def post(self, request, *args, **kwargs):
+        form = KpiMeasurementForm(request.POST, use_case=self.use_case)
+        if form.is_valid():
+            try:
+                services.record_measurement(self.use_case, request.user, **form.cleaned_data)
+            except ValidationError as error:
+                for field, messages_ in error.message_dict.items():
+                    for message in messages_:
+                        form.add_error(field if field in form.fields else None, message)
+            else:
+                messages.success(request, _("Measurement recorded."))
+                return redirect(self.use_case)
+        return self.render_to_response(self.get_context_data(form=form, use_case=self.use_case))
+
+
+class UseCaseTransitionView(LoginRequiredMixin, PermissionRequiredMixin, View):
     """POST-only buttons: submit and withdraw."""
 
     http_method_names = ["post"]
+    permission_required = "usecases.change_usecase"
     action = None
 
     def post(self, request, reference):
@@ -217,8 +268,12 @@ class UseCaseTransitionView(LoginRequiredMixin, View):
                 messages.success(request, _("Submitted for review."))
             else:
                 form = WithdrawForm(request.POST)
-                comment = form.cleaned_data["comment"] if form.is_valid() else ""
-                use_case = services.withdraw(use_case, request.user, comment=comment)
+                if not form.is_valid():
+                    for errors in form.errors.values():
+                        for error in errors:
+                            messages.error(request, error)
+                    return redirect(use_case)
+                use_case = services.withdraw(use_case, request.user, comment=form.cleaned_data["comment"])
                 messages.success(request, _("Withdrawn."))
         except services.IncompleteUseCase as error:
             messages.error(request, _("The use case cannot be submitted yet. Missing:"))

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from tests.conftest import api_client_for
@@ -150,3 +152,71 @@ def test_me_shows_roles(requester):
     assert body["roles"] == ["requester"]
     assert "usecases.add_usecase" in body["permissions"]
     assert body["department"]["code"] == "marketing"
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"tasks": [{"description": "説明だけ"}]}, "tasks"),
+        ({"tasks": [{"performer": "ai"}]}, "tasks"),
+        ({"kpis": [{}]}, "kpis"),
+        ({"kpis": [{"unit": "%"}]}, "kpis"),
+        ({"tasks": [{"description": "x", "performer": "ai"}] * 31}, "tasks"),
+    ],
+)
+def test_patch_with_incomplete_rows_is_a_400_and_keeps_the_rows(requester, payload, field):
+    use_case = UseCaseFactory(complete=True, owner=requester)
+    before = (list(use_case.tasks.values_list("pk", flat=True)), list(use_case.kpis.values_list("pk", flat=True)))
+    response = api_client_for(requester).patch(f"{BASE}{use_case.reference}/", payload, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    after = (list(use_case.tasks.values_list("pk", flat=True)), list(use_case.kpis.values_list("pk", flat=True)))
+    assert after == before
+
+
+def test_patch_replaces_rows_by_id(requester):
+    use_case = UseCaseFactory(complete=True, owner=requester)
+    ai_task, human_task = use_case.tasks.all()
+    response = api_client_for(requester).patch(
+        f"{BASE}{use_case.reference}/",
+        {"tasks": [{"id": human_task.pk, "description": "人が最終判断", "performer": "human"}]},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert [(task["id"], task["description"]) for task in response.json()["tasks"]] == [(human_task.pk, "人が最終判断")]
+    assert not use_case.tasks.filter(pk=ai_task.pk).exists()
+
+
+def test_record_measurement_through_the_api(requester, reviewer):
+    use_case = UseCaseFactory(complete=True, owner=requester)
+    kpi = use_case.kpis.get()
+    client = api_client_for(requester)
+    url = f"{BASE}{use_case.reference}/measurements/"
+    first = client.post(url, {"kpi": kpi.pk, "measured_on": "2026-03-01", "value": "1.9"}, format="json")
+    assert first.status_code == 201, first.content
+    again = client.post(url, {"kpi": kpi.pk, "measured_on": "2026-03-01", "value": "2.2"}, format="json")
+    assert again.status_code == 201
+    assert kpi.measurements.get().value == Decimal("2.2")
+    body = api_client_for(reviewer).get(f"{BASE}{use_case.reference}/").json()
+    assert body["kpis"][0]["measurements"][0]["value"] == "2.2000"
+
+    other_kpi = UseCaseFactory(complete=True, owner=requester).kpis.get()
+    wrong_kpi = client.post(url, {"kpi": other_kpi.pk, "measured_on": "2026-03-02", "value": "1"}, format="json")
+    assert wrong_kpi.status_code == 400 and "kpi" in wrong_kpi.json()
+    future = client.post(url, {"kpi": kpi.pk, "measured_on": "2999-01-01", "value": "1"}, format="json")
+    assert future.status_code == 400 and "measured_on" in future.json()
+    bad = client.post(url, {"kpi": kpi.pk, "measured_on": "yesterday", "value": "lots"}, format="json")
+    assert bad.status_code == 400 and set(bad.json()) == {"measured_on", "value"}
+    assert kpi.measurements.count() == 1
+
+
+def test_no_measurements_on_a_withdrawn_use_case(requester):
+    use_case = UseCaseFactory(complete=True, owner=requester)
+    client = api_client_for(requester)
+    client.post(f"{BASE}{use_case.reference}/withdraw/", {}, format="json")
+    response = client.post(
+        f"{BASE}{use_case.reference}/measurements/",
+        {"kpi": use_case.kpis.get().pk, "measured_on": "2026-03-01", "value": "1"},
+        format="json",
+    )
+    assert response.status_code == 409

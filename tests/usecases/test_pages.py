@@ -119,7 +119,6 @@ def test_csv_export_follows_filters_scoping_and_neutralises_formulas(client, req
 def test_home_counts_only_visible_use_cases(client, requester, other_requester):
     UseCaseFactory(owner=other_requester)
     mine = UseCaseFactory(owner=requester)
-    UseCase.objects.filter(pk=mine.pk)
     client.force_login(requester)
     response = client.get(reverse("home"))
     assert response.context["total"] == 1
@@ -171,3 +170,131 @@ def test_language_switch_is_remembered_for_the_user(client, requester):
     client.post(reverse("set_language"), {"language": "xx", "next": reverse("home")})
     requester.refresh_from_db()
     assert requester.language == "en"
+
+
+def test_form_refuses_more_rows_than_allowed(client, requester):
+    client.force_login(requester)
+    rows = [{"description": f"作業{index}", "performer": "ai"} for index in range(31)]
+    response = client.post(
+        reverse("usecases:create"), {"title": "多すぎ", **_formset("tasks", rows), **_formset("kpis", [])}
+    )
+    assert response.status_code == 200
+    assert response.context["tasks"].non_form_errors()
+    assert not UseCase.objects.exists()
+
+
+def test_withdraw_with_an_invalid_reason_withdraws_nothing(client, requester):
+    use_case = UseCaseFactory(complete=True, owner=requester)
+    client.force_login(requester)
+    response = client.post(
+        reverse("usecases:withdraw", args=[use_case.reference]), {"comment": "x" * 2000}, follow=True
+    )
+    assert any("1000" in str(message) for message in response.context["messages"])
+    use_case.refresh_from_db()
+    assert use_case.status == UseCaseStatus.DRAFT
+
+
+def test_edit_saved_after_a_submit_in_another_tab_keeps_the_typed_text(client, requester):
+    use_case = UseCaseFactory(complete=True, owner=requester, title="元の題名")
+    client.force_login(requester)
+    form_page = client.get(reverse("usecases:update", args=[use_case.reference]))
+    assert form_page.status_code == 200
+    client.post(reverse("usecases:submit", args=[use_case.reference]))  # the other tab
+    data = {"title": "入力途中の題名", **_formset("tasks", []), **_formset("kpis", [])}
+    response = client.post(reverse("usecases:update", args=[use_case.reference]), data)
+    assert response.status_code == 409
+    assert "入力途中の題名" in response.content.decode()
+    use_case.refresh_from_db()
+    assert (use_case.title, use_case.status) == ("元の題名", UseCaseStatus.SUBMITTED)
+
+
+def test_requester_cannot_register_for_another_department_on_the_page(client, requester, sales):
+    client.force_login(requester)
+    data = {"title": "他部署向け", "department": sales.pk, **_formset("tasks", []), **_formset("kpis", [])}
+    client.post(reverse("usecases:create"), data)
+    assert UseCase.objects.get().department == requester.department  # the field is locked to their own
+
+
+def test_requester_without_department_is_told_why(client, requester):
+    type(requester).objects.filter(pk=requester.pk).update(department=None)
+    client.force_login(requester)
+    response = client.post(
+        reverse("usecases:create"), {"title": "部署なし", **_formset("tasks", []), **_formset("kpis", [])}
+    )
+    assert response.status_code == 200
+    assert "department" in response.context["form"].errors
+    assert not UseCase.objects.exists()
+
+
+def test_a_deactivated_department_does_not_lock_its_drafts(client, requester):
+    use_case = UseCaseFactory(owner=requester, title="旧部署")
+    requester.department.is_active = False
+    requester.department.save()
+    client.force_login(requester)
+    data = {"title": "旧部署のまま編集", **_formset("tasks", []), **_formset("kpis", [])}
+    response = client.post(reverse("usecases:update", args=[use_case.reference]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    use_case.refresh_from_db()
+    assert use_case.title == "旧部署のまま編集"
+
+
+def test_owner_filter_offers_only_owners_of_visible_use_cases(client, requester, other_requester, outsider):
+    UseCaseFactory(owner=requester)
+    UseCaseFactory(owner=other_requester)  # a sales draft: not visible to marketing
+    client.force_login(requester)
+    response = client.get(reverse("usecases:list"))
+    assert list(response.context["filter"].form.fields["owner"].queryset) == [requester]
+
+
+def test_an_invalid_filter_shows_an_error_and_no_rows(client, reviewer, requester):
+    UseCaseFactory(owner=requester)
+    client.force_login(reviewer)
+    response = client.get(reverse("usecases:list") + "?status=bogus")
+    assert response.status_code == 200
+    assert "status" in response.context["filter"].form.errors
+    assert list(response.context["object_list"]) == []
+
+
+def test_record_a_measurement_on_the_page(client, requester):
+    use_case = UseCaseFactory(complete=True, owner=requester)
+    kpi = use_case.kpis.get()
+    client.force_login(requester)
+    url = reverse("usecases:record-measurement", args=[use_case.reference])
+    assert b'id="record-measurement"' in client.get(use_case.get_absolute_url()).content
+    bad = client.post(url, {"kpi": kpi.pk, "measured_on": "2999-01-01", "value": "x"})
+    assert bad.status_code == 200 and set(bad.context["form"].errors) == {"value"}
+    future = client.post(url, {"kpi": kpi.pk, "measured_on": "2999-01-01", "value": "2"})
+    assert future.status_code == 200 and "measured_on" in future.context["form"].errors
+    response = client.post(url, {"kpi": kpi.pk, "measured_on": "2026-02-01", "value": "2.05", "note": "2月"})
+    assert response.status_code == 302
+    assert kpi.measurements.get().note == "2月"
+    detail = client.get(use_case.get_absolute_url()).content.decode()
+    assert "2.05" in detail
+
+
+def test_governance_admin_cannot_make_anyone_superuser(client, admin_user, requester):
+    client.force_login(admin_user)
+    url = reverse("admin:portal_user_change", args=[admin_user.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    assert "is_superuser" not in form.fields and "user_permissions" not in form.fields
+    data = {name: value for name, value in form.initial.items() if name in form.fields and value is not None}
+    data.update({"is_superuser": "on", "groups": [group.pk for group in admin_user.groups.all()]})
+    client.post(url, data)
+    admin_user.refresh_from_db()
+    assert not admin_user.is_superuser
+
+
+def test_governance_admin_sees_no_superusers_and_cannot_edit_use_cases(
+    client, admin_user, requester, django_user_model
+):
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
+    use_case = UseCaseFactory(complete=True, owner=requester, title="元の題名")
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:portal_user_change", args=[root.pk])).status_code == 302  # not found: redirect
+    url = reverse("admin:usecases_usecase_change", args=[use_case.pk])
+    assert client.get(url).status_code == 200  # view only
+    client.post(url, {"title": "書き換え"})
+    use_case.refresh_from_db()
+    assert use_case.title == "元の題名"

@@ -2,11 +2,12 @@ import threading
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection, connections
+from django.db import connections
 from django.urls import reverse
 
 from portal.models import AuditEvent
 from portal.services import next_reference
+from tests.conftest import api_client_for
 from tests.factories import KpiFactory, UseCaseFactory, UseCaseTaskFactory
 from usecases import services
 from usecases.choices import TaskPerformer, UseCaseStatus
@@ -81,6 +82,7 @@ def test_notification_task_mails_once_even_if_delivered_twice(requester, reviewe
     from usecases.tasks import notify_reviewers_of_submission
 
     use_case = UseCaseFactory(complete=True, owner=requester)
+    UseCase.objects.filter(pk=use_case.pk).update(status=UseCaseStatus.SUBMITTED, submitted_at="2026-01-05T00:00Z")
     assert notify_reviewers_of_submission(use_case.pk) == 1
     assert notify_reviewers_of_submission(use_case.pk) == 0
     assert len(mailoutbox) == 1
@@ -180,4 +182,116 @@ def test_next_reference_scopes_by_year():
     assert next_reference("UC", 2030) == "UC-2030-0001"
     assert next_reference("UC", 2030) == "UC-2030-0002"
     assert next_reference("UC", 2031) == "UC-2031-0001"
-    assert connection.vendor in ("postgresql", "sqlite")
+
+
+def test_a_failed_send_releases_the_claim_so_a_retry_sends(requester, reviewer, mailoutbox, monkeypatch):
+    from usecases import tasks
+
+    use_case = UseCaseFactory(complete=True, owner=requester)
+    UseCase.objects.filter(pk=use_case.pk).update(status=UseCaseStatus.SUBMITTED, submitted_at="2026-01-05T00:00Z")
+
+    def smtp_down(*args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(tasks, "send_mail", smtp_down)
+    with pytest.raises(ConnectionRefusedError):
+        tasks.notify_reviewers_of_submission.run(use_case.pk)
+    use_case.refresh_from_db()
+    assert use_case.reviewers_notified_at is None and use_case.reviewers_notice_claimed_at is None
+    monkeypatch.undo()
+    assert tasks.notify_reviewers_of_submission.run(use_case.pk) == 1
+    assert len(mailoutbox) == 1
+
+
+def test_the_sweep_resends_notices_that_were_never_sent(requester, reviewer, mailoutbox):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from usecases import tasks
+
+    old = timezone.now() - timedelta(hours=1)
+    lost = UseCaseFactory(complete=True, owner=requester)
+    fresh = UseCaseFactory(complete=True, owner=requester)
+    crashed = UseCaseFactory(complete=True, owner=requester)
+    withdrawn = UseCaseFactory(complete=True, owner=requester)
+    UseCase.objects.filter(pk__in=[lost.pk, crashed.pk]).update(status=UseCaseStatus.SUBMITTED, submitted_at=old)
+    UseCase.objects.filter(pk=fresh.pk).update(status=UseCaseStatus.SUBMITTED, submitted_at=timezone.now())
+    UseCase.objects.filter(pk=withdrawn.pk).update(status=UseCaseStatus.WITHDRAWN, submitted_at=old)
+    # A worker claimed this one an hour ago and died: its lease has run out.
+    UseCase.objects.filter(pk=crashed.pk).update(reviewers_notice_claimed_at=old)
+
+    assert tasks.notify_pending_submissions() == 2  # eager in tests: the notices go out now
+    mailed = sorted(
+        reference
+        for mail in mailoutbox
+        for reference in (lost.reference, crashed.reference, fresh.reference)
+        if reference in mail.subject
+    )
+    assert mailed == sorted([lost.reference, crashed.reference])
+    assert len(mailoutbox) == 2
+    assert tasks.notify_pending_submissions() == 0  # scanned twice, mailed once
+
+
+def test_a_live_claim_keeps_a_second_worker_away(requester, reviewer, mailoutbox):
+    from django.utils import timezone
+
+    from usecases import tasks
+
+    use_case = UseCaseFactory(complete=True, owner=requester)
+    UseCase.objects.filter(pk=use_case.pk).update(
+        status=UseCaseStatus.SUBMITTED, submitted_at=timezone.now(), reviewers_notice_claimed_at=timezone.now()
+    )
+    assert tasks.notify_reviewers_of_submission.run(use_case.pk) == 0
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_submit_succeeds_when_the_broker_is_down(requester, monkeypatch):
+    from usecases import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(tasks.notify_reviewers_of_submission, "delay", broker_down)
+    use_case = UseCaseFactory(complete=True, owner=requester)
+    response = api_client_for(requester).post(f"/api/v1/use-cases/{use_case.reference}/submit/")
+    assert response.status_code == 200
+    use_case.refresh_from_db()
+    assert use_case.status == UseCaseStatus.SUBMITTED and use_case.reviewers_notified_at is None
+
+
+def test_notice_subject_is_plain_text(requester, reviewer, mailoutbox):
+    from usecases.tasks import notify_reviewers_of_submission
+
+    use_case = UseCaseFactory(complete=True, owner=requester, title="Q&A <bot> 'x'")
+    UseCase.objects.filter(pk=use_case.pk).update(status=UseCaseStatus.SUBMITTED, submitted_at="2026-01-05T00:00Z")
+    notify_reviewers_of_submission(use_case.pk)
+    assert mailoutbox[0].subject.endswith("Q&A <bot> 'x'")
+
+
+def test_saving_an_unchanged_draft_writes_no_audit_event(requester):
+    use_case = UseCaseFactory(complete=True, owner=requester)
+    rows = [
+        {"id": task.pk, "description": task.description, "performer": task.performer, "position": index}
+        for index, task in enumerate(use_case.tasks.all())
+    ]
+    services.update_draft(use_case, requester, {"title": use_case.title}, tasks=rows)
+    first = AuditEvent.objects.filter(action="update").count()  # the factory's positions were both 0
+    services.update_draft(use_case, requester, {"title": use_case.title}, tasks=rows)
+    assert AuditEvent.objects.filter(action="update").count() == first
+    services.update_draft(use_case, requester, {"title": "変更"}, tasks=rows[:1])
+    assert AuditEvent.objects.filter(action="update").latest("id").data == {"fields": ["title", "tasks"]}
+
+
+def test_record_measurement_replaces_the_same_day_and_is_audited(requester):
+    from datetime import date
+    from decimal import Decimal
+
+    use_case = UseCaseFactory(complete=True, owner=requester)
+    kpi = use_case.kpis.get()
+    services.record_measurement(use_case, requester, kpi, date(2026, 3, 1), Decimal("1.5"))
+    services.record_measurement(use_case, requester, kpi, date(2026, 3, 1), Decimal("1.7"), "修正")
+    assert [(m.value, m.note) for m in kpi.measurements.all()] == [(Decimal("1.7"), "修正")]
+    events = AuditEvent.objects.filter(action="record_measurement").order_by("id")
+    assert [event.data["replaced"] for event in events] == [False, True]

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from portal.api.serializers import UserSummarySerializer
 from portal.models import Department
 from usecases import services
-from usecases.models import Kpi, UseCase, UseCaseTask
+from usecases.models import Kpi, KpiMeasurement, UseCase, UseCaseTask
 
 
 class UseCaseTaskSerializer(serializers.ModelSerializer):
@@ -16,12 +16,22 @@ class UseCaseTaskSerializer(serializers.ModelSerializer):
         extra_kwargs = {"position": {"read_only": True}}
 
 
+class KpiMeasurementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = KpiMeasurement
+        fields = ["id", "kpi", "measured_on", "value", "note", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        # One value a day: the service replaces an existing one instead of refusing it.
+        validators = []
+
+
 class KpiSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(required=False, help_text=_("Give the id to change an existing KPI."))
+    measurements = KpiMeasurementSerializer(many=True, read_only=True)
 
     class Meta:
         model = Kpi
-        fields = ["id", "name", "unit", "direction", "baseline", "target"]
+        fields = ["id", "name", "unit", "direction", "baseline", "target", "measurements"]
 
 
 class UseCaseSerializer(serializers.ModelSerializer):
@@ -58,6 +68,24 @@ class UseCaseSerializer(serializers.ModelSerializer):
 
     def get_allowed_actions(self, use_case) -> list[str]:
         return [str(action) for action in services.allowed_actions(use_case, self.context["request"].user)]
+
+    @staticmethod
+    def _complete_rows(rows, required):
+        """Each row replaces a child whole, so every row needs its required fields, even in a PATCH
+        (DRF skips required checks in nested rows of a partial update)."""
+        errors = [
+            {field: [_("This field is required.")] for field in required if row.get(field) in (None, "")}
+            for row in rows
+        ]
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return rows
+
+    def validate_tasks(self, rows):
+        return self._complete_rows(rows, ("description", "performer"))
+
+    def validate_kpis(self, rows):
+        return self._complete_rows(rows, ("name",))
 
     def validate_department(self, department):
         user = self.context["request"].user

@@ -1,14 +1,17 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from usecases import services
 from usecases.api.serializers import (
     ErrorSerializer,
+    KpiMeasurementSerializer,
     SubmitErrorSerializer,
     UseCaseSerializer,
     WithdrawSerializer,
@@ -30,6 +33,9 @@ class UseCasePermission(permissions.BasePermission):
         "create": "usecases.add_usecase",
         "update": "usecases.change_usecase",
         "partial_update": "usecases.change_usecase",
+        "submit": "usecases.change_usecase",
+        "withdraw": "usecases.change_usecase",
+        "record_measurement": "usecases.change_usecase",
     }
 
     def has_permission(self, request, view):
@@ -116,6 +122,31 @@ class UseCaseViewSet(
         except services.TransitionNotAllowed as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return self._respond(use_case)
+
+    @extend_schema(
+        summary=gettext_lazy("Record a KPI measurement"),
+        request=KpiMeasurementSerializer,
+        responses={
+            201: KpiMeasurementSerializer,
+            **_ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not possible in the current status.")),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="measurements")
+    def record_measurement(self, request, reference=None):
+        use_case = self.get_object()
+        serializer = KpiMeasurementSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            measurement = services.record_measurement(
+                use_case, request.user, data["kpi"], data["measured_on"], data["value"], data.get("note", "")
+            )
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from error
+        except services.TransitionNotAllowed as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        return Response(KpiMeasurementSerializer(measurement).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary=gettext_lazy("Withdraw a use case"),
