@@ -18,11 +18,14 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from kombu import Exchange, Queue
 
 from portal.celery import app as celery_app
 from tests.conftest import REQUIRE_SERVICES
 from tests.factories import UseCaseFactory
+from usecases.choices import UseCaseStatus
+from usecases.models import UseCase
 from usecases.tasks import notify_reviewers_of_submission
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -75,6 +78,8 @@ def test_worker_notifies_reviewers_of_a_submission(tmp_path, requester, reviewer
     if REQUIRE_SERVICES:
         assert broker.startswith(("redis://", "rediss://")), f"CI runs the worker on Redis, not {broker}"
     use_case = UseCaseFactory(complete=True, owner=requester)
+    # Submitted (the task notifies only open submissions), with the notice not yet sent.
+    UseCase.objects.filter(pk=use_case.pk).update(status=UseCaseStatus.SUBMITTED, submitted_at=timezone.now())
     assert use_case.reviewers_notified_at is None
 
     mail_dir = tmp_path / "mail"
@@ -126,7 +131,7 @@ def test_worker_notifies_reviewers_of_a_submission(tmp_path, requester, reviewer
         )
         print(f"worker ran the task {time.monotonic() - started:.1f} s after it was enqueued ({broker.split(':')[0]})")
 
-        # The claim is committed before the mail is sent; wait (bounded) for the task to finish.
+        # Wait (bounded) for the task to report success in the worker's log.
         finished = "succeeded in"
         while finished not in log.read_text(errors="replace") and time.monotonic() < deadline:
             assert worker.poll() is None, f"the worker exited ({worker.returncode}):\n{_tail(log)}"
