@@ -7,7 +7,6 @@ Headless Debian Chromium through Playwright's sync API against pytest-django's
 import contextlib
 import re
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from django.utils import translation
@@ -123,9 +122,12 @@ def test_requester_registers_and_submits_a_use_case_in_japanese(live_server, chr
             expect(page.locator("html")).to_have_attribute("lang", "ja")
             shot("05-submitted")
 
-            # 7. Find it in the inventory, filtered by status and title.
-            query = urlencode({"status": UseCaseStatus.SUBMITTED, "q": TITLE})
-            page.goto(f"{base}/usecases/?{query}")
+            # 7. Find it in the inventory through the filter form: status and a search.
+            page.click("nav a.nav-link[href='/usecases/']")
+            page.select_option("#id_status", [str(UseCaseStatus.SUBMITTED)])
+            page.fill("#id_q", TITLE)
+            page.click("#filters button[type=submit]")
+            expect(page).to_have_url(re.compile(r"status=submitted"))
             rows = page.locator("table#usecase-table tbody tr")
             expect(rows).to_have_count(1)
             expect(rows.first).to_contain_text(reference)
