@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.filters import IdChoiceFilter, IdMultipleChoiceFilter
 from portal.models import Department
 from usecases.choices import (
     DataClassification,
@@ -21,14 +22,14 @@ class UseCaseFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search", max_length=200)
     status = django_filters.MultipleChoiceFilter(choices=UseCaseStatus.choices, label=_("Status"))
     category = django_filters.MultipleChoiceFilter(choices=UseCaseCategory.choices, label=_("Category"))
-    department = django_filters.ModelMultipleChoiceFilter(queryset=Department.objects.all(), label=_("Department"))
+    department = IdMultipleChoiceFilter(queryset=Department.objects.all(), label=_("Department"))
     data_classification = django_filters.MultipleChoiceFilter(
         choices=DataClassification.choices, label=_("Classification")
     )
     roadmap_step = django_filters.MultipleChoiceFilter(choices=RoadmapStep.choices, label=_("Roadmap step"))
     audience = django_filters.ChoiceFilter(choices=UseCaseAudience.choices, label=_("Audience"))
     intended_style = django_filters.ChoiceFilter(choices=UseCaseStyle.choices, label=_("Intended style"))
-    owner = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.all(), label=_("Owner"))
+    owner = IdChoiceFilter(queryset=get_user_model().objects.all(), label=_("Owner"))
     ordering = django_filters.OrderingFilter(
         fields=(
             ("reference", "reference"),

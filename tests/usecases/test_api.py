@@ -220,3 +220,37 @@ def test_no_measurements_on_a_withdrawn_use_case(requester):
         format="json",
     )
     assert response.status_code == 409
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?department=-26077992334578339840",
+        "?department=99999999999999999999999",
+        "?department=1&department=abc",
+        "?owner=18446744073709551616",
+        "?owner=-1",
+        "?department=%EF%BC%91",  # a full-width digit
+        "?page_size=-311",
+        "?page=abc",
+        "?ordering=bogus",
+        "?roadmap_step=99",
+        "?q=" + "x" * 300,
+    ],
+)
+def test_bad_query_parameters_never_give_a_server_error(reviewer, query):
+    response = api_client_for(reviewer).get(BASE + query)
+    assert response.status_code in (200, 400, 404), (query, response.status_code)
+
+
+def test_huge_ids_in_a_body_are_a_400(requester):
+    use_case = UseCaseFactory(complete=True, owner=requester)
+    client = api_client_for(requester)
+    created = client.post(BASE, {"title": "x", "department": 10**25}, format="json")
+    assert created.status_code == 400 and "department" in created.json()
+    measured = client.post(
+        f"{BASE}{use_case.reference}/measurements/",
+        {"kpi": 10**25, "measured_on": "2026-01-01", "value": "1"},
+        format="json",
+    )
+    assert measured.status_code == 400 and "kpi" in measured.json()

@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from portal.api.serializers import UserSummarySerializer
+from portal.filters import MAX_ID
 from portal.models import Department
 from usecases import services
 from usecases.models import Kpi, KpiMeasurement, UseCase, UseCaseTask
@@ -17,6 +18,10 @@ class UseCaseTaskSerializer(serializers.ModelSerializer):
 
 
 class KpiMeasurementSerializer(serializers.ModelSerializer):
+    kpi = serializers.PrimaryKeyRelatedField(
+        queryset=Kpi.objects.all(), pk_field=serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    )
+
     class Meta:
         model = KpiMeasurement
         fields = ["id", "kpi", "measured_on", "value", "note", "created_at"]
@@ -39,6 +44,7 @@ class UseCaseSerializer(serializers.ModelSerializer):
     owner = UserSummarySerializer(read_only=True)
     department = serializers.PrimaryKeyRelatedField(
         queryset=Department.objects.active(),
+        pk_field=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         help_text=_("Defaults to the requester's department."),
     )
