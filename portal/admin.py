@@ -56,11 +56,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor", "action", "object_repr", "from_state", "to_state"]
+    list_display = ["created_at", "actor", "action_label", "object_repr", "from_state", "to_state"]
     list_filter = ["action", "content_type", "created_at"]
     search_fields = ["object_repr", "comment", "actor__username"]
     list_select_related = ["actor"]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, event):
+        return event.get_action_display()
 
 
 @admin.register(ReferenceSequence)

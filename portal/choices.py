@@ -15,3 +15,12 @@ class AuditAction(models.TextChoices):
     WITHDRAW = "withdraw", pgettext_lazy("audit action", "withdrawn")
     IMPORT = "import", pgettext_lazy("audit action", "imported")
     RECORD_MEASUREMENT = "record_measurement", pgettext_lazy("audit action", "recorded a KPI measurement")
+
+
+# Labels of audit actions for display. The column holds plain strings (no choices), so
+# an app adding an action registers its label here instead of migrating portal.
+AUDIT_ACTION_LABELS = dict(AuditAction.choices)
+
+
+def register_audit_actions(choices):
+    AUDIT_ACTION_LABELS.update(choices.choices)

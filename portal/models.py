@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.choices import AuditAction, UserLanguage
+from portal.choices import AUDIT_ACTION_LABELS, UserLanguage
 from portal.querysets import AuditEventQuerySet, DepartmentQuerySet
 
 
@@ -93,7 +93,7 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
     )
-    action = models.CharField(_("action"), max_length=40, choices=AuditAction.choices)
+    action = models.CharField(_("action"), max_length=40, db_index=True)
     content_type = models.ForeignKey(
         ContentType, verbose_name=_("object type"), on_delete=models.PROTECT, related_name="+"
     )
@@ -122,6 +122,9 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
+
+    def get_action_display(self):
+        return AUDIT_ACTION_LABELS.get(self.action, self.action)
 
 
 class ApiToken(models.Model):
