@@ -8,6 +8,15 @@ class UserLanguage(models.TextChoices):
     ENGLISH = "en", _("English")
 
 
+class DataClassification(models.TextChoices):
+    """The four levels of data, lowest first (vendors are approved up to one of them)."""
+
+    PUBLIC = "public", _("Public")
+    INTERNAL = "internal", _("Internal")
+    CONFIDENTIAL = "confidential", _("Confidential")
+    RESTRICTED = "restricted", _("Restricted")
+
+
 class AuditAction(models.TextChoices):
     CREATE = "create", pgettext_lazy("audit action", "created")
     UPDATE = "update", pgettext_lazy("audit action", "updated")

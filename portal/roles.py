@@ -15,12 +15,28 @@ class Role(models.TextChoices):
     GOVERNANCE_ADMIN = "governance_admin", _("Governance admin")
 
 
-_READ_INVENTORY = ["usecases.view_usecase", "portal.view_department"]
+_READ_REGISTRY = ["vendors.view_vendor", "vendors.view_aimodel", "vendors.view_licence"]
+_READ_INVENTORY = ["usecases.view_usecase", "portal.view_department", *_READ_REGISTRY]
 _READ_ALL = [*_READ_INVENTORY, "usecases.view_all_usecases"]
+
+# Reviewers manage vendors, models and questionnaires, and run assessments.
+_MANAGE_VENDORS = [
+    "vendors.add_vendor",
+    "vendors.change_vendor",
+    "vendors.add_aimodel",
+    "vendors.change_aimodel",
+    "vendors.view_questionnairetemplate",
+    "vendors.add_questionnairetemplate",
+    "vendors.change_questionnairetemplate",
+    "vendors.view_assessment",
+    "vendors.add_assessment",
+    "vendors.change_assessment",
+    "vendors.decide_assessment",
+]
 
 ROLE_PERMISSIONS = {
     Role.REQUESTER: [*_READ_INVENTORY, "usecases.add_usecase", "usecases.change_usecase"],
-    Role.REVIEWER: [*_READ_ALL, "usecases.review_usecase"],
+    Role.REVIEWER: [*_READ_ALL, "usecases.review_usecase", *_MANAGE_VENDORS],
     Role.EXECUTIVE: [*_READ_ALL],
     Role.GOVERNANCE_ADMIN: [
         *_READ_ALL,
@@ -33,8 +49,29 @@ ROLE_PERMISSIONS = {
         "portal.add_user",
         "portal.change_user",
         "portal.view_auditevent",
+        *_MANAGE_VENDORS,
+        "vendors.add_licence",
+        "vendors.change_licence",
     ],
 }
+
+
+def grant_permissions(apps, role_permissions):
+    """For data migrations: create the permissions now (Django normally does it after
+    all migrations) and add them to the role groups, creating the groups if needed."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, names in role_permissions.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        for name in names:
+            app_label, codename = name.split(".")
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
 
 
 def has_role(user, *roles):

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.choices import DataClassification  # noqa: F401 - shared with vendors and governance
+
 
 class UseCaseCategory(models.TextChoices):
     CREATIVE = "creative", _("Creative production")
@@ -13,13 +15,6 @@ class UseCaseCategory(models.TextChoices):
 class UseCaseAudience(models.TextChoices):
     INTERNAL = "internal", _("Internal use")
     CUSTOMER_FACING = "customer_facing", _("Customer-facing")
-
-
-class DataClassification(models.TextChoices):
-    PUBLIC = "public", _("Public")
-    INTERNAL = "internal", _("Internal")
-    CONFIDENTIAL = "confidential", _("Confidential")
-    RESTRICTED = "restricted", _("Restricted")
 
 
 class UseCaseStyle(models.TextChoices):

@@ -1,7 +1,8 @@
 """Create the four role groups with their permissions, so a fresh install has them."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from portal.roles import grant_permissions
 
 # Frozen copy of portal.roles.ROLE_PERMISSIONS at the time of this migration.
 ROLE_PERMISSIONS = {
@@ -36,18 +37,7 @@ ROLE_PERMISSIONS = {
 
 
 def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations; make them exist now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, names in ROLE_PERMISSIONS.items():
-        group, _created = Group.objects.get_or_create(name=role)
-        for name in names:
-            app_label, codename = name.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    grant_permissions(apps, ROLE_PERMISSIONS)
 
 
 def remove_roles(apps, schema_editor):
