@@ -281,12 +281,12 @@ class TemplateVersion(models.Model):
     def __str__(self):
         return f"{self.template} v{self.number}"
 
+    def get_absolute_url(self):
+        return reverse("vendors:template-version", kwargs={"pk": self.pk})
+
     @property
     def is_editable(self):
         return self.status == TemplateVersionStatus.DRAFT
-
-    def get_absolute_url(self):
-        return reverse("vendors:template-version", kwargs={"pk": self.pk})
 
 
 class TemplateSection(BilingualMixin, models.Model):
