@@ -13,6 +13,11 @@ def navigation(request):
         items.append(("usecases:list", _("Use cases")))
     if user.has_perm("usecases.add_usecase"):
         items.append(("usecases:create", _("Register a use case")))
+    if user.has_perm("vendors.view_vendor"):
+        items.append(("vendors:list", _("Vendors")))
+        items.append(("vendors:model-list", _("AI models")))
+    if user.has_perm("vendors.view_questionnairetemplate"):
+        items.append(("vendors:template-list", _("Questionnaires")))
     items.append(("api-docs", _("API")))
     return {
         "nav_items": items,

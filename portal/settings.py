@@ -137,6 +137,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute links in e-mails (reminders, notifications).
 SITE_URL = env.str("SITE_URL", "http://127.0.0.1:8000")
 
+# --- Vendor assessments ---------------------------------------------------------------
+ASSESSMENT_LINK_DAYS = env.int("ASSESSMENT_LINK_DAYS", 30)
+ASSESSMENT_VALIDITY_MONTHS = env.int("ASSESSMENT_VALIDITY_MONTHS", 12)
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_MB", 10) * 1024 * 1024
+# Requests larger than the evidence limit (plus the form) are refused before Django reads them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # --- Security ------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -9,6 +9,17 @@ from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
 
 
+class QueryStringMixin:
+    """Adds ``query_without_page`` so pagination links keep the filters."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_without_page"] = query.urlencode()
+        return context
+
+
 class HomeView(LoginRequiredMixin, TemplateView):
     template_name = "portal/home.html"
 

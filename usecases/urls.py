@@ -1,21 +1,7 @@
-from django.urls import path, register_converter
+from django.urls import path
 
+import portal.converters  # noqa: F401 - registers <reference:...>
 from usecases import views
-
-
-class ReferenceConverter:
-    """Reference codes such as UC-2026-0001; anything else is not a route (404)."""
-
-    regex = "[A-Za-z0-9-]+"
-
-    def to_python(self, value):
-        return value
-
-    def to_url(self, value):
-        return value
-
-
-register_converter(ReferenceConverter, "reference")
 
 app_name = "usecases"
 

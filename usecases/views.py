@@ -14,6 +14,7 @@ from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
 from portal.models import AuditEvent
+from portal.views import QueryStringMixin
 from usecases import services
 from usecases.choices import UseCaseStatus
 from usecases.filters import UseCaseFilterSet
@@ -28,19 +29,12 @@ class UseCaseAccessMixin(LoginRequiredMixin, PermissionRequiredMixin):
         return UseCase.objects.visible_to(self.request.user).with_related()
 
 
-class UseCaseListView(UseCaseAccessMixin, FilterView):
+class UseCaseListView(UseCaseAccessMixin, QueryStringMixin, FilterView):
     filterset_class = UseCaseFilterSet
     template_name = "usecases/usecase_list.html"
     paginate_by = 25
     # An invalid filter shows the form's errors and no rows, as the export and API do.
     strict = True
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context["query_without_page"] = query.urlencode()
-        return context
 
 
 class UseCaseExportView(UseCaseAccessMixin, View):

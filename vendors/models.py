@@ -342,6 +342,14 @@ class Question(BilingualMixin, models.Model):
     def __str__(self):
         return self.localized("text")[:80]
 
+    @property
+    def localized_text(self):
+        return self.localized("text")
+
+    @property
+    def localized_help(self):
+        return self.localized("help")
+
     def option_label(self, value):
         for option in self.options:
             if option["value"] == value:

@@ -1,0 +1,28 @@
+import logging
+import smtplib
+
+from celery import shared_task
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from vendors.models import Assessment
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(autoretry_for=(OSError, smtplib.SMTPException), retry_backoff=True, retry_backoff_max=600, max_retries=8)
+def send_assessment_invitation(assessment_id, url):
+    """E-mail the vendor contact their questionnaire link, in the contact's language.
+
+    Enqueued on commit by send_assessment and reissue_link. At-least-once: a retry
+    after a partial failure may send the same link twice, which is harmless.
+    """
+    assessment = Assessment.objects.with_related().get(pk=assessment_id)
+    with translation.override(assessment.contact.language):
+        context = {"assessment": assessment, "url": url, "template": str(assessment.template_version.template)}
+        subject = render_to_string("vendors/email/invitation_subject.txt", context).strip()
+        body = render_to_string("vendors/email/invitation_body.txt", context)
+    send_mail(subject, body, None, [assessment.contact.email])
+    logger.info("Sent assessment %s to %s", assessment.reference, assessment.contact.email)
+    return 1

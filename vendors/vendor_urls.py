@@ -1,0 +1,11 @@
+"""The vendor-facing pages: reached only through a signed assessment link."""
+
+from django.urls import path
+
+from vendors import views
+
+app_name = "vendor-portal"
+
+urlpatterns = [
+    path("questionnaire/<str:token>/", views.VendorAssessmentView.as_view(), name="assessment"),
+]
