@@ -178,6 +178,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One named enum per choice set, so clients get stable type names.
+    "ENUM_NAME_OVERRIDES": {
+        "DataClassificationEnum": "portal.choices.DataClassification",
+        "UseCaseStatusEnum": "usecases.choices.UseCaseStatus",
+        "VendorStatusEnum": "vendors.choices.VendorStatus",
+        "AIModelStatusEnum": "vendors.choices.AIModelStatus",
+        "AssessmentStatusEnum": "vendors.choices.AssessmentStatus",
+        "TemplateVersionStatusEnum": "vendors.choices.TemplateVersionStatus",
+        "CountryEnum": "django_countries.countries",
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

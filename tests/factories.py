@@ -93,3 +93,56 @@ class KpiFactory(factory.django.DjangoModelFactory):
     unit = "%"
     baseline = "1.8"
     target = "2.0"
+
+
+class VendorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "vendors.Vendor"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"AIベンダー{n}")
+    kind = "closed_api"
+    headquarters_country = "JP"
+
+
+class VendorContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "vendors.VendorContact"
+
+    vendor = factory.SubFactory(VendorFactory)
+    name = factory.Sequence(lambda n: f"担当者{n}")
+    email = factory.Sequence(lambda n: f"contact{n}@vendor.example")
+    language = "ja"
+
+
+class AIModelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "vendors.AIModel"
+
+    name = factory.Sequence(lambda n: f"model-{n}")
+    publisher = factory.SubFactory(VendorFactory)
+    openness = "closed_api"
+    licence = factory.LazyFunction(lambda: _licence("LicenseRef-Proprietary-API"))
+    price_input_per_million = "2.50"
+    price_output_per_million = "10.00"
+
+
+def _licence(identifier):
+    from vendors.models import Licence
+
+    return Licence.objects.get(identifier=identifier)
+
+
+def published_version(key="genai-vendor-assessment"):
+    """The seeded, published version of a questionnaire template."""
+    from vendors.models import TemplateVersion
+
+    return TemplateVersion.objects.published().get(template__key=key)
+
+
+def send_assessment(reviewer, vendor=None, key="genai-vendor-assessment"):
+    """An assessment sent through the service; returns (assessment, token)."""
+    from vendors import services
+
+    contact = VendorContactFactory(vendor=vendor) if vendor else VendorContactFactory()
+    return services.send_assessment(contact.vendor, contact, published_version(key), reviewer)

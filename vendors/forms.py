@@ -17,6 +17,8 @@ def _helper(submit_label=None, form_tag=True):
 
 
 class VendorForm(forms.ModelForm):
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https", max_length=200)
+
     class Meta:
         model = Vendor
         fields = [

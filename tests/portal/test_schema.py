@@ -29,21 +29,38 @@ def test_schema_and_docs_pages_are_served_offline(client, requester):
 
 
 def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
+    from tests.factories import AIModelFactory, published_version, send_assessment
+
     schema = SchemaGenerator().get_schema(request=None, public=True)
     use_case = UseCaseFactory(complete=True, owner=requester)
-    values = {"reference": use_case.reference, "id": str(requester.department_id)}
-    client = api_client_for(requester)
+    ai_model = AIModelFactory()
+    assessment, _token = send_assessment(admin_user)
+    version = published_version()
+    ids = {
+        "use-cases": use_case.reference,
+        "departments": requester.department_id,
+        "vendors": ai_model.publisher_id,
+        "ai-models": ai_model.pk,
+        "licences": ai_model.licence_id,
+        "questionnaire-templates": version.template_id,
+        "template-versions": version.pk,
+        "assessments": assessment.reference,
+    }
+    client = api_client_for(admin_user)
     checked = []
     for path, operations in schema["paths"].items():
-        url = re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], path)
+        collection = path.split("/")[3]
+        url = re.sub(r"\{(\w+)\}", lambda match, collection=collection: str(ids[collection]), path)
         for method in operations:
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             response = getattr(client, method)(url, {}, format="json")
-            # Any answer but "no such route" or a crash: 400 for the empty body is fine.
+            # Any answer but "no such route" or a crash: 400 for the empty body, 403 for
+            # an action only the owner may take, 409 for the wrong status are all fine.
             assert response.status_code not in (404, 405), (method, url, response.status_code)
             assert response.status_code < 500, (method, url, response.content)
             checked.append((method, path))
     assert ("get", "/api/v1/use-cases/") in checked
     assert ("post", "/api/v1/use-cases/{reference}/submit/") in checked
-    assert len(checked) >= 8
+    assert ("post", "/api/v1/assessments/{reference}/decide/") in checked
+    assert len(checked) >= 25

@@ -1,0 +1,192 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
+
+from portal.api.views import DjangoViewPermission
+from usecases.api.serializers import ErrorSerializer
+from vendors import services
+from vendors.api.serializers import (
+    AIModelSerializer,
+    AssessmentSerializer,
+    DecisionSerializer,
+    LicenceSerializer,
+    QuestionnaireTemplateSerializer,
+    RevokeSerializer,
+    TemplateVersionSerializer,
+    VendorSerializer,
+)
+from vendors.filters import AIModelFilterSet, VendorFilterSet
+from vendors.models import AIModel, Assessment, Licence, QuestionnaireTemplate, TemplateVersion, Vendor
+
+_ERRORS = {
+    400: OpenApiResponse(description=gettext_lazy("Invalid input: a message per field.")),
+    403: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not allowed for this user.")),
+    404: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not found or not visible to this user.")),
+}
+_CONFLICT = {409: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not possible in the current status."))}
+
+
+def _as_drf(error):
+    return ValidationError(error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages})
+
+
+class RegistryViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Read with the view permission, write with add/change; every write is audited."""
+
+    permission_classes = [DjangoViewPermission]
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            services.save_registry_object(serializer.save(), self.request.user, created=True)
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            services.save_registry_object(serializer.save(), self.request.user, created=False)
+
+
+@extend_schema_view(create=extend_schema(responses={201: VendorSerializer, **_ERRORS}))
+class VendorViewSet(RegistryViewSet):
+    serializer_class = VendorSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = VendorFilterSet
+
+    def get_queryset(self):
+        return Vendor.objects.visible_to(self.request.user).prefetch_related("contacts", "certifications")
+
+
+@extend_schema_view(create=extend_schema(responses={201: AIModelSerializer, **_ERRORS}))
+class AIModelViewSet(RegistryViewSet):
+    serializer_class = AIModelSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AIModelFilterSet
+    queryset = AIModel.objects.select_related("publisher", "licence")
+
+
+class LicenceViewSet(RegistryViewSet):
+    serializer_class = LicenceSerializer
+    queryset = Licence.objects.all()
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_fields = ["commercial_use", "non_commercial_only"]
+    ordering_fields = ["identifier", "name"]
+
+
+class QuestionnaireTemplateViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = QuestionnaireTemplateSerializer
+    permission_classes = [DjangoViewPermission]
+    queryset = QuestionnaireTemplate.objects.prefetch_related("versions")
+
+
+class TemplateVersionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Versions with their sections and questions (read-only: edit in the template editor)."""
+
+    serializer_class = TemplateVersionSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    queryset = TemplateVersion.objects.prefetch_related("sections__questions")
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["template", "status"]
+
+    def get_queryset(self):
+        if not self.request.user.has_perm("vendors.view_questionnairetemplate"):
+            return TemplateVersion.objects.none()
+        return super().get_queryset()
+
+
+class AssessmentPermission(permissions.BasePermission):
+    ACTION_PERMISSIONS = {
+        "create": "vendors.add_assessment",
+        "revoke": "vendors.change_assessment",
+        "reissue": "vendors.change_assessment",
+        "decide": "vendors.decide_assessment",
+    }
+
+    def has_permission(self, request, view):
+        return request.user.has_perm(self.ACTION_PERMISSIONS.get(view.action, "vendors.view_assessment"))
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary=gettext_lazy("Send a questionnaire to a vendor contact"),
+        responses={201: AssessmentSerializer, **_ERRORS},
+    )
+)
+class AssessmentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = AssessmentSerializer
+    permission_classes = [permissions.IsAuthenticated, AssessmentPermission]
+    lookup_field = "reference"
+    lookup_value_regex = r"[A-Za-z0-9-]{1,40}"
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = ["vendor", "status"]
+
+    def get_queryset(self):
+        return Assessment.objects.visible_to(self.request.user).with_related()
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            assessment, _token = services.send_assessment(
+                data["vendor"], data["contact"], data["template_version"], request.user, data.get("link_days")
+            )
+        except DjangoValidationError as error:
+            raise _as_drf(error) from error
+        return Response(self.get_serializer(assessment).data, status=status.HTTP_201_CREATED)
+
+    def _act(self, assessment_action):
+        try:
+            assessment = assessment_action()
+        except services.AssessmentNotAllowed as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as error:
+            raise _as_drf(error) from error
+        return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Revoke the assessment (its link stops working)"),
+        request=RevokeSerializer,
+        responses={200: AssessmentSerializer, **_ERRORS, **_CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, reference=None):
+        assessment = self.get_object()
+        serializer = RevokeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = serializer.validated_data.get("comment", "")
+        return self._act(lambda: services.revoke_assessment(assessment, request.user, comment=comment))
+
+    @extend_schema(
+        summary=gettext_lazy("Re-issue the link (and e-mail it); earlier links stop working"),
+        request=None,
+        responses={200: AssessmentSerializer, **_ERRORS, **_CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def reissue(self, request, reference=None):
+        assessment = self.get_object()
+        return self._act(lambda: services.reissue_link(assessment, request.user)[0])
+
+    @extend_schema(
+        summary=gettext_lazy("Decide a submitted assessment"),
+        request=DecisionSerializer,
+        responses={200: AssessmentSerializer, **_ERRORS, **_CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def decide(self, request, reference=None):
+        assessment = self.get_object()
+        serializer = DecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._act(lambda: services.decide_assessment(assessment, request.user, **serializer.validated_data))
