@@ -1,4 +1,4 @@
-"""Demo data: departments, one user per role, and realistic use cases in Japanese.
+"""Demo data: departments, one user per role, realistic use cases in Japanese, vendors and models.
 
 Idempotent: running it again changes nothing that exists (matched by code,
 username and use-case title). Passwords are documented in README.md.
@@ -17,6 +17,7 @@ from portal.services import record_event
 from usecases import services
 from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
+from vendors.demo import seed_vendors
 
 DEPARTMENTS = [
     ("marketing", "マーケティング部", "Marketing"),
@@ -404,7 +405,12 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=role))
             users[username] = user
         created_count = sum(self._use_case(row, users) for row in USE_CASES)
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users, {created_count} new use cases."))
+        vendors = seed_vendors(users["reviewer"])
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {len(users)} users, {created_count} new use cases, {len(vendors)} vendors."
+            )
+        )
 
     def _use_case(self, row, users):
         (
