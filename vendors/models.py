@@ -289,7 +289,30 @@ class TemplateVersion(models.Model):
         return self.status == TemplateVersionStatus.DRAFT
 
 
-class TemplateSection(BilingualMixin, models.Model):
+class DraftOnlyMixin:
+    """Refuses to save or delete a row of a published or retired version, whoever calls."""
+
+    def _version_id(self):
+        raise NotImplementedError
+
+    def _check_draft(self):
+        version_id = self._version_id()
+        if (
+            version_id
+            and not TemplateVersion.objects.filter(pk=version_id, status=TemplateVersionStatus.DRAFT).exists()
+        ):
+            raise PermissionError("Published template versions are immutable; start a new version.")
+
+    def save(self, *args, **kwargs):
+        self._check_draft()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._check_draft()
+        return super().delete(*args, **kwargs)
+
+
+class TemplateSection(DraftOnlyMixin, BilingualMixin, models.Model):
     version = models.ForeignKey(
         TemplateVersion, verbose_name=_("version"), on_delete=models.CASCADE, related_name="sections"
     )
@@ -305,8 +328,11 @@ class TemplateSection(BilingualMixin, models.Model):
     def __str__(self):
         return self.localized("title")
 
+    def _version_id(self):
+        return self.version_id
 
-class Question(BilingualMixin, models.Model):
+
+class Question(DraftOnlyMixin, BilingualMixin, models.Model):
     section = models.ForeignKey(
         TemplateSection, verbose_name=_("section"), on_delete=models.CASCADE, related_name="questions"
     )
@@ -341,6 +367,9 @@ class Question(BilingualMixin, models.Model):
 
     def __str__(self):
         return self.localized("text")[:80]
+
+    def _version_id(self):
+        return TemplateSection.objects.filter(pk=self.section_id).values_list("version_id", flat=True).first()
 
     @property
     def localized_text(self):
