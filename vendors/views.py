@@ -14,7 +14,7 @@ from django_filters.views import FilterView
 from portal.models import AuditEvent
 from portal.views import QueryStringMixin
 from vendors import services
-from vendors.choices import ANSWERABLE_STATES, AssessmentStatus
+from vendors.choices import ANSWERABLE_STATES, AssessmentStatus, TemplateAudience
 from vendors.filters import AIModelFilterSet, VendorFilterSet
 from vendors.forms import (
     AIModelForm,
@@ -312,7 +312,7 @@ class AssessmentSendView(StaffMixin, TemplateView):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                assessment, _token = services.send_assessment(
+                assessment, token = services.send_assessment(
                     self.vendor, data["contact"], data["template_version"], request.user, data["link_days"]
                 )
             except ValidationError as error:
@@ -320,6 +320,12 @@ class AssessmentSendView(StaffMixin, TemplateView):
                     for message in errors:
                         form.add_error(field if field in form.fields else None, message)
             else:
+                if assessment.template_version.template.audience == TemplateAudience.INTERNAL:
+                    messages.success(
+                        request,
+                        _("Internal checklist %(reference)s: answer it here.") % {"reference": assessment.reference},
+                    )
+                    return redirect("vendor-portal:assessment", token=token)
                 messages.success(
                     request,
                     _("Questionnaire %(reference)s sent to %(email)s.")
