@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class VendorKind(models.TextChoices):
@@ -72,7 +73,7 @@ class TrainingDataDisclosure(models.TextChoices):
 class AIModelStatus(models.TextChoices):
     UNDER_REVIEW = "under_review", _("Under review")
     APPROVED = "approved", _("Approved")
-    RESTRICTED = "restricted", _("Restricted")
+    RESTRICTED = "restricted", pgettext_lazy("AI model status", "Restricted")
     BLOCKED = "blocked", _("Blocked")
 
 

@@ -379,6 +379,11 @@ class Question(DraftOnlyMixin, BilingualMixin, models.Model):
     def localized_help(self):
         return self.localized("help")
 
+    @property
+    def knockout_display(self):
+        """Knockout values as the editor writes them ("(empty)" for a missing answer)."""
+        return ", ".join(value or "(empty)" for value in self.knockout_values)
+
     def option_label(self, value):
         for option in self.options:
             if option["value"] == value:

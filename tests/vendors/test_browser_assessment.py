@@ -180,9 +180,7 @@ def test_reviewer_sends_vendor_answers_in_japanese_and_reviewer_approves(
             # Save: the same page again, with the success message and the files listed.
             phone.click("#save-answers")
             saved = phone.locator(".alert-success")
-            expect(saved).to_contain_text(
-                _in("ja", "Your answers were saved. You can come back with the same link.")
-            )
+            expect(saved).to_contain_text(_in("ja", "Your answers were saved. You can come back with the same link."))
             expect(phone.locator("html")).to_have_attribute("lang", "ja")
             expect(phone.locator("#questionnaire")).to_contain_text("✓ evidence.pdf")
             expect(phone.locator(f"textarea[name='q-{questions[0].id}']")).to_have_value(ANSWER_TEXT)
@@ -195,7 +193,7 @@ def test_reviewer_sends_vendor_answers_in_japanese_and_reviewer_approves(
                 _in("ja", "Thank you. Your answers were submitted.")
             )
             expect(phone.locator("#submit-answers")).to_have_count(0)
-            expect(phone.locator("#questionnaire fieldset")).to_be_disabled()
+            expect(phone.locator(f"textarea[name='q-{questions[0].id}']")).to_be_disabled()
             overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"the submitted vendor page is {overflow}px wider than a phone screen"
             shot("07-vendor-submitted-phone")
@@ -220,9 +218,7 @@ def test_reviewer_sends_vendor_answers_in_japanese_and_reviewer_approves(
             # The vendor page shows the new status, the approved level and the reassessment date.
             page.goto(f"{base}/vendors/{vendor.pk}/")
             expect(page.locator("#vendor-status")).to_have_text(_in(staff_lang, VendorStatus.APPROVED.label))
-            expect(page.locator("#approved-level")).to_have_text(
-                _in(staff_lang, DataClassification.CONFIDENTIAL.label)
-            )
+            expect(page.locator("#approved-level")).to_have_text(_in(staff_lang, DataClassification.CONFIDENTIAL.label))
             shown_next = page.locator("#next-reassessment").inner_text().strip()
             assert shown_next in {day.isoformat() for day in expected_next}, shown_next
             shot("10-vendor-approved")
