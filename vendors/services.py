@@ -286,7 +286,6 @@ def send_assessment(vendor, contact, template_version, user, link_days=None):
             "expires": str(assessment.link_expires_at),
         }
         record_event(assessment, VendorAuditAction.SEND_ASSESSMENT, user, to_state=assessment.status, data=data)
-        record_event(vendor, VendorAuditAction.SEND_ASSESSMENT, user, data=data)
         # An internal checklist (e.g. open-model readiness) is answered by IT, not mailed out.
         if template_version.template.audience == TemplateAudience.VENDOR:
             _enqueue_invitation(assessment, token)

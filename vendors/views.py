@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
@@ -71,10 +73,26 @@ class VendorDetailView(StaffMixin, DetailView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         context["assessments"] = Assessment.objects.visible_to(user).filter(vendor=self.object).with_related()
-        context["events"] = AuditEvent.objects.for_object(self.object)[:50]
+        context["events"] = (
+            self._history(self.object, context["assessments"])
+            if user.has_perm("vendors.view_assessment")
+            else AuditEvent.objects.for_object(self.object)[:100]
+        )
         context["can_edit"] = user.has_perm("vendors.change_vendor")
         context["can_send"] = user.has_perm("vendors.add_assessment")
         return context
+
+    @staticmethod
+    def _history(vendor, assessments):
+        """The vendor's own events and every step of its assessments (sent, answered, decided)."""
+        vendor_type = ContentType.objects.get_for_model(Vendor)
+        assessment_type = ContentType.objects.get_for_model(Assessment)
+        return AuditEvent.objects.filter(
+            Q(content_type=vendor_type, object_id=str(vendor.pk))
+            | Q(
+                content_type=assessment_type, object_id__in=[str(pk) for pk in assessments.values_list("pk", flat=True)]
+            )
+        ).select_related("actor", "content_type")[:100]
 
 
 class VendorFormView(StaffMixin, TemplateView):

@@ -44,9 +44,9 @@ LINK_PATTERN = re.compile(r"https?://\S+/vendor/questionnaire/\S+/")
 
 
 def _in(language, label):
-    """What the server renders for ``label`` in ``language`` (no database access)."""
+    """What the server renders for ``label`` (a message or a lazy choice label) in ``language``."""
     with translation.override(language):
-        return str(label)
+        return translation.gettext(label) if isinstance(label, str) else str(label)
 
 
 def _preferred_radio(values):
@@ -150,6 +150,10 @@ def test_reviewer_sends_vendor_answers_in_japanese_and_reviewer_approves(
             expect(phone.locator("html")).to_have_attribute("lang", "ja")
             expect(phone.locator("h1")).to_have_text(template_names["ja"])
             expect(phone.locator("#read-only")).to_have_count(0)
+            save_ja = _in("ja", "Save answers")
+            assert save_ja != "Save answers", "the Japanese catalogue (locale/ja) does not translate 'Save answers'"
+            expect(phone.locator("#save-answers")).to_have_text(save_ja)
+            expect(phone.locator("#submit-answers")).to_have_text(_in("ja", "Submit"))
             overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"the vendor page is {overflow}px wider than a phone screen"
             shot("04-vendor-questionnaire-phone")
@@ -189,6 +193,9 @@ def test_reviewer_sends_vendor_answers_in_japanese_and_reviewer_approves(
             # Submit: the answers become read-only.
             phone.click("#submit-answers")
             expect(phone.locator("#read-only")).to_be_visible()
+            expect(phone.locator("#read-only")).to_have_text(
+                _in("ja", "These answers were submitted and can no longer change. Thank you.")
+            )
             expect(phone.locator(".alert-success")).to_contain_text(
                 _in("ja", "Thank you. Your answers were submitted.")
             )
