@@ -35,12 +35,14 @@ def answer_points(question, value, has_file=False):
     if question.answer_type in (AnswerType.YES_NO, AnswerType.SINGLE):
         return option_points.get(value, 0.0)
     if question.answer_type == AnswerType.MULTIPLE:
-        return min(1.0, sum(option_points.get(choice, 0.0) for choice in value))
+        return min(1.0, sum(option_points.get(choice, 0.0) for choice in set(value)))
     return 1.0
 
 
-def is_knockout(question, value):
+def is_knockout(question, value, has_file=False):
     knockouts = question.knockout_values or []
+    if question.answer_type == AnswerType.FILE:
+        return not has_file and "" in knockouts
     if is_empty(value):
         return "" in knockouts
     chosen = value if isinstance(value, list) else [value]
@@ -57,7 +59,7 @@ def score_answers(questions, values, files=frozenset()):
         result.points[question.id] = points
         total += question.weight
         earned += question.weight * points
-        if is_knockout(question, value):
+        if is_knockout(question, value, question.id in files):
             result.knockouts.append(question.id)
     if total:
         result.score = Decimal(str(100 * earned / total)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

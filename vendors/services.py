@@ -343,7 +343,7 @@ def clean_value(question, raw):
     """Turn a submitted raw value (str or list of str) into the stored form; ValidationError if invalid."""
     values = [option["value"] for option in question.options]
     if question.answer_type == AnswerType.MULTIPLE:
-        chosen = [item for item in (raw or []) if item != ""]
+        chosen = list(dict.fromkeys(item for item in (raw or []) if item != ""))  # once each, in order
         if any(item not in values for item in chosen):
             raise ValidationError(_("Choose only from the listed options."))
         return chosen
@@ -516,7 +516,7 @@ def decide_assessment(assessment, user, decision, *, findings="", approved_level
     if not user.has_perm("vendors.decide_assessment"):
         raise PermissionDenied
     decision = AssessmentDecision(decision)
-    valid_months = valid_months or settings.ASSESSMENT_VALIDITY_MONTHS
+    valid_months = settings.ASSESSMENT_VALIDITY_MONTHS if valid_months is None else valid_months
     errors = {}
     if decision != AssessmentDecision.REJECT:
         if approved_level not in DataClassification.values:

@@ -58,11 +58,13 @@ def assert_invalid_page(response, assessment):
         str(assessment.template_version.template),
     ):
         assert secret not in html
-    assert "questionnaire" not in [form_id for form_id in re.findall(r'<form[^>]*id="([^"]+)"', html)]
+    assert "questionnaire" not in re.findall(r'<form[^>]*id="([^"]+)"', html)
 
 
 def answers_of(assessment):
-    return {answer.question_id: (answer.value, answer.comment) for answer in Answer.objects.filter(assessment=assessment)}
+    return {
+        answer.question_id: (answer.value, answer.comment) for answer in Answer.objects.filter(assessment=assessment)
+    }
 
 
 # --- Valid and invalid links -----------------------------------------------------------------
@@ -275,8 +277,7 @@ def test_a_submitted_assessment_cannot_be_changed_through_the_link(client, sent,
     assert (assessment.score, assessment.submitted_at) == (score, submitted_at)
     assert answers_of(assessment) == before
     assert (
-        sorted(EvidenceFile.objects.filter(answer__assessment=assessment).values_list("pk", flat=True))
-        == files_before
+        sorted(EvidenceFile.objects.filter(answer__assessment=assessment).values_list("pk", flat=True)) == files_before
     )
 
 
@@ -372,8 +373,12 @@ def test_a_refused_upload_saves_nothing(client, sent, media_root, name, content)
     data[f"f-{target.id}"] = pdf(name, content)
     response = client.post(vendor_url(token), data)
     assert response.status_code == 400
-    errors = [item["errors"] for block in response.context["sections"] for item in block["items"]
-              if item["question"].id == target.id][0]
+    errors = [
+        item["errors"]
+        for block in response.context["sections"]
+        for item in block["items"]
+        if item["question"].id == target.id
+    ][0]
     assert errors, "the refused file has no error message beside its question"
     for message in errors:
         assert contains(response, message)
@@ -541,7 +546,9 @@ def test_saving_then_submitting_computes_score_and_knockouts(client, sent, media
     empty_knockout = question_where(assessment, lambda q: "" in q.knockout_values and not q.required)
     overrides = {training.id: knockout_value}
 
-    response = client.post(vendor_url(token), post_data(assessment, overrides=overrides, skip_values={empty_knockout.id}))
+    response = client.post(
+        vendor_url(token), post_data(assessment, overrides=overrides, skip_values={empty_knockout.id})
+    )
     assert response.status_code == 302
     assessment.refresh_from_db()
     assert assessment.status == AssessmentStatus.IN_PROGRESS
@@ -651,3 +658,17 @@ def test_the_vendor_page_speaks_the_contacts_language(client, reviewer):
         _assessment, token = services.send_assessment(contact.vendor, contact, published_version(), reviewer)
         response = client.get(vendor_url(token))
         assert f'<html lang="{language}">' in response.content.decode()
+
+
+def test_an_expired_link_can_be_reissued_and_keeps_the_answers(client, sent, reviewer):
+    assessment, token = sent
+    assert client.post(vendor_url(token), post_data(assessment, files=False)).status_code == 302
+    saved = answers_of(assessment)
+    Assessment.objects.filter(pk=assessment.pk).update(link_expires_at=timezone.now() - datetime.timedelta(days=1))
+    assert client.get(vendor_url(token)).status_code == 404
+    _assessment, new_token = services.reissue_link(assessment, reviewer)
+    assert client.get(vendor_url(token)).status_code == 404
+    response = client.get(vendor_url(new_token))
+    assert response.status_code == 200
+    assert answers_of(assessment) == saved
+    assert Assessment.objects.get(pk=assessment.pk).link_expires_at > timezone.now() + datetime.timedelta(days=29)

@@ -43,8 +43,13 @@ POINTS = [
     ("no", question("yes_no", options=YES_NO), "no", False, 0.0),
     ("yes/no unanswered", question("yes_no", options=YES_NO), None, False, 0.0),
     ("yes/no not an option", question("yes_no", options=YES_NO), "maybe", False, 0.0),
-    ("inverted yes/no", question("yes_no", options=[{"value": "yes", "points": 0.5}, {"value": "no", "points": 1}]),
-     "no", False, 1.0),
+    (
+        "inverted yes/no",
+        question("yes_no", options=[{"value": "yes", "points": 0.5}, {"value": "no", "points": 1}]),
+        "no",
+        False,
+        1.0,
+    ),
     ("single best", question("single", options=TRAINING), "never", False, 1.0),
     ("single partial", question("single", options=TRAINING), "opt_in", False, 0.8),
     ("single worst", question("single", options=TRAINING), "no_opt_out", False, 0.0),
@@ -52,15 +57,24 @@ POINTS = [
     ("option without points", question("single", options=[{"value": "a"}]), "a", False, 0.0),
     ("multiple one", question("multiple", options=CERTIFICATIONS), ["iso27001"], False, 0.35),
     ("multiple summed", question("multiple", options=CERTIFICATIONS), ["iso27001", "iso27701"], False, 0.5),
-    ("multiple capped at 1", question("multiple", options=CERTIFICATIONS),
-     ["iso27001", "soc2", "ismap", "other"], False, 1.0),
-    ("multiple exactly 1", question("multiple", options=CERTIFICATIONS),
-     ["iso27001", "soc2", "ismap"], False, 1.0),
+    (
+        "multiple capped at 1",
+        question("multiple", options=CERTIFICATIONS),
+        ["iso27001", "soc2", "ismap", "other"],
+        False,
+        1.0,
+    ),
+    ("multiple exactly 1", question("multiple", options=CERTIFICATIONS), ["iso27001", "soc2", "ismap"], False, 1.0),
     ("multiple none chosen", question("multiple", options=CERTIFICATIONS), [], False, 0.0),
     ("multiple unknown choice", question("multiple", options=CERTIFICATIONS), ["bogus"], False, 0.0),
     # Choosing the same option several times must not add its points several times.
-    ("multiple repeated choice counts once", question("multiple", options=CERTIFICATIONS),
-     ["iso27001", "iso27001", "iso27001"], False, 0.35),
+    (
+        "multiple repeated choice counts once",
+        question("multiple", options=CERTIFICATIONS),
+        ["iso27001", "iso27001", "iso27001"],
+        False,
+        0.35,
+    ),
     ("text answered", question("text"), "当社の方針です。", False, 1.0),
     ("text empty", question("text"), "", False, 0.0),
     ("text unanswered", question("text"), None, False, 0.0),
@@ -75,9 +89,7 @@ POINTS = [
 ]
 
 
-@pytest.mark.parametrize(
-    "q, value, has_file, expected", [row[1:] for row in POINTS], ids=[row[0] for row in POINTS]
-)
+@pytest.mark.parametrize("q, value, has_file, expected", [row[1:] for row in POINTS], ids=[row[0] for row in POINTS])
 def test_answer_points(q, value, has_file, expected):
     assert answer_points(q, value, has_file) == pytest.approx(expected)
 
@@ -96,25 +108,40 @@ def test_points_stay_between_zero_and_one_for_every_choice_combination():
 
 KNOCKOUTS = [
     # (label, question, value, expected)
-    ("knockout value chosen", question("single", options=TRAINING, knockout_values=["no_opt_out"]), "no_opt_out",
-     True),
+    ("knockout value chosen", question("single", options=TRAINING, knockout_values=["no_opt_out"]), "no_opt_out", True),
     ("other value", question("single", options=TRAINING, knockout_values=["no_opt_out"]), "opt_out", False),
-    ("unanswered, no empty knockout", question("single", options=TRAINING, knockout_values=["no_opt_out"]), None,
-     False),
+    (
+        "unanswered, no empty knockout",
+        question("single", options=TRAINING, knockout_values=["no_opt_out"]),
+        None,
+        False,
+    ),
     ("yes/no knockout on no", question("yes_no", options=YES_NO, knockout_values=["no"]), "no", True),
     ("yes/no knockout, yes", question("yes_no", options=YES_NO, knockout_values=["no"]), "yes", False),
-    ("multiple containing the knockout", question("multiple", options=CERTIFICATIONS, knockout_values=["other"]),
-     ["iso27001", "other"], True),
-    ("multiple without the knockout", question("multiple", options=CERTIFICATIONS, knockout_values=["other"]),
-     ["iso27001"], False),
+    (
+        "multiple containing the knockout",
+        question("multiple", options=CERTIFICATIONS, knockout_values=["other"]),
+        ["iso27001", "other"],
+        True,
+    ),
+    (
+        "multiple without the knockout",
+        question("multiple", options=CERTIFICATIONS, knockout_values=["other"]),
+        ["iso27001"],
+        False,
+    ),
     ("empty knockout, None", question("number", knockout_values=[""]), None, True),
     ("empty knockout, empty string", question("number", knockout_values=[""]), "", True),
     ("empty knockout, empty list", question("multiple", options=CERTIFICATIONS, knockout_values=[""]), [], True),
     ("empty knockout, answered", question("number", knockout_values=[""]), "24", False),
     ("empty knockout, zero answered", question("number", knockout_values=[""]), "0", False),
     ("no knockout values", question("yes_no", options=YES_NO), "no", False),
-    ("knockout values None", SimpleNamespace(id=1, answer_type="yes_no", options=YES_NO, weight=3,
-                                             knockout_values=None), "no", False),
+    (
+        "knockout values None",
+        SimpleNamespace(id=1, answer_type="yes_no", options=YES_NO, weight=3, knockout_values=None),
+        "no",
+        False,
+    ),
     ("no knockouts, unanswered", question("text"), None, False),
 ]
 
@@ -145,8 +172,7 @@ SCORES = [
     ("two thirds rounds to 66.7", one, {11: "yes", 12: "yes", 13: "no"}, set(), "66.7", []),
     ("one third rounds to 33.3", one, {11: "yes"}, set(), "33.3", []),
     ("half up: 6.25 -> 6.3", [tenth, yes3], {21: "a", 2: "no"}, set(), "6.3", []),
-    ("knockout flagged, score still computed", [yes5, single4], {1: "yes", 4: "no_opt_out"}, set(), "55.6",
-     [4]),
+    ("knockout flagged, score still computed", [yes5, single4], {1: "yes", 4: "no_opt_out"}, set(), "55.6", [4]),
     ("weight 0 does not count but can knock out", [yes5, number0_empty_ko], {1: "yes"}, set(), "100.0", [5]),
     ("weight 0 answered", [yes5, number0_empty_ko], {1: "no", 5: "12"}, set(), "0.0", []),
     ("zero total weight", [number0_empty_ko], {}, set(), "0.0", [5]),

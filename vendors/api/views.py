@@ -89,19 +89,21 @@ class QuestionnaireTemplateViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = QuestionnaireTemplate.objects.prefetch_related("versions")
 
 
+class TemplatePermission(permissions.BasePermission):
+    """Versions belong to the questionnaire templates: the same view permission."""
+
+    def has_permission(self, request, view):
+        return request.user.has_perm("vendors.view_questionnairetemplate")
+
+
 class TemplateVersionViewSet(viewsets.ReadOnlyModelViewSet):
     """Versions with their sections and questions (read-only: edit in the template editor)."""
 
     serializer_class = TemplateVersionSerializer
-    permission_classes = [permissions.IsAuthenticated]
-    queryset = TemplateVersion.objects.prefetch_related("sections__questions")
+    permission_classes = [TemplatePermission]
+    queryset = TemplateVersion.objects.select_related("template").prefetch_related("sections__questions")
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["template", "status"]
-
-    def get_queryset(self):
-        if not self.request.user.has_perm("vendors.view_questionnairetemplate"):
-            return TemplateVersion.objects.none()
-        return super().get_queryset()
 
 
 class AssessmentPermission(permissions.BasePermission):
