@@ -43,3 +43,39 @@ def create_api_token(user, name):
     key = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash_key(key))
     return token, key
+
+
+def sync_children(parent, model, rows, fields, fk_name=None):
+    """Make ``parent``'s rows of ``model`` match ``rows``: a row with an ``id`` of one
+    of them updates it, other rows are created, children not mentioned are deleted.
+    Returns whether anything changed."""
+    fk_name = fk_name or next(
+        field.name for field in model._meta.fields if field.is_relation and field.related_model is type(parent)
+    )
+    children = model.objects.filter(**{fk_name: parent})
+    existing = {child.pk: child for child in children}
+    keep = set()
+    changed = False
+    for position, row in enumerate(rows):
+        values = {field: row[field] for field in fields if field in row}
+        if "position" in fields:
+            values.setdefault("position", position)
+        child = existing.get(row.get("id"))
+        if child is None:
+            child = model.objects.create(**{fk_name: parent}, **values)
+            changed = True
+        else:
+            model_field = child._meta.get_field
+            updates = {
+                name: value
+                for name, value in values.items()
+                if model_field(name).to_python(value) != getattr(child, name)
+            }
+            if updates:
+                for name, value in updates.items():
+                    setattr(child, name, value)
+                child.save(update_fields=list(updates))
+                changed = True
+        keep.add(child.pk)
+    deleted, _details = children.exclude(pk__in=keep).delete()
+    return changed or deleted > 0

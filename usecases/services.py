@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction
-from portal.services import next_reference, record_event
+from portal.services import next_reference, record_event, sync_children
 from usecases.choices import EDITABLE_STATES, MEASURABLE_STATES, TaskPerformer, UseCaseAction, UseCaseStatus
 from usecases.models import Kpi, KpiMeasurement, UseCase, UseCaseTask
 
@@ -128,38 +128,6 @@ def missing_items(use_case):
     return missing
 
 
-def _sync_children(use_case, model, rows, fields):
-    """Make ``use_case``'s children match ``rows``: rows with an ``id`` update that
-    child, rows without one are created, children not mentioned are deleted.
-    Returns whether anything changed."""
-    existing = {child.pk: child for child in model.objects.filter(use_case=use_case)}
-    keep = set()
-    changed = False
-    for position, row in enumerate(rows):
-        values = {field: row[field] for field in fields if field in row}
-        if "position" in fields:
-            values.setdefault("position", position)
-        child = existing.get(row.get("id"))
-        if child is None:
-            child = model.objects.create(use_case=use_case, **values)
-            changed = True
-        else:
-            model_field = child._meta.get_field
-            updates = {
-                name: value
-                for name, value in values.items()
-                if model_field(name).to_python(value) != getattr(child, name)
-            }
-            if updates:
-                for name, value in updates.items():
-                    setattr(child, name, value)
-                child.save(update_fields=list(updates))
-                changed = True
-        keep.add(child.pk)
-    deleted, _details = model.objects.filter(use_case=use_case).exclude(pk__in=keep).delete()
-    return changed or deleted > 0
-
-
 def create_draft(user, fields, tasks=(), kpis=()):
     """Register a new use case as a draft owned by ``user``."""
     if not user.has_perm("usecases.add_usecase"):
@@ -169,8 +137,8 @@ def create_draft(user, fields, tasks=(), kpis=()):
     with transaction.atomic():
         year = timezone.localdate().year
         use_case = UseCase.objects.create(reference=next_reference(REFERENCE_PREFIX, year), owner=user, **values)
-        _sync_children(use_case, UseCaseTask, tasks, TASK_FIELDS)
-        _sync_children(use_case, Kpi, kpis, KPI_FIELDS)
+        sync_children(use_case, UseCaseTask, tasks, TASK_FIELDS)
+        sync_children(use_case, Kpi, kpis, KPI_FIELDS)
         record_event(use_case, AuditAction.CREATE, user, to_state=use_case.status)
     return use_case
 
@@ -184,9 +152,9 @@ def update_draft(use_case, user, fields, tasks=None, kpis=None):
         changed = [name for name in EDITABLE_FIELDS if name in fields and getattr(locked, name) != fields[name]]
         for name in changed:
             setattr(locked, name, fields[name])
-        if tasks is not None and _sync_children(locked, UseCaseTask, tasks, TASK_FIELDS):
+        if tasks is not None and sync_children(locked, UseCaseTask, tasks, TASK_FIELDS):
             changed.append("tasks")
-        if kpis is not None and _sync_children(locked, Kpi, kpis, KPI_FIELDS):
+        if kpis is not None and sync_children(locked, Kpi, kpis, KPI_FIELDS):
             changed.append("kpis")
         if changed:
             locked.save()  # also moves updated_at

@@ -4,7 +4,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
@@ -120,13 +120,19 @@ class VendorFormView(StaffMixin, TemplateView):
             return self.render_to_response(
                 self.get_context_data(form=form, contacts=contacts, certifications=certifications, vendor=self.vendor)
             )
-        with transaction.atomic():
-            created = self.vendor is None
-            vendor = form.save()
-            contacts.instance = certifications.instance = vendor
-            contacts.save()
-            certifications.save()
-            services.save_registry_object(vendor, request.user, created=created)
+        try:
+            with transaction.atomic():
+                created = self.vendor is None
+                vendor = form.save()
+                contacts.instance = certifications.instance = vendor
+                contacts.save()
+                certifications.save()
+                services.save_registry_object(vendor, request.user, created=created)
+        except ProtectedError:
+            messages.error(request, _("A contact who received a questionnaire cannot be removed. Nothing was saved."))
+            return self.render_to_response(
+                self.get_context_data(form=form, contacts=contacts, certifications=certifications, vendor=self.vendor)
+            )
         messages.success(request, _("Vendor saved."))
         return redirect(vendor)
 

@@ -26,12 +26,16 @@ def _id_field(queryset):
 
 
 class VendorContactSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(required=False, help_text=_("Give the id to change an existing contact."))
+
     class Meta:
         model = VendorContact
         fields = ["id", "name", "email", "language"]
 
 
 class VendorCertificationSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(required=False, help_text=_("Give the id to change an existing certification."))
+
     class Meta:
         model = VendorCertification
         fields = ["id", "name", "other_name", "expires_on"]
@@ -43,8 +47,12 @@ class VendorSerializer(serializers.ModelSerializer):
     processing_regions = serializers.ListField(
         child=CountryField(), required=False, max_length=250, help_text=_("ISO 3166 country codes.")
     )
-    contacts = VendorContactSerializer(many=True, read_only=True)
-    certifications = VendorCertificationSerializer(many=True, read_only=True)
+    contacts = VendorContactSerializer(
+        many=True, required=False, max_length=20, help_text=_("The full list: contacts left out are removed.")
+    )
+    certifications = VendorCertificationSerializer(
+        many=True, required=False, max_length=20, help_text=_("The full list: certifications left out are removed.")
+    )
 
     class Meta:
         model = Vendor
@@ -71,6 +79,43 @@ class VendorSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["status", "approved_level", "created_at", "updated_at"]
+
+    CHILDREN = {"contacts": ("name", "email", "language"), "certifications": ("name", "other_name", "expires_on")}
+
+    def validate(self, attrs):
+        # Each row replaces a child whole, so it needs its required fields even in a PATCH.
+        errors = {}
+        for name, required in (("contacts", ("name", "email")), ("certifications", ("name",))):
+            rows = attrs.get(name) or []
+            row_errors = [
+                {field: [_("This field is required.")] for field in required if not row.get(field)} for row in rows
+            ]
+            if any(row_errors):
+                errors[name] = row_errors
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def save(self, **kwargs):
+        from django.db import transaction
+        from django.db.models import ProtectedError
+
+        from portal.services import sync_children
+        from vendors.models import VendorCertification, VendorContact
+
+        children = {name: self.validated_data.pop(name, None) for name in self.CHILDREN}
+        models = {"contacts": VendorContact, "certifications": VendorCertification}
+        try:
+            with transaction.atomic():
+                vendor = super().save(**kwargs)
+                for name, rows in children.items():
+                    if rows is not None:
+                        sync_children(vendor, models[name], rows, self.CHILDREN[name])
+        except ProtectedError as error:
+            raise serializers.ValidationError(
+                {"contacts": [_("A contact who received a questionnaire cannot be removed.")]}
+            ) from error
+        return vendor
 
 
 class LicenceSerializer(serializers.ModelSerializer):
