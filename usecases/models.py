@@ -4,6 +4,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.constraints import in_choices
 from usecases.choices import (
     DataClassification,
     KpiDirection,
@@ -17,11 +18,6 @@ from usecases.choices import (
 from usecases.querysets import UseCaseQuerySet
 
 TOKENS_MAX = 10_000_000
-
-
-def _in_choices(field, choices, allow_blank=False):
-    values = list(choices.values) + ([""] if allow_blank else [])
-    return models.Q(**{f"{field}__in": values})
 
 
 class UseCase(models.Model):
@@ -85,15 +81,13 @@ class UseCase(models.Model):
                 condition=models.Q(roadmap_step__gte=1, roadmap_step__lte=6),
                 name="usecases_usecase_roadmap_step_range",
             ),
+            models.CheckConstraint(condition=in_choices("status", UseCaseStatus), name="usecases_usecase_status_valid"),
             models.CheckConstraint(
-                condition=_in_choices("status", UseCaseStatus), name="usecases_usecase_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=_in_choices("category", UseCaseCategory, allow_blank=True),
+                condition=in_choices("category", UseCaseCategory, allow_blank=True),
                 name="usecases_usecase_category_valid",
             ),
             models.CheckConstraint(
-                condition=_in_choices("data_classification", DataClassification, allow_blank=True),
+                condition=in_choices("data_classification", DataClassification, allow_blank=True),
                 name="usecases_usecase_classification_valid",
             ),
             models.CheckConstraint(
@@ -130,7 +124,7 @@ class UseCaseTask(models.Model):
         verbose_name_plural = _("workflow tasks")
         constraints = [
             models.CheckConstraint(
-                condition=_in_choices("performer", TaskPerformer), name="usecases_usecasetask_performer_valid"
+                condition=in_choices("performer", TaskPerformer), name="usecases_usecasetask_performer_valid"
             ),
         ]
 
@@ -154,7 +148,7 @@ class Kpi(models.Model):
         verbose_name_plural = _("KPIs")
         constraints = [
             models.CheckConstraint(
-                condition=_in_choices("direction", KpiDirection), name="usecases_kpi_direction_valid"
+                condition=in_choices("direction", KpiDirection), name="usecases_kpi_direction_valid"
             ),
         ]
 

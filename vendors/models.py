@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from portal.choices import DataClassification, UserLanguage
+from portal.constraints import in_choices
 from vendors.choices import (
     AIModelStatus,
     AnswerType,
@@ -30,10 +31,6 @@ from vendors.choices import (
     VendorStatus,
 )
 from vendors.querysets import AssessmentQuerySet, TemplateVersionQuerySet, VendorQuerySet
-
-
-def _in_choices(field, choices, allow_blank=False):
-    return models.Q(**{f"{field}__in": list(choices.values) + ([""] if allow_blank else [])})
 
 
 class BilingualMixin:
@@ -78,10 +75,10 @@ class Vendor(models.Model):
         verbose_name = _("vendor")
         verbose_name_plural = _("vendors")
         constraints = [
-            models.CheckConstraint(condition=_in_choices("kind", VendorKind), name="vendors_vendor_kind_valid"),
-            models.CheckConstraint(condition=_in_choices("status", VendorStatus), name="vendors_vendor_status_valid"),
+            models.CheckConstraint(condition=in_choices("kind", VendorKind), name="vendors_vendor_kind_valid"),
+            models.CheckConstraint(condition=in_choices("status", VendorStatus), name="vendors_vendor_status_valid"),
             models.CheckConstraint(
-                condition=_in_choices("approved_level", DataClassification, allow_blank=True),
+                condition=in_choices("approved_level", DataClassification, allow_blank=True),
                 name="vendors_vendor_approved_level_valid",
             ),
         ]
@@ -211,8 +208,8 @@ class AIModel(models.Model):
         verbose_name_plural = _("AI models")
         constraints = [
             models.UniqueConstraint(fields=["publisher", "name", "version"], name="vendors_aimodel_unique_version"),
-            models.CheckConstraint(condition=_in_choices("openness", Openness), name="vendors_aimodel_openness_valid"),
-            models.CheckConstraint(condition=_in_choices("status", AIModelStatus), name="vendors_aimodel_status_valid"),
+            models.CheckConstraint(condition=in_choices("openness", Openness), name="vendors_aimodel_openness_valid"),
+            models.CheckConstraint(condition=in_choices("status", AIModelStatus), name="vendors_aimodel_status_valid"),
         ]
 
     def __str__(self):
@@ -358,7 +355,7 @@ class Question(DraftOnlyMixin, BilingualMixin, models.Model):
         verbose_name_plural = _("questions")
         constraints = [
             models.CheckConstraint(
-                condition=_in_choices("answer_type", AnswerType), name="vendors_question_answer_type_valid"
+                condition=in_choices("answer_type", AnswerType), name="vendors_question_answer_type_valid"
             ),
             models.CheckConstraint(
                 condition=models.Q(weight__gte=0, weight__lte=5), name="vendors_question_weight_range"
@@ -443,7 +440,7 @@ class Assessment(models.Model):
         permissions = [("decide_assessment", _("Can decide vendor assessments"))]
         constraints = [
             models.CheckConstraint(
-                condition=_in_choices("status", AssessmentStatus), name="vendors_assessment_status_valid"
+                condition=in_choices("status", AssessmentStatus), name="vendors_assessment_status_valid"
             ),
         ]
 

@@ -117,7 +117,3 @@ class MissingItemSerializer(serializers.Serializer):
 class SubmitErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     missing = MissingItemSerializer(many=True)
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()

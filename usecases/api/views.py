@@ -8,9 +8,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from portal.api.responses import CONFLICT, ERRORS
 from usecases import services
 from usecases.api.serializers import (
-    ErrorSerializer,
     KpiMeasurementSerializer,
     SubmitErrorSerializer,
     UseCaseSerializer,
@@ -18,12 +18,6 @@ from usecases.api.serializers import (
 )
 from usecases.filters import UseCaseFilterSet
 from usecases.models import UseCase
-
-_ERRORS = {
-    400: OpenApiResponse(description=gettext_lazy("Invalid input: a message per field.")),
-    403: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not allowed for this user.")),
-    404: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not found or not visible to this user.")),
-}
 
 
 class UseCasePermission(permissions.BasePermission):
@@ -50,11 +44,11 @@ class UseCasePermission(permissions.BasePermission):
 
 @extend_schema_view(
     list=extend_schema(summary=gettext_lazy("List use cases visible to the user")),
-    retrieve=extend_schema(summary=gettext_lazy("One use case"), responses={200: UseCaseSerializer, 404: _ERRORS[404]}),
-    create=extend_schema(summary=gettext_lazy("Register a draft"), responses={201: UseCaseSerializer, **_ERRORS}),
-    update=extend_schema(summary=gettext_lazy("Change an own draft"), responses={200: UseCaseSerializer, **_ERRORS}),
+    retrieve=extend_schema(summary=gettext_lazy("One use case"), responses={200: UseCaseSerializer, 404: ERRORS[404]}),
+    create=extend_schema(summary=gettext_lazy("Register a draft"), responses={201: UseCaseSerializer, **ERRORS}),
+    update=extend_schema(summary=gettext_lazy("Change an own draft"), responses={200: UseCaseSerializer, **ERRORS}),
     partial_update=extend_schema(
-        summary=gettext_lazy("Change an own draft"), responses={200: UseCaseSerializer, **_ERRORS}
+        summary=gettext_lazy("Change an own draft"), responses={200: UseCaseSerializer, **ERRORS}
     ),
 )
 class UseCaseViewSet(
@@ -103,9 +97,9 @@ class UseCaseViewSet(
         responses={
             200: UseCaseSerializer,
             400: OpenApiResponse(SubmitErrorSerializer, description=gettext_lazy("Items still missing, all listed.")),
-            403: _ERRORS[403],
-            404: _ERRORS[404],
-            409: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not possible in the current status.")),
+            403: ERRORS[403],
+            404: ERRORS[404],
+            **CONFLICT,
         },
     )
     @action(detail=True, methods=["post"])
@@ -128,8 +122,8 @@ class UseCaseViewSet(
         request=KpiMeasurementSerializer,
         responses={
             201: KpiMeasurementSerializer,
-            **_ERRORS,
-            409: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not possible in the current status.")),
+            **ERRORS,
+            **CONFLICT,
         },
     )
     @action(detail=True, methods=["post"], url_path="measurements")
@@ -153,8 +147,8 @@ class UseCaseViewSet(
         request=WithdrawSerializer,
         responses={
             200: UseCaseSerializer,
-            **_ERRORS,
-            409: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not possible in the current status.")),
+            **ERRORS,
+            **CONFLICT,
         },
     )
     @action(detail=True, methods=["post"])

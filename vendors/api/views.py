@@ -2,15 +2,15 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from portal.api.responses import CONFLICT, ERRORS
 from portal.api.views import DjangoViewPermission
-from usecases.api.serializers import ErrorSerializer
 from vendors import services
 from vendors.api.serializers import (
     AIModelSerializer,
@@ -24,13 +24,6 @@ from vendors.api.serializers import (
 )
 from vendors.filters import AIModelFilterSet, VendorFilterSet
 from vendors.models import AIModel, Assessment, Licence, QuestionnaireTemplate, TemplateVersion, Vendor
-
-_ERRORS = {
-    400: OpenApiResponse(description=gettext_lazy("Invalid input: a message per field.")),
-    403: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not allowed for this user.")),
-    404: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not found or not visible to this user.")),
-}
-_CONFLICT = {409: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not possible in the current status."))}
 
 
 def _as_drf(error):
@@ -57,7 +50,7 @@ class RegistryViewSet(
             services.save_registry_object(serializer.save(), self.request.user, created=False)
 
 
-@extend_schema_view(create=extend_schema(responses={201: VendorSerializer, **_ERRORS}))
+@extend_schema_view(create=extend_schema(responses={201: VendorSerializer, **ERRORS}))
 class VendorViewSet(RegistryViewSet):
     serializer_class = VendorSerializer
     filter_backends = [DjangoFilterBackend]
@@ -67,7 +60,7 @@ class VendorViewSet(RegistryViewSet):
         return Vendor.objects.visible_to(self.request.user).prefetch_related("contacts", "certifications")
 
 
-@extend_schema_view(create=extend_schema(responses={201: AIModelSerializer, **_ERRORS}))
+@extend_schema_view(create=extend_schema(responses={201: AIModelSerializer, **ERRORS}))
 class AIModelViewSet(RegistryViewSet):
     serializer_class = AIModelSerializer
     filter_backends = [DjangoFilterBackend]
@@ -121,7 +114,7 @@ class AssessmentPermission(permissions.BasePermission):
 @extend_schema_view(
     create=extend_schema(
         summary=gettext_lazy("Send a questionnaire to a vendor contact"),
-        responses={201: AssessmentSerializer, **_ERRORS},
+        responses={201: AssessmentSerializer, **ERRORS},
     )
 )
 class AssessmentViewSet(
@@ -161,7 +154,7 @@ class AssessmentViewSet(
     @extend_schema(
         summary=gettext_lazy("Revoke the assessment (its link stops working)"),
         request=RevokeSerializer,
-        responses={200: AssessmentSerializer, **_ERRORS, **_CONFLICT},
+        responses={200: AssessmentSerializer, **ERRORS, **CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def revoke(self, request, reference=None):
@@ -174,7 +167,7 @@ class AssessmentViewSet(
     @extend_schema(
         summary=gettext_lazy("Re-issue the link (and e-mail it); earlier links stop working"),
         request=None,
-        responses={200: AssessmentSerializer, **_ERRORS, **_CONFLICT},
+        responses={200: AssessmentSerializer, **ERRORS, **CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def reissue(self, request, reference=None):
@@ -184,7 +177,7 @@ class AssessmentViewSet(
     @extend_schema(
         summary=gettext_lazy("Decide a submitted assessment"),
         request=DecisionSerializer,
-        responses={200: AssessmentSerializer, **_ERRORS, **_CONFLICT},
+        responses={200: AssessmentSerializer, **ERRORS, **CONFLICT},
     )
     @action(detail=True, methods=["post"])
     def decide(self, request, reference=None):
