@@ -7,6 +7,7 @@ act is checked by the caller's entry point (a reviewer's permission, or a valid 
 
 import calendar
 import datetime
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +47,10 @@ EVIDENCE_SIGNATURES = {
     ".docx": (b"PK\x03\x04",),
     ".pptx": (b"PK\x03\x04",),
 }
+
+# Plain decimal numbers of sensible size (no exponents, separators, NaN or infinity).
+NUMBER_PATTERN = re.compile(r"-?\d{1,15}(\.\d{1,6})?")
+MAX_FILES_PER_QUESTION = 5
 
 TRANSITIONS = {
     (AssessmentStatus.SENT, AssessmentAction.SAVE_ANSWERS): AssessmentStatus.IN_PROGRESS,
@@ -119,6 +124,8 @@ def _locked_version(version):
 def start_new_version(template, user):
     """The template's draft version; created by copying the latest version if none exists."""
     with transaction.atomic():
+        # Two editors clicking at once queue here instead of both creating version n+1.
+        template = type(template).objects.select_for_update().get(pk=template.pk)
         draft = template.versions.filter(status=TemplateVersionStatus.DRAFT).first()
         if draft:
             return draft
@@ -304,7 +311,8 @@ def reissue_link(assessment, user, link_days=None):
         record_event(
             assessment, VendorAuditAction.REISSUE_LINK, user, data={"expires": str(assessment.link_expires_at)}
         )
-        _enqueue_invitation(assessment, token)
+        if assessment.template_version.template.audience == TemplateAudience.VENDOR:
+            _enqueue_invitation(assessment, token)
     return assessment, token
 
 
@@ -355,13 +363,9 @@ def clean_value(question, raw):
             raise ValidationError(_("Choose one of the listed options."))
         return raw
     if question.answer_type == AnswerType.NUMBER:
-        try:
-            number = float(raw)
-        except (TypeError, ValueError) as error:
-            raise ValidationError(_("Enter a number.")) from error
-        if not (-1e12 < number < 1e12) or number != number:
+        if not isinstance(raw, str) or not NUMBER_PATTERN.fullmatch(raw):
             raise ValidationError(_("Enter a number."))
-        return str(raw)
+        return raw
     if question.answer_type == AnswerType.DATE:
         try:
             return datetime.date.fromisoformat(str(raw)).isoformat()
@@ -403,19 +407,35 @@ def save_answers(assessment, raw_values, comments, uploads):
     question id -> submitted value; ``uploads`` maps question id -> list of files.
     Returns a dict of errors by question id; nothing is saved when there are errors."""
     questions = {question.id: question for question in questions_of(assessment)}
+    existing_files = dict(
+        EvidenceFile.objects.filter(answer__assessment=assessment)
+        .values("answer__question_id")
+        .annotate(count=Count("id"))
+        .values_list("answer__question_id", "count")
+    )
     errors, cleaned = {}, {}
     for question_id, question in questions.items():
         try:
             cleaned[question_id] = clean_value(question, raw_values.get(question_id))
         except ValidationError as error:
             errors[question_id] = error.messages
-        for upload in uploads.get(question_id, []):
+        files = uploads.get(question_id, [])
+        if files and not (question.answer_type == AnswerType.FILE or question.evidence_required):
+            errors.setdefault(question_id, []).append(str(_("This question takes no files.")))
+        elif len(files) + existing_files.get(question_id, 0) > MAX_FILES_PER_QUESTION:
+            errors.setdefault(question_id, []).append(
+                str(_("At most %(count)s files per question.") % {"count": MAX_FILES_PER_QUESTION})
+            )
+        for upload in files:
             try:
                 check_evidence(upload)
             except ValidationError as error:
                 errors.setdefault(question_id, []).extend(error.messages)
-        if len(comments.get(question_id, "") or "") > 5000:
+        comment = comments.get(question_id, "") or ""
+        if len(comment) > 5000:
             errors.setdefault(question_id, []).append(str(_("Keep the comment under 5,000 characters.")))
+        if "\x00" in comment:
+            errors.setdefault(question_id, []).append(str(_("The comment contains an invalid character.")))
     if errors:
         return errors
     with transaction.atomic():

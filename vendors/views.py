@@ -42,7 +42,19 @@ from vendors.models import (
 
 
 class StaffMixin(LoginRequiredMixin, PermissionRequiredMixin):
-    """Signed-in users holding ``permission_required``: others get 403 (anonymous: login)."""
+    """Signed-in users holding ``permission_required``: others get 403 (anonymous: login).
+
+    ``load(request, **kwargs)`` runs after that check, so nothing is looked up (and no
+    404 tells an outsider what exists) before the role is known."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated or not self.has_permission():
+            return self.handle_no_permission()
+        self.load(request, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def load(self, request, **kwargs):
+        pass
 
 
 # --- Vendors ----------------------------------------------------------------------------------
@@ -144,9 +156,8 @@ class VendorCreateView(VendorFormView):
 class VendorUpdateView(VendorFormView):
     permission_required = "vendors.change_vendor"
 
-    def dispatch(self, request, *args, **kwargs):
+    def load(self, request, **kwargs):
         self.vendor = get_object_or_404(Vendor, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
 
 
 # --- AI models and licences ---------------------------------------------------------------------
@@ -204,9 +215,8 @@ class AIModelCreateView(AIModelFormView):
 class AIModelUpdateView(AIModelFormView):
     permission_required = "vendors.change_aimodel"
 
-    def dispatch(self, request, *args, **kwargs):
+    def load(self, request, **kwargs):
         self.ai_model = get_object_or_404(AIModel, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
 
 
 class LicenceListView(StaffMixin, ListView):
@@ -288,12 +298,11 @@ class QuestionFormView(StaffMixin, TemplateView):
     permission_required = "vendors.change_questionnairetemplate"
     template_name = "vendors/question_form.html"
 
-    def dispatch(self, request, *args, **kwargs):
+    def load(self, request, **kwargs):
         self.section = get_object_or_404(
             TemplateSection.objects.select_related("version__template"), pk=kwargs["section"]
         )
         self.question = get_object_or_404(Question, pk=kwargs["pk"], section=self.section) if "pk" in kwargs else None
-        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
         initial = QuestionForm.initial_for(self.question) if self.question else None
@@ -324,9 +333,8 @@ class AssessmentSendView(StaffMixin, TemplateView):
     permission_required = "vendors.add_assessment"
     template_name = "vendors/assessment_send.html"
 
-    def dispatch(self, request, *args, **kwargs):
+    def load(self, request, **kwargs):
         self.vendor = get_object_or_404(Vendor, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
         return self.render_to_response(self.get_context_data(form=SendAssessmentForm(vendor=self.vendor)))
@@ -428,7 +436,9 @@ class AssessmentActionView(StaffMixin, View):
                 services.revoke_assessment(assessment, request.user, comment=request.POST.get("comment", "")[:1000])
                 messages.success(request, _("The assessment was revoked; its link no longer works."))
             else:
-                services.reissue_link(assessment, request.user)
+                assessment, token = services.reissue_link(assessment, request.user)
+                if assessment.template_version.template.audience == TemplateAudience.INTERNAL:
+                    return redirect("vendor-portal:assessment", token=token)
                 messages.success(request, _("A new link was e-mailed; the earlier link no longer works."))
         except services.AssessmentNotAllowed as error:
             messages.error(request, str(error))
