@@ -1,5 +1,6 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -9,3 +10,24 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", _("Log in"), css_class="w-100"))
+
+
+class RowsHelper(FormHelper):
+    """Renders an inline formset as a table of rows inside a larger form."""
+
+    form_tag = False
+    disable_csrf = True
+    template = "bootstrap5/table_inline_formset.html"
+
+
+class RowsFormSet(forms.BaseInlineFormSet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = RowsHelper()
+
+
+def add_errors(form, error):
+    """Put a service's ValidationError on the form: on its field where it has one."""
+    for field, messages in error.message_dict.items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)

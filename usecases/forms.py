@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.forms import RowsFormSet
 from portal.models import Department
 from usecases.models import Kpi, UseCase, UseCaseTask
 from usecases.services import EDITABLE_FIELDS
@@ -60,12 +61,6 @@ class UseCaseForm(forms.ModelForm):
         return department
 
 
-class _RowFormSetHelper(FormHelper):
-    form_tag = False
-    disable_csrf = True
-    template = "bootstrap5/table_inline_formset.html"
-
-
 class UseCaseTaskForm(forms.ModelForm):
     class Meta:
         model = UseCaseTask
@@ -78,11 +73,7 @@ class KpiForm(forms.ModelForm):
         fields = ("name", "unit", "direction", "baseline", "target")
 
 
-class _ChildFormSet(forms.BaseInlineFormSet):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _RowFormSetHelper()
-
+class _ChildFormSet(RowsFormSet):
     def rows(self):
         """Cleaned rows for the service: kept forms only, with their ids."""
         rows = []

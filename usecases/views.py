@@ -13,6 +13,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
+from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.views import QueryStringMixin
 from usecases import services
@@ -238,9 +239,7 @@ class KpiMeasurementCreateView(LoginRequiredMixin, PermissionRequiredMixin, Temp
             try:
                 services.record_measurement(self.use_case, request.user, **form.cleaned_data)
             except ValidationError as error:
-                for field, messages_ in error.message_dict.items():
-                    for message in messages_:
-                        form.add_error(field if field in form.fields else None, message)
+                add_errors(form, error)
             else:
                 messages.success(request, _("Measurement recorded."))
                 return redirect(self.use_case)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import DataClassification
+from portal.forms import RowsFormSet
 from vendors.choices import AnswerType, AssessmentDecision, HostingOption
 from vendors.models import AIModel, TemplateVersion, Vendor, VendorCertification, VendorContact
 
@@ -48,23 +49,11 @@ class VendorForm(forms.ModelForm):
         self.helper.disable_csrf = True
 
 
-class _RowHelper(FormHelper):
-    form_tag = False
-    disable_csrf = True
-    template = "bootstrap5/table_inline_formset.html"
-
-
-class _VendorChildFormSet(forms.BaseInlineFormSet):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _RowHelper()
-
-
 ContactFormSet = forms.inlineformset_factory(
     Vendor,
     VendorContact,
     fields=["name", "email", "language"],
-    formset=_VendorChildFormSet,
+    formset=RowsFormSet,
     extra=1,
     can_delete=True,
     max_num=20,
@@ -74,7 +63,7 @@ CertificationFormSet = forms.inlineformset_factory(
     Vendor,
     VendorCertification,
     fields=["name", "other_name", "expires_on"],
-    formset=_VendorChildFormSet,
+    formset=RowsFormSet,
     extra=1,
     can_delete=True,
     max_num=20,
@@ -93,22 +82,7 @@ class AIModelForm(forms.ModelForm):
 
     class Meta:
         model = AIModel
-        fields = [
-            "name",
-            "version",
-            "publisher",
-            "openness",
-            "licence",
-            "hosting_options",
-            "price_input_per_million",
-            "price_output_per_million",
-            "currency",
-            "context_window",
-            "update_cadence",
-            "training_data_disclosed",
-            "japanese_notes",
-            "status",
-        ]
+        fields = AIModel.EDITABLE_FIELDS
         widgets = {"japanese_notes": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):

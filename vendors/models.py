@@ -160,6 +160,24 @@ class Licence(models.Model):
 
 
 class AIModel(models.Model):
+    # What reviewers edit, on the page and through the API (in this order).
+    EDITABLE_FIELDS = [
+        "name",
+        "version",
+        "publisher",
+        "openness",
+        "licence",
+        "hosting_options",
+        "price_input_per_million",
+        "price_output_per_million",
+        "currency",
+        "context_window",
+        "update_cadence",
+        "training_data_disclosed",
+        "japanese_notes",
+        "status",
+    ]
+
     name = models.CharField(_("name"), max_length=200)
     version = models.CharField(_("version"), max_length=100, blank=True)
     publisher = models.ForeignKey(

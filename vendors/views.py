@@ -13,6 +13,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
+from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.views import QueryStringMixin
 from vendors import services
@@ -348,9 +349,7 @@ class AssessmentSendView(StaffMixin, TemplateView):
                     self.vendor, data["contact"], data["template_version"], request.user, data["link_days"]
                 )
             except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    for message in errors:
-                        form.add_error(field if field in form.fields else None, message)
+                add_errors(form, error)
             else:
                 if assessment.template_version.template.audience == TemplateAudience.INTERNAL:
                     messages.success(
@@ -452,9 +451,7 @@ class AssessmentActionView(StaffMixin, View):
             try:
                 services.decide_assessment(assessment, request.user, **form.cleaned_data)
             except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    for message in errors:
-                        form.add_error(field if field in form.fields else None, message)
+                add_errors(form, error)
             else:
                 messages.success(request, _("Decision recorded; the vendor's status was updated."))
                 return redirect(assessment)

@@ -87,3 +87,6 @@ def test_production_without_secret_key_refuses_to_start(tmp_path):
     result = _start({"DEBUG": "false"}, tmp_path)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+    # One clear message, not a chain of tracebacks.
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Configuration error: Environment variable SECRET_KEY")

@@ -153,26 +153,7 @@ class AIModelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AIModel
-        fields = [
-            "url",
-            "id",
-            "name",
-            "version",
-            "publisher",
-            "openness",
-            "licence",
-            "hosting_options",
-            "price_input_per_million",
-            "price_output_per_million",
-            "currency",
-            "context_window",
-            "update_cadence",
-            "training_data_disclosed",
-            "japanese_notes",
-            "status",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["url", "id", *AIModel.EDITABLE_FIELDS, "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
 
@@ -254,20 +235,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "approved_level",
             "valid_until",
         ]
+        # Only what sending needs is written; everything else follows from the services.
         read_only_fields = [
-            "reference",
-            "status",
-            "link_expires_at",
-            "sent_by",
-            "sent_at",
-            "submitted_at",
-            "score",
-            "knockout_count",
-            "findings",
-            "decided_by",
-            "decided_at",
-            "approved_level",
-            "valid_until",
+            name for name in fields if name not in ("url", "vendor", "contact", "template_version", "link_days")
         ]
 
 
