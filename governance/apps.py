@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class GovernanceConfig(AppConfig):
     name = "governance"
     verbose_name = _("Governance")
+
+    def ready(self):
+        from governance import panels, services, signals  # noqa: F401 - signals connects the receivers
+        from governance.choices import GovernanceAuditAction
+        from portal.choices import register_audit_actions
+
+        register_audit_actions(GovernanceAuditAction)
+        services.install()
+        panels.install()

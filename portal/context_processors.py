@@ -18,6 +18,11 @@ def navigation(request):
         items.append(("vendors:model-list", _("AI models")))
     if user.has_perm("vendors.view_questionnairetemplate"):
         items.append(("vendors:template-list", _("Questionnaires")))
+    if user.has_perm("governance.decide_approvalstage"):
+        items.append(("governance:queue", _("Review queue")))
+    items.append(("governance:matrix", _("Classification")))
+    if user.has_perm("portal.view_auditevent"):
+        items.append(("governance:audit", _("Audit trail")))
     items.append(("api-docs", _("API")))
     return {
         "nav_items": items,

@@ -93,6 +93,8 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
     )
+    # The actor's name as it was then: renaming or deleting an account does not rewrite history.
+    actor_name = models.CharField(_("name at the time"), max_length=200, blank=True)
     action = models.CharField(_("action"), max_length=40, db_index=True)
     content_type = models.ForeignKey(
         ContentType, verbose_name=_("object type"), on_delete=models.PROTECT, related_name="+"
@@ -103,6 +105,8 @@ class AuditEvent(models.Model):
     to_state = models.CharField(_("to"), max_length=40, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
+    # {"field": [before, after], ...} for edits.
+    changes = models.JSONField(_("changed fields"), default=dict, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -34,10 +34,27 @@ _MANAGE_VENDORS = [
     "vendors.decide_assessment",
 ]
 
+_GOVERNANCE_SETTINGS = [
+    f"governance.{verb}_{model}"
+    for model in ("stagedefinition", "risktiersetting", "classificationlevel", "classificationrule")
+    for verb in ("view", "change")
+]
+
 ROLE_PERMISSIONS = {
     Role.REQUESTER: [*_READ_INVENTORY, "usecases.add_usecase", "usecases.change_usecase"],
-    Role.REVIEWER: [*_READ_ALL, "usecases.review_usecase", *_MANAGE_VENDORS],
-    Role.EXECUTIVE: [*_READ_ALL],
+    Role.REVIEWER: [
+        *_READ_ALL,
+        "usecases.review_usecase",
+        *_MANAGE_VENDORS,
+        "governance.decide_approvalstage",
+        "portal.view_auditevent",
+    ],
+    Role.EXECUTIVE: [
+        *_READ_ALL,
+        "governance.decide_approvalstage",
+        "governance.grant_policyexception",
+        "portal.view_auditevent",
+    ],
     Role.GOVERNANCE_ADMIN: [
         *_READ_ALL,
         "usecases.add_usecase",
@@ -52,6 +69,11 @@ ROLE_PERMISSIONS = {
         *_MANAGE_VENDORS,
         "vendors.add_licence",
         "vendors.change_licence",
+        "governance.manage_classification",
+        "governance.grant_policyexception",
+        "governance.decide_approvalstage",
+        "governance.add_stagedefinition",
+        *_GOVERNANCE_SETTINGS,
     ],
 }
 

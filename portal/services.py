@@ -23,10 +23,12 @@ def next_reference(prefix, year):
     return f"{scope}-{value:04d}"
 
 
-def record_event(obj, action, actor=None, *, from_state="", to_state="", comment="", data=None):
-    """Append one audit event about ``obj``."""
+def record_event(obj, action, actor=None, *, from_state="", to_state="", comment="", data=None, changes=None):
+    """Append one audit event about ``obj``; ``changes`` is ``{field: [before, after]}``."""
+    actor = actor if actor is not None and actor.is_authenticated else None
     return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=actor,
+        actor_name=(f"{actor} ({actor.username})" if actor is not None else "")[:200],
         action=action,
         content_type=ContentType.objects.get_for_model(obj),
         object_id=str(obj.pk),
@@ -35,6 +37,7 @@ def record_event(obj, action, actor=None, *, from_state="", to_state="", comment
         to_state=to_state,
         comment=comment,
         data=data or {},
+        changes=changes or {},
     )
 
 

@@ -187,6 +187,12 @@ SPECTACULAR_SETTINGS = {
         "AssessmentStatusEnum": "vendors.choices.AssessmentStatus",
         "TemplateVersionStatusEnum": "vendors.choices.TemplateVersionStatus",
         "CountryEnum": "django_countries.countries",
+        "StageDecisionEnum": "governance.choices.StageDecision",
+        "AssessmentDecisionEnum": "vendors.choices.AssessmentDecision",
+        "UseCaseAudienceEnum": "usecases.choices.UseCaseAudience",
+        "TemplateAudienceEnum": "vendors.choices.TemplateAudience",
+        "RiskTierEnum": "usecases.choices.RiskTier",
+        "DeploymentStyleEnum": "usecases.choices.DeploymentStyle",
     },
 }
 

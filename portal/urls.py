@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("usecases/", include("usecases.urls")),
     path("vendors/", include("vendors.urls")),
+    path("governance/", include("governance.urls")),
     path("vendor/", include("vendors.vendor_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),

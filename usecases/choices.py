@@ -20,8 +20,33 @@ class UseCaseAudience(models.TextChoices):
 class UseCaseStyle(models.TextChoices):
     CLOSED_SAAS = "closed_saas", _("Closed: AI feature of a SaaS tool")
     CLOSED_API = "closed_api", _("Closed: vendor API")
+    OPEN_CLOUD = "open_cloud", _("Open model on a vendor or private cloud")
     OPEN_SELF_HOSTED = "open_self_hosted", _("Open model, self-hosted")
     HYBRID = "hybrid", _("Hybrid")
+
+
+class DeploymentStyle(models.TextChoices):
+    """How one model is deployed: the columns of the classification matrix."""
+
+    CLOSED_SAAS = "closed_saas", _("Closed: AI feature of a SaaS tool")
+    CLOSED_API = "closed_api", _("Closed: vendor API")
+    OPEN_CLOUD = "open_cloud", _("Open model on a vendor or private cloud")
+    OPEN_SELF_HOSTED = "open_self_hosted", _("Open model, self-hosted")
+
+
+CLOSED_STYLES = frozenset({DeploymentStyle.CLOSED_SAAS, DeploymentStyle.CLOSED_API})
+OPEN_STYLES = frozenset({DeploymentStyle.OPEN_CLOUD, DeploymentStyle.OPEN_SELF_HOSTED})
+# Styles in which our data reaches a third party's servers.
+DATA_LEAVING_STYLES = frozenset({DeploymentStyle.CLOSED_SAAS, DeploymentStyle.CLOSED_API, DeploymentStyle.OPEN_CLOUD})
+
+
+class RiskTier(models.TextChoices):
+    """EU AI Act style tiers, most severe first."""
+
+    PROHIBITED = "prohibited", _("Prohibited practice")
+    HIGH = "high", _("High risk")
+    LIMITED = "limited", _("Limited risk (transparency)")
+    MINIMAL = "minimal", _("Minimal risk")
 
 
 class UseCaseStatus(models.TextChoices):
@@ -38,7 +63,10 @@ class UseCaseStatus(models.TextChoices):
 
 
 # Named groups of states, used by querysets, services and templates.
-EDITABLE_STATES = frozenset({UseCaseStatus.DRAFT})
+# A draft, or a use case sent back by a reviewer, is edited by its owner.
+EDITABLE_STATES = frozenset({UseCaseStatus.DRAFT, UseCaseStatus.CHANGES_REQUESTED})
+# States in which approval stages are open.
+REVIEW_STATES = frozenset({UseCaseStatus.SUBMITTED, UseCaseStatus.IN_REVIEW})
 OPEN_STATES = frozenset({UseCaseStatus.SUBMITTED, UseCaseStatus.IN_REVIEW, UseCaseStatus.CHANGES_REQUESTED})
 LIVE_STATES = frozenset({UseCaseStatus.APPROVED, UseCaseStatus.PILOTING, UseCaseStatus.IN_PRODUCTION})
 CLOSED_STATES = frozenset({UseCaseStatus.REJECTED, UseCaseStatus.RETIRED, UseCaseStatus.WITHDRAWN})
@@ -50,6 +78,11 @@ class UseCaseAction(models.TextChoices):
     SUBMIT = "submit", _("Submit")
     WITHDRAW = "withdraw", _("Withdraw")
     RECORD_MEASUREMENT = "record_measurement", _("Record a KPI measurement")
+    RESUBMIT = "resubmit", _("Resubmit")
+    APPROVE_STAGE = "approve_stage", _("Approve a stage")
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+    REQUEST_CHANGES = "request_changes", _("Request changes")
 
 
 class TaskPerformer(models.TextChoices):

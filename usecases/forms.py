@@ -6,11 +6,14 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.forms import RowsFormSet
 from portal.models import Department
-from usecases.models import Kpi, UseCase, UseCaseTask
+from usecases.models import Kpi, UseCase, UseCaseModel, UseCaseTask
 from usecases.services import EDITABLE_FIELDS
 
 
 class UseCaseForm(forms.ModelForm):
+    # The version the editor loaded: a save based on an older one is refused, not merged.
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
     class Meta:
         model = UseCase
         fields = EDITABLE_FIELDS
@@ -33,12 +36,25 @@ class UseCaseForm(forms.ModelForm):
             self.fields["department"].disabled = True
         if self.instance.department_id is None:
             self.initial["department"] = user.department_id
+        if self.instance.pk:
+            self.initial["loaded_version"] = self.instance.version
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
             Fieldset(_("What and who"), "title", "summary", Div("department", "category", "audience")),
             Fieldset(_("Data and style"), "data_classification", "involves_personal_data", "intended_style"),
+            Fieldset(
+                _("Risk and fit"),
+                "prohibited_practice",
+                "decides_about_people",
+                "customers_see_output",
+                "human_checks_output",
+                "tuned_on_own_data",
+                "uses_internal_knowledge",
+                "fast_start",
+            ),
+            "loaded_version",
             Fieldset(
                 _("Expected volume"),
                 Div(
@@ -65,6 +81,17 @@ class UseCaseTaskForm(forms.ModelForm):
     class Meta:
         model = UseCaseTask
         fields = ("description", "performer")
+
+
+class UseCaseModelForm(forms.ModelForm):
+    class Meta:
+        model = UseCaseModel
+        fields = ("ai_model", "deployment")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ai_model"].queryset = self.fields["ai_model"].queryset.select_related("publisher")
+        self.fields["ai_model"].label_from_instance = lambda model: f"{model} — {model.publisher}"
 
 
 class KpiForm(forms.ModelForm):
@@ -96,6 +123,16 @@ TaskFormSet = forms.inlineformset_factory(
     extra=3,
     can_delete=True,
     max_num=30,
+    validate_max=True,
+)
+ModelChoiceFormSet = forms.inlineformset_factory(
+    UseCase,
+    UseCaseModel,
+    form=UseCaseModelForm,
+    formset=_ChildFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=10,
     validate_max=True,
 )
 KpiFormSet = forms.inlineformset_factory(

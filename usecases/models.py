@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from portal.constraints import in_choices
 from usecases.choices import (
     DataClassification,
+    DeploymentStyle,
     KpiDirection,
+    RiskTier,
     RoadmapStep,
     TaskPerformer,
     UseCaseAudience,
@@ -48,6 +50,36 @@ class UseCase(models.Model):
     avg_output_tokens = models.PositiveIntegerField(
         _("average output tokens"), null=True, blank=True, validators=[MaxValueValidator(TOKENS_MAX)]
     )
+    # Intake questions: they decide the risk tier, some policy checks and the recommendation.
+    prohibited_practice = models.BooleanField(
+        _("manipulates behaviour, scores people socially or identifies them by biometrics"),
+        default=False,
+        help_text=_("Practices the EU AI Act prohibits."),
+    )
+    decides_about_people = models.BooleanField(
+        _("decides or helps decide about employment, credit, insurance or access to services"), default=False
+    )
+    customers_see_output = models.BooleanField(_("customers chat with it or see its generated content"), default=False)
+    human_checks_output = models.BooleanField(
+        _("a person checks generated content before customers see it"), default=False
+    )
+    tuned_on_own_data = models.BooleanField(
+        _("tuned on our own data (brand tone, past creative, internal documents)"), default=False
+    )
+    uses_internal_knowledge = models.BooleanField(
+        _("answers from internal knowledge (FAQs, manuals, internal documents)"), default=False
+    )
+    fast_start = models.BooleanField(_("a quick start with an existing tool matters most"), default=False)
+    # Written by governance services only.
+    risk_tier = models.CharField(_("risk tier"), max_length=20, choices=RiskTier.choices, blank=True, editable=False)
+    risk_tier_override = models.CharField(
+        _("risk tier set by a reviewer"), max_length=20, choices=RiskTier.choices, blank=True, editable=False
+    )
+    risk_tier_justification = models.TextField(_("justification of the override"), blank=True, editable=False)
+    next_review_on = models.DateField(_("next review"), null=True, blank=True, editable=False)
+    approved_at = models.DateTimeField(_("approved on"), null=True, blank=True, editable=False)
+    # Bumped by every saved change: an edit based on an older version is refused.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     roadmap_step = models.PositiveSmallIntegerField(
         _("roadmap step"),
         choices=RoadmapStep.choices,
@@ -91,6 +123,14 @@ class UseCase(models.Model):
                 name="usecases_usecase_classification_valid",
             ),
             models.CheckConstraint(
+                condition=in_choices("risk_tier", RiskTier, allow_blank=True),
+                name="usecases_usecase_risk_tier_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(risk_tier_override="") | ~models.Q(risk_tier_justification=""),
+                name="usecases_usecase_override_justified",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(submitted_at__isnull=False)
                 | models.Q(status__in=[UseCaseStatus.DRAFT, UseCaseStatus.WITHDRAWN]),
                 name="usecases_usecase_submitted_has_date",
@@ -102,6 +142,14 @@ class UseCase(models.Model):
 
     def get_absolute_url(self):
         return reverse("usecases:detail", kwargs={"reference": self.reference})
+
+    @property
+    def effective_risk_tier(self):
+        return self.risk_tier_override or self.risk_tier
+
+    def get_effective_risk_tier_display(self):
+        tier = self.effective_risk_tier
+        return RiskTier(tier).label if tier else ""
 
     @property
     def monthly_tokens(self):
@@ -130,6 +178,33 @@ class UseCaseTask(models.Model):
 
     def __str__(self):
         return self.description
+
+
+class UseCaseModel(models.Model):
+    """A model the use case uses, and how it is deployed (a column of the classification matrix)."""
+
+    use_case = models.ForeignKey(
+        UseCase, verbose_name=_("use case"), on_delete=models.CASCADE, related_name="model_choices"
+    )
+    ai_model = models.ForeignKey(
+        "vendors.AIModel", verbose_name=_("AI model"), on_delete=models.PROTECT, related_name="use_case_choices"
+    )
+    deployment = models.CharField(_("deployment"), max_length=20, choices=DeploymentStyle.choices)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("chosen model")
+        verbose_name_plural = _("chosen models")
+        constraints = [
+            models.UniqueConstraint(fields=["use_case", "ai_model"], name="usecases_usecasemodel_unique_model"),
+            models.CheckConstraint(
+                condition=in_choices("deployment", DeploymentStyle), name="usecases_usecasemodel_deployment_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.ai_model} ({self.get_deployment_display()})"
 
 
 class Kpi(models.Model):

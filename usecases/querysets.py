@@ -9,7 +9,7 @@ class UseCaseQuerySet(models.QuerySet):
         return self.select_related("department", "owner", "owner__department")
 
     def with_children(self):
-        return self.with_related().prefetch_related("tasks", "kpis__measurements")
+        return self.with_related().prefetch_related("tasks", "kpis__measurements", "model_choices__ai_model__publisher")
 
     def visible_to(self, user):
         """What ``user`` may read: all for reviewers, executives and admins; for

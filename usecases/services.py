@@ -15,8 +15,16 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction
 from portal.services import next_reference, record_event, sync_children
-from usecases.choices import EDITABLE_STATES, MEASURABLE_STATES, TaskPerformer, UseCaseAction, UseCaseStatus
-from usecases.models import Kpi, KpiMeasurement, UseCase, UseCaseTask
+from usecases.choices import (
+    CLOSED_STYLES,
+    EDITABLE_STATES,
+    MEASURABLE_STATES,
+    OPEN_STYLES,
+    TaskPerformer,
+    UseCaseAction,
+    UseCaseStatus,
+)
+from usecases.models import Kpi, KpiMeasurement, UseCase, UseCaseModel, UseCaseTask
 
 REFERENCE_PREFIX = "UC"
 
@@ -36,7 +44,15 @@ TRANSITIONS = {
     (UseCaseStatus.SUBMITTED, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
     (UseCaseStatus.IN_REVIEW, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
     (UseCaseStatus.CHANGES_REQUESTED, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
+    (UseCaseStatus.CHANGES_REQUESTED, UseCaseAction.RESUBMIT): (UseCaseStatus.IN_REVIEW, OWNER),
 }
+
+# Called inside the transaction of every change, so other apps (governance) keep their
+# derived records (risk tier, findings, approval stages) in step without this app
+# depending on them: ``hook(use_case, user)`` after a create or edit, and
+# ``hook(use_case, action, user)`` after a transition.
+CHANGE_HOOKS = []
+TRANSITION_HOOKS = []
 
 # Fields a requester sets; the rest (reference, owner, status, dates) belong to services.
 EDITABLE_FIELDS = (
@@ -51,9 +67,31 @@ EDITABLE_FIELDS = (
     "monthly_requests",
     "avg_input_tokens",
     "avg_output_tokens",
+    "prohibited_practice",
+    "decides_about_people",
+    "customers_see_output",
+    "human_checks_output",
+    "tuned_on_own_data",
+    "uses_internal_knowledge",
+    "fast_start",
 )
+MODEL_FIELDS = ("ai_model", "deployment", "position")
 TASK_FIELDS = ("description", "performer", "position")
 KPI_FIELDS = ("name", "unit", "direction", "baseline", "target")
+
+
+class StaleUseCase(Exception):
+    """The use case changed after the editor loaded it; saving would overwrite that change."""
+
+    def __init__(self, use_case):
+        self.use_case = use_case
+        super().__init__(
+            _(
+                "%(reference)s was changed by someone else after you opened it (now version %(version)s). "
+                "Nothing was saved; reload it and apply your changes again."
+            )
+            % {"reference": use_case.reference, "version": use_case.version}
+        )
 
 
 class TransitionNotAllowed(Exception):
@@ -128,10 +166,41 @@ def missing_items(use_case):
     return missing
 
 
-def create_draft(user, fields, tasks=(), kpis=()):
+def check_models(rows):
+    """A closed model is used as a SaaS feature or an API; open weights run on a cloud or in-house."""
+    errors = []
+    for row in rows:
+        model, deployment = row.get("ai_model"), row.get("deployment")
+        allowed = OPEN_STYLES if model is not None and model.openness == "open_weights" else CLOSED_STYLES
+        if model is not None and deployment and deployment not in allowed:
+            errors.append(
+                _("%(model)s cannot be deployed as “%(deployment)s”.")
+                % {"model": model, "deployment": UseCaseModel(deployment=deployment).get_deployment_display()}
+            )
+    models = [row.get("ai_model") for row in rows]
+    if len(set(models)) != len(models):
+        errors.append(_("Each model is listed once."))
+    if errors:
+        raise ValidationError({"models": errors})
+
+
+def _run_change_hooks(use_case, user):
+    for hook in CHANGE_HOOKS:
+        hook(use_case, user)
+
+
+def _audit_value(value):
+    """A field value as the audit trail keeps it (JSON-safe, foreign keys by their text)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def create_draft(user, fields, tasks=(), kpis=(), models=()):
     """Register a new use case as a draft owned by ``user``."""
     if not user.has_perm("usecases.add_usecase"):
         raise PermissionDenied
+    check_models(models)
     values = {name: fields[name] for name in EDITABLE_FIELDS if name in fields}
     values.setdefault("department", user.department)
     with transaction.atomic():
@@ -139,30 +208,48 @@ def create_draft(user, fields, tasks=(), kpis=()):
         use_case = UseCase.objects.create(reference=next_reference(REFERENCE_PREFIX, year), owner=user, **values)
         sync_children(use_case, UseCaseTask, tasks, TASK_FIELDS)
         sync_children(use_case, Kpi, kpis, KPI_FIELDS)
+        sync_children(use_case, UseCaseModel, models, MODEL_FIELDS)
         record_event(use_case, AuditAction.CREATE, user, to_state=use_case.status)
+        _run_change_hooks(use_case, user)
     return use_case
 
 
-def update_draft(use_case, user, fields, tasks=None, kpis=None):
-    """Change a draft. ``tasks``/``kpis`` of None leave those lists as they are."""
+def update_draft(use_case, user, fields, tasks=None, kpis=None, models=None, *, expected_version=None):
+    """Change a draft (or a use case sent back for changes). ``tasks``/``kpis``/``models``
+    of None leave those lists as they are. With ``expected_version``, a use case saved
+    by someone else since then is refused (``StaleUseCase``) instead of overwritten."""
+    if models is not None:
+        check_models(models)
     with transaction.atomic():
         locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
         if not can_edit(locked, user):
             raise PermissionDenied
-        changed = [name for name in EDITABLE_FIELDS if name in fields and getattr(locked, name) != fields[name]]
-        for name in changed:
+        if expected_version is not None and expected_version != locked.version:
+            raise StaleUseCase(locked)
+        changes = {
+            name: [_audit_value(getattr(locked, name)), _audit_value(fields[name])]
+            for name in EDITABLE_FIELDS
+            if name in fields and getattr(locked, name) != fields[name]
+        }
+        for name in changes:
             setattr(locked, name, fields[name])
-        if tasks is not None and sync_children(locked, UseCaseTask, tasks, TASK_FIELDS):
-            changed.append("tasks")
-        if kpis is not None and sync_children(locked, Kpi, kpis, KPI_FIELDS):
-            changed.append("kpis")
+        changed = list(changes)
+        for name, model, rows, row_fields in (
+            ("tasks", UseCaseTask, tasks, TASK_FIELDS),
+            ("kpis", Kpi, kpis, KPI_FIELDS),
+            ("models", UseCaseModel, models, MODEL_FIELDS),
+        ):
+            if rows is not None and sync_children(locked, model, rows, row_fields):
+                changed.append(name)
         if changed:
+            locked.version += 1
             locked.save()  # also moves updated_at
-            record_event(locked, AuditAction.UPDATE, user, data={"fields": changed})
+            record_event(locked, AuditAction.UPDATE, user, data={"fields": changed}, changes=changes)
+            _run_change_hooks(locked, user)
     return locked
 
 
-def apply_transition(use_case, action, user, *, comment="", check=None, **updates):
+def apply_transition(use_case, action, user, *, comment="", check=None, data=None, **updates):
     """Move ``use_case`` by ``action`` if the table allows it and ``user`` may.
 
     The row is locked for the whole decision so two concurrent requests cannot both
@@ -183,8 +270,11 @@ def apply_transition(use_case, action, user, *, comment="", check=None, **update
         locked.status = to_state
         for name, value in updates.items():
             setattr(locked, name, value)
-        locked.save(update_fields=["status", "updated_at", *updates])
-        record_event(locked, action, user, from_state=from_state, to_state=to_state, comment=comment)
+        locked.version += 1
+        locked.save(update_fields=["status", "version", "updated_at", *updates])
+        record_event(locked, action, user, from_state=from_state, to_state=to_state, comment=comment, data=data)
+        for hook in TRANSITION_HOOKS:
+            hook(locked, action, user)
     return locked
 
 
@@ -224,9 +314,12 @@ def _require_complete(use_case):
 
 
 def submit(use_case, user):
-    """Send a complete draft for review, and tell the reviewers once it is saved."""
+    """Send a complete draft for review (or a use case sent back, again), and tell the
+    reviewers once it is saved."""
     from usecases.tasks import notify_reviewers_of_submission
 
+    if use_case.status == UseCaseStatus.CHANGES_REQUESTED:
+        return apply_transition(use_case, UseCaseAction.RESUBMIT, user, check=_require_complete)
     submitted = apply_transition(
         use_case, UseCaseAction.SUBMIT, user, check=_require_complete, submitted_at=timezone.now()
     )

@@ -16,10 +16,17 @@ from django_filters.views import FilterView
 from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.views import QueryStringMixin
-from usecases import services
-from usecases.choices import UseCaseStatus
+from usecases import extensions, services
+from usecases.choices import RiskTier, UseCaseStatus
 from usecases.filters import UseCaseFilterSet
-from usecases.forms import KpiFormSet, KpiMeasurementForm, TaskFormSet, UseCaseForm, WithdrawForm
+from usecases.forms import (
+    KpiFormSet,
+    KpiMeasurementForm,
+    ModelChoiceFormSet,
+    TaskFormSet,
+    UseCaseForm,
+    WithdrawForm,
+)
 from usecases.models import UseCase
 
 
@@ -133,12 +140,13 @@ class UseCaseDetailView(UseCaseAccessMixin, DetailView):
             events=self._history(use_case),
             withdraw_form=WithdrawForm(),
             missing=services.missing_items(use_case) if use_case.owner_id == user.pk else [],
+            panels=extensions.render_context(extensions.DETAIL_PANELS, self.request, use_case),
         )
         return context
 
     @staticmethod
     def _history(use_case):
-        labels = dict(UseCaseStatus.choices)
+        labels = {**dict(UseCaseStatus.choices), **dict(RiskTier.choices)}
         events = list(AuditEvent.objects.for_object(use_case)[:50])
         for event in events:
             event.from_label = labels.get(event.from_state, event.from_state)
@@ -154,24 +162,35 @@ class UseCaseFormView(LoginRequiredMixin, TemplateView):
 
     def forms(self, data=None):
         instance = self.use_case or UseCase()
-        return (
-            UseCaseForm(data, instance=instance, user=self.request.user),
-            TaskFormSet(data, instance=instance, prefix="tasks"),
-            KpiFormSet(data, instance=instance, prefix="kpis"),
-        )
+        return {
+            "form": UseCaseForm(data, instance=instance, user=self.request.user),
+            "tasks": TaskFormSet(data, instance=instance, prefix="tasks"),
+            "kpis": KpiFormSet(data, instance=instance, prefix="kpis"),
+            "models": ModelChoiceFormSet(data, instance=instance, prefix="models"),
+        }
 
     def get(self, request, *args, **kwargs):
-        form, tasks, kpis = self.forms()
-        return self.render_to_response(self.get_context_data(form=form, tasks=tasks, kpis=kpis))
+        return self.render_to_response(self.get_context_data(**self.forms()))
 
     def post(self, request, *args, **kwargs):
-        form, tasks, kpis = self.forms(request.POST)
-        if not (form.is_valid() and tasks.is_valid() and kpis.is_valid()):
+        forms = self.forms(request.POST)
+        form = forms["form"]
+        # A list, not a generator: every part validates, so all errors show at once.
+        if not all([part.is_valid() for part in forms.values()]):  # noqa: C419
             messages.error(request, _("Please correct the errors below; nothing was saved yet."))
-            return self.render_to_response(self.get_context_data(form=form, tasks=tasks, kpis=kpis))
+            return self.render_to_response(self.get_context_data(**forms))
         try:
             with transaction.atomic():
-                use_case = self.save(form.cleaned_data, tasks.rows(), kpis.rows())
+                use_case = self.save(
+                    form.cleaned_data, forms["tasks"].rows(), forms["kpis"].rows(), forms["models"].rows()
+                )
+        except ValidationError as error:
+            add_errors(form, error)
+            messages.error(request, _("Please correct the errors below; nothing was saved yet."))
+            return self.render_to_response(self.get_context_data(**forms))
+        except services.StaleUseCase as error:
+            messages.error(request, str(error))
+            return self.render_to_response(self.get_context_data(**forms), status=409)
         except PermissionDenied:
             # Submitted (or taken over) in another tab meanwhile: keep what was typed on screen.
             messages.error(
@@ -181,19 +200,20 @@ class UseCaseFormView(LoginRequiredMixin, TemplateView):
                     "Nothing was saved; copy your changes before leaving this page."
                 ),
             )
-            return self.render_to_response(self.get_context_data(form=form, tasks=tasks, kpis=kpis), status=409)
+            return self.render_to_response(self.get_context_data(**forms), status=409)
         messages.success(request, _("Draft %(reference)s saved.") % {"reference": use_case.reference})
         return redirect(use_case)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(use_case=self.use_case, **kwargs)
+        panels = extensions.render_context(extensions.FORM_PANELS, self.request, self.use_case)
+        return super().get_context_data(use_case=self.use_case, panels=panels, **kwargs)
 
 
 class UseCaseCreateView(PermissionRequiredMixin, UseCaseFormView):
     permission_required = "usecases.add_usecase"
 
-    def save(self, fields, tasks, kpis):
-        return services.create_draft(self.request.user, fields, tasks, kpis)
+    def save(self, fields, tasks, kpis, models):
+        return services.create_draft(self.request.user, fields, tasks, kpis, models)
 
 
 class UseCaseUpdateView(UseCaseFormView):
@@ -210,8 +230,10 @@ class UseCaseUpdateView(UseCaseFormView):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
-    def save(self, fields, tasks, kpis):
-        return services.update_draft(self.use_case, self.request.user, fields, tasks, kpis)
+    def save(self, fields, tasks, kpis, models):
+        return services.update_draft(
+            self.use_case, self.request.user, fields, tasks, kpis, models, expected_version=fields.get("loaded_version")
+        )
 
 
 class KpiMeasurementCreateView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):

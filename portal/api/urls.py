@@ -1,6 +1,16 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from governance.api.views import (
+    ApprovalStageViewSet,
+    AuditEventViewSet,
+    ClassificationLevelViewSet,
+    ClassificationRuleViewSet,
+    FindingViewSet,
+    PolicyExceptionViewSet,
+    RecommendationView,
+    UseCaseReviewViewSet,
+)
 from portal.api.views import CurrentUserView, DepartmentViewSet
 from usecases.api.views import UseCaseViewSet
 from vendors.api.views import (
@@ -21,6 +31,17 @@ router.register("licences", LicenceViewSet, basename="licence")
 router.register("questionnaire-templates", QuestionnaireTemplateViewSet, basename="questionnaire-template")
 router.register("template-versions", TemplateVersionViewSet, basename="template-version")
 router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("approval-stages", ApprovalStageViewSet, basename="approval-stage")
+router.register("findings", FindingViewSet, basename="finding")
+router.register("policy-exceptions", PolicyExceptionViewSet, basename="policy-exception")
+router.register("use-case-reviews", UseCaseReviewViewSet, basename="use-case-review")
+router.register("classification-levels", ClassificationLevelViewSet, basename="classification-level")
+router.register("classification-rules", ClassificationRuleViewSet, basename="classification-rule")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 app_name = "api"
-urlpatterns = [path("me/", CurrentUserView.as_view(), name="me"), *router.urls]
+urlpatterns = [
+    path("me/", CurrentUserView.as_view(), name="me"),
+    path("recommendations/", RecommendationView.as_view(), name="recommendation"),
+    *router.urls,
+]

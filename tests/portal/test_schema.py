@@ -1,5 +1,6 @@
 """The OpenAPI schema is valid, and every operation in it is routed and answers."""
 
+import datetime
 import re
 
 import pytest
@@ -36,7 +37,23 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
     ai_model = AIModelFactory()
     assessment, _token = send_assessment(admin_user)
     version = published_version()
+    from governance import services as governance
+    from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule
+    from portal.models import AuditEvent
+    from usecases import services as usecases
+
+    blocked = UseCaseFactory(complete=True, owner=requester, prohibited_practice=True)
+    usecases.submit(blocked, requester)
+    exception = governance.grant_exception(
+        blocked, admin_user, "risk.prohibited", "", "schema check", datetime.date.today() + datetime.timedelta(days=5)
+    )
     ids = {
+        "approval-stages": ApprovalStage.objects.filter(use_case=blocked).first().pk,
+        "policy-exceptions": exception.pk,
+        "use-case-reviews": blocked.reference,
+        "classification-levels": ClassificationLevel.objects.first().pk,
+        "classification-rules": ClassificationRule.objects.first().pk,
+        "audit-events": AuditEvent.objects.first().pk,
         "use-cases": use_case.reference,
         "departments": requester.department_id,
         "vendors": ai_model.publisher_id,

@@ -36,6 +36,7 @@ def test_register_a_draft_through_the_form(client, requester):
             [{"description": "案を出す", "performer": "ai"}, {"description": "採用を決める", "performer": "human"}],
         ),
         **_formset("kpis", [{"name": "エンゲージメント率", "unit": "%", "direction": "increase", "target": "3"}]),
+        **_formset("models", []),
     }
     response = client.post(reverse("usecases:create"), data)
     use_case = UseCase.objects.get(title="SNS投稿文の案出し")
@@ -49,7 +50,7 @@ def test_register_a_draft_through_the_form(client, requester):
 def test_form_errors_are_shown_and_nothing_is_saved(client, requester):
     client.force_login(requester)
     data = {"title": "", "monthly_requests": "many", **_formset("tasks", [{"description": "x", "performer": "robot"}]),
-            **_formset("kpis", [])}  # fmt: skip
+            **_formset("kpis", []), **_formset("models", [])}  # fmt: skip
     response = client.post(reverse("usecases:create"), data)
     assert response.status_code == 200
     assert response.context["form"].errors.keys() >= {"title", "monthly_requests"}
@@ -62,7 +63,7 @@ def test_edit_keeps_what_was_saved_when_the_form_is_invalid(client, requester):
     task = use_case.tasks.first()
     client.force_login(requester)
     data = {"title": "", **_formset("tasks", [{"id": task.pk, "description": "", "performer": "ai"}], initial=1),
-            **_formset("kpis", [])}  # fmt: skip
+            **_formset("kpis", []), **_formset("models", [])}  # fmt: skip
     response = client.post(reverse("usecases:update", args=[use_case.reference]), data)
     assert response.status_code == 200
     use_case.refresh_from_db()
@@ -176,7 +177,8 @@ def test_form_refuses_more_rows_than_allowed(client, requester):
     client.force_login(requester)
     rows = [{"description": f"作業{index}", "performer": "ai"} for index in range(31)]
     response = client.post(
-        reverse("usecases:create"), {"title": "多すぎ", **_formset("tasks", rows), **_formset("kpis", [])}
+        reverse("usecases:create"),
+        {"title": "多すぎ", **_formset("tasks", rows), **_formset("kpis", []), **_formset("models", [])},
     )
     assert response.status_code == 200
     assert response.context["tasks"].non_form_errors()
@@ -200,7 +202,7 @@ def test_edit_saved_after_a_submit_in_another_tab_keeps_the_typed_text(client, r
     form_page = client.get(reverse("usecases:update", args=[use_case.reference]))
     assert form_page.status_code == 200
     client.post(reverse("usecases:submit", args=[use_case.reference]))  # the other tab
-    data = {"title": "入力途中の題名", **_formset("tasks", []), **_formset("kpis", [])}
+    data = {"title": "入力途中の題名", **_formset("tasks", []), **_formset("kpis", []), **_formset("models", [])}
     response = client.post(reverse("usecases:update", args=[use_case.reference]), data)
     assert response.status_code == 409
     assert "入力途中の題名" in response.content.decode()
@@ -210,7 +212,13 @@ def test_edit_saved_after_a_submit_in_another_tab_keeps_the_typed_text(client, r
 
 def test_requester_cannot_register_for_another_department_on_the_page(client, requester, sales):
     client.force_login(requester)
-    data = {"title": "他部署向け", "department": sales.pk, **_formset("tasks", []), **_formset("kpis", [])}
+    data = {
+        "title": "他部署向け",
+        "department": sales.pk,
+        **_formset("tasks", []),
+        **_formset("kpis", []),
+        **_formset("models", []),
+    }
     client.post(reverse("usecases:create"), data)
     assert UseCase.objects.get().department == requester.department  # the field is locked to their own
 
@@ -219,7 +227,8 @@ def test_requester_without_department_is_told_why(client, requester):
     type(requester).objects.filter(pk=requester.pk).update(department=None)
     client.force_login(requester)
     response = client.post(
-        reverse("usecases:create"), {"title": "部署なし", **_formset("tasks", []), **_formset("kpis", [])}
+        reverse("usecases:create"),
+        {"title": "部署なし", **_formset("tasks", []), **_formset("kpis", []), **_formset("models", [])},
     )
     assert response.status_code == 200
     assert "department" in response.context["form"].errors
@@ -231,7 +240,7 @@ def test_a_deactivated_department_does_not_lock_its_drafts(client, requester):
     requester.department.is_active = False
     requester.department.save()
     client.force_login(requester)
-    data = {"title": "旧部署のまま編集", **_formset("tasks", []), **_formset("kpis", [])}
+    data = {"title": "旧部署のまま編集", **_formset("tasks", []), **_formset("kpis", []), **_formset("models", [])}
     response = client.post(reverse("usecases:update", args=[use_case.reference]), data)
     assert response.status_code == 302, response.context["form"].errors
     use_case.refresh_from_db()

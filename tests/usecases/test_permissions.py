@@ -149,6 +149,8 @@ def test_page_edit_post(client, world, persona, expected):
         "tasks-INITIAL_FORMS": "0",
         "kpis-TOTAL_FORMS": "0",
         "kpis-INITIAL_FORMS": "0",
+        "models-TOTAL_FORMS": "0",
+        "models-INITIAL_FORMS": "0",
     }
     response = page_client(client, world[persona]).post(reverse("usecases:update", args=[draft.reference]), data)
     assert response.status_code == expected

@@ -5,7 +5,8 @@ from portal.api.serializers import UserSummarySerializer
 from portal.filters import MAX_ID
 from portal.models import Department
 from usecases import services
-from usecases.models import Kpi, KpiMeasurement, UseCase, UseCaseTask
+from usecases.models import Kpi, KpiMeasurement, UseCase, UseCaseModel, UseCaseTask
+from vendors.models import AIModel
 
 
 class UseCaseTaskSerializer(serializers.ModelSerializer):
@@ -15,6 +16,21 @@ class UseCaseTaskSerializer(serializers.ModelSerializer):
         model = UseCaseTask
         fields = ["id", "description", "performer", "position"]
         extra_kwargs = {"position": {"read_only": True}}
+
+
+class UseCaseModelSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(required=False, help_text=_("Give the id to change an existing row."))
+    ai_model = serializers.PrimaryKeyRelatedField(
+        queryset=AIModel.objects.all(), pk_field=serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    )
+    ai_model_name = serializers.CharField(source="ai_model.__str__", read_only=True)
+
+    class Meta:
+        model = UseCaseModel
+        fields = ["id", "ai_model", "ai_model_name", "deployment", "position"]
+        extra_kwargs = {"position": {"read_only": True}}
+        # Duplicates are reported by the service with a clear message.
+        validators = []
 
 
 class KpiMeasurementSerializer(serializers.ModelSerializer):
@@ -51,6 +67,16 @@ class UseCaseSerializer(serializers.ModelSerializer):
     department_name = serializers.CharField(source="department.name", read_only=True)
     tasks = UseCaseTaskSerializer(many=True, required=False, max_length=30)
     kpis = KpiSerializer(many=True, required=False, max_length=20)
+    models = UseCaseModelSerializer(many=True, required=False, max_length=10, source="model_choices")
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text=_(
+            "On update, the version you loaded: if the use case changed since, the update is refused with 409."
+        ),
+    )
+    effective_risk_tier = serializers.CharField(read_only=True)
     allowed_actions = serializers.SerializerMethodField()
 
     class Meta:
@@ -65,12 +91,30 @@ class UseCaseSerializer(serializers.ModelSerializer):
             "status",
             "tasks",
             "kpis",
+            "models",
+            "risk_tier",
+            "risk_tier_override",
+            "effective_risk_tier",
+            "next_review_on",
+            "version",
             "allowed_actions",
             "created_at",
             "updated_at",
             "submitted_at",
+            "approved_at",
         ]
-        read_only_fields = ["reference", "roadmap_step", "status", "created_at", "updated_at", "submitted_at"]
+        read_only_fields = [
+            "reference",
+            "roadmap_step",
+            "status",
+            "risk_tier",
+            "risk_tier_override",
+            "next_review_on",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "approved_at",
+        ]
 
     def get_allowed_actions(self, use_case) -> list[str]:
         return [str(action) for action in services.allowed_actions(use_case, self.context["request"].user)]
@@ -92,6 +136,9 @@ class UseCaseSerializer(serializers.ModelSerializer):
 
     def validate_kpis(self, rows):
         return self._complete_rows(rows, ("name",))
+
+    def validate_models(self, rows):
+        return self._complete_rows(rows, ("ai_model", "deployment"))
 
     def validate_department(self, department):
         user = self.context["request"].user

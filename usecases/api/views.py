@@ -46,9 +46,11 @@ class UseCasePermission(permissions.BasePermission):
     list=extend_schema(summary=gettext_lazy("List use cases visible to the user")),
     retrieve=extend_schema(summary=gettext_lazy("One use case"), responses={200: UseCaseSerializer, 404: ERRORS[404]}),
     create=extend_schema(summary=gettext_lazy("Register a draft"), responses={201: UseCaseSerializer, **ERRORS}),
-    update=extend_schema(summary=gettext_lazy("Change an own draft"), responses={200: UseCaseSerializer, **ERRORS}),
+    update=extend_schema(
+        summary=gettext_lazy("Change an own draft"), responses={200: UseCaseSerializer, **ERRORS, **CONFLICT}
+    ),
     partial_update=extend_schema(
-        summary=gettext_lazy("Change an own draft"), responses={200: UseCaseSerializer, **ERRORS}
+        summary=gettext_lazy("Change an own draft"), responses={200: UseCaseSerializer, **ERRORS, **CONFLICT}
     ),
 )
 class UseCaseViewSet(
@@ -69,8 +71,16 @@ class UseCaseViewSet(
         return UseCase.objects.visible_to(self.request.user).with_children()
 
     def _split(self, validated):
-        fields = {name: value for name, value in validated.items() if name not in ("tasks", "kpis")}
-        return fields, validated.get("tasks"), validated.get("kpis")
+        children = ("tasks", "kpis", "model_choices", "version")
+        fields = {name: value for name, value in validated.items() if name not in children}
+        return fields, validated.get("tasks"), validated.get("kpis"), validated.get("model_choices")
+
+    @staticmethod
+    def _service_call(call, *args, **kwargs):
+        try:
+            return call(*args, **kwargs)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from error
 
     def _respond(self, use_case, code=status.HTTP_200_OK):
         use_case = self.get_queryset().get(pk=use_case.pk)
@@ -79,16 +89,30 @@ class UseCaseViewSet(
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fields, tasks, kpis = self._split(serializer.validated_data)
-        use_case = services.create_draft(request.user, fields, tasks or (), kpis or ())
+        fields, tasks, kpis, models = self._split(serializer.validated_data)
+        use_case = self._service_call(
+            services.create_draft, request.user, fields, tasks or (), kpis or (), models or ()
+        )
         return self._respond(use_case, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        fields, tasks, kpis = self._split(serializer.validated_data)
-        use_case = services.update_draft(instance, request.user, fields, tasks, kpis)
+        fields, tasks, kpis, models = self._split(serializer.validated_data)
+        try:
+            use_case = self._service_call(
+                services.update_draft,
+                instance,
+                request.user,
+                fields,
+                tasks,
+                kpis,
+                models,
+                expected_version=serializer.validated_data.get("version"),
+            )
+        except services.StaleUseCase as error:
+            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return self._respond(use_case)
 
     @extend_schema(

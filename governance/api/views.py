@@ -1,0 +1,314 @@
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance import services
+from governance.api.filters import ApprovalStageFilterSet, FindingFilterSet, PolicyExceptionFilterSet
+from governance.api.serializers import (
+    ApprovalStageSerializer,
+    AuditEventSerializer,
+    BlockingErrorSerializer,
+    ClassificationLevelSerializer,
+    ClassificationRuleSerializer,
+    FindingSerializer,
+    PolicyExceptionSerializer,
+    RecommendationRequestSerializer,
+    RecommendationSerializer,
+    RiskTierOverrideSerializer,
+    StageDecisionSerializer,
+    UseCaseReviewSerializer,
+)
+from governance.filters import AuditEventFilterSet
+from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule, Finding, PolicyException
+from governance.recommend import recommend
+from portal.api.responses import CONFLICT, ERRORS
+from portal.models import AuditEvent
+from usecases.models import UseCase
+from usecases.services import TransitionNotAllowed
+
+
+class ActionPermission(permissions.BasePermission):
+    """``view.action_permissions`` maps an action to the permission it needs; others need ``view.read_permission``."""
+
+    def has_permission(self, request, view):
+        required = view.action_permissions.get(getattr(view, "action", None), view.read_permission)
+        return request.user.is_authenticated and (required is None or request.user.has_perm(required))
+
+
+def _django_errors(call, *args, **kwargs):
+    try:
+        return call(*args, **kwargs)
+    except DjangoValidationError as error:
+        raise ValidationError(error.message_dict) from error
+    except DjangoPermissionDenied as error:
+        raise PermissionDenied from error
+
+
+def _conflict(error):
+    return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+
+
+def _visible_use_cases(user):
+    return UseCase.objects.visible_to(user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("Approval stages of visible use cases (mine=true: my queue)")),
+    retrieve=extend_schema(
+        summary=gettext_lazy("One approval stage"), responses={200: ApprovalStageSerializer, 404: ERRORS[404]}
+    ),
+)
+class ApprovalStageViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ApprovalStageSerializer
+    permission_classes = [ActionPermission]
+    read_permission = "usecases.view_usecase"
+    action_permissions = {"decide": "governance.decide_approvalstage"}
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ApprovalStageFilterSet
+
+    def get_queryset(self):
+        return (
+            ApprovalStage.objects.filter(use_case__in=_visible_use_cases(self.request.user))
+            .select_related("use_case", "definition", "group", "decided_by")
+            .order_by("use_case_id", "position", "id")
+        )
+
+    @extend_schema(
+        summary=gettext_lazy("Decide an approval stage"),
+        request=StageDecisionSerializer,
+        responses={
+            200: ApprovalStageSerializer,
+            400: OpenApiResponse(
+                BlockingErrorSerializer,
+                description=gettext_lazy("Invalid input, or blocking findings without a valid exception."),
+            ),
+            403: ERRORS[403],
+            404: ERRORS[404],
+            409: OpenApiResponse(description=gettext_lazy("Already decided, or not the current stage.")),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        stage = self.get_object()
+        serializer = StageDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            stage = _django_errors(
+                services.decide_stage,
+                stage,
+                request.user,
+                serializer.validated_data["decision"],
+                serializer.validated_data.get("comment", ""),
+            )
+        except services.BlockingFindings as error:
+            return Response(
+                {"detail": str(error), "blocking": FindingSerializer(error.findings, many=True).data},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        except (services.StageConflict, TransitionNotAllowed) as error:
+            return _conflict(error)
+        return Response(ApprovalStageSerializer(self.get_queryset().get(pk=stage.pk)).data)
+
+
+@extend_schema_view(list=extend_schema(summary=gettext_lazy("Latest policy-check findings of visible use cases")))
+class FindingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = FindingSerializer
+    permission_classes = [ActionPermission]
+    read_permission = "usecases.view_usecase"
+    action_permissions = {}
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = FindingFilterSet
+
+    def get_queryset(self):
+        return (
+            Finding.objects.filter(use_case__in=_visible_use_cases(self.request.user))
+            .select_related("use_case")
+            .order_by("use_case_id", "severity", "rule_id", "subject")
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("Exceptions granted on visible use cases")),
+    retrieve=extend_schema(
+        summary=gettext_lazy("One exception"), responses={200: PolicyExceptionSerializer, 404: ERRORS[404]}
+    ),
+    create=extend_schema(
+        summary=gettext_lazy("Grant an exception to one blocking finding"),
+        responses={201: PolicyExceptionSerializer, **ERRORS, **CONFLICT},
+    ),
+)
+class PolicyExceptionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = PolicyExceptionSerializer
+    permission_classes = [ActionPermission]
+    read_permission = "usecases.view_usecase"
+    action_permissions = {"create": "governance.grant_policyexception"}
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PolicyExceptionFilterSet
+
+    def get_queryset(self):
+        return PolicyException.objects.filter(use_case__in=_visible_use_cases(self.request.user)).select_related(
+            "use_case", "granted_by"
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            exception = _django_errors(
+                services.grant_exception,
+                data["use_case"],
+                request.user,
+                data["rule_id"],
+                data.get("subject", ""),
+                data["justification"],
+                data["expires_on"],
+            )
+        except TransitionNotAllowed as error:
+            return _conflict(error)
+        return Response(self.get_serializer(exception).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary=gettext_lazy("A use case's risk tier, recommendation, findings, stages and exceptions"),
+        responses={200: UseCaseReviewSerializer, 404: ERRORS[404]},
+    ),
+)
+class UseCaseReviewViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = UseCaseReviewSerializer
+    permission_classes = [ActionPermission]
+    read_permission = "usecases.view_usecase"
+    action_permissions = {"override_risk_tier": "usecases.review_usecase"}
+    lookup_field = "reference"
+    lookup_value_regex = r"[A-Za-z0-9-]{1,40}"
+
+    def get_queryset(self):
+        return _visible_use_cases(self.request.user).prefetch_related(
+            "findings__use_case",
+            "approval_stages__definition",
+            "approval_stages__group",
+            "approval_stages__decided_by",
+            "approval_stages__use_case",
+            "policy_exceptions__granted_by",
+            "policy_exceptions__use_case",
+        )
+
+    @extend_schema(
+        summary=gettext_lazy("Override the risk tier (with a justification)"),
+        request=RiskTierOverrideSerializer,
+        responses={200: UseCaseReviewSerializer, **ERRORS, **CONFLICT},
+    )
+    @action(detail=True, methods=["post"], url_path="override-risk-tier")
+    def override_risk_tier(self, request, reference=None):
+        use_case = self.get_object()
+        serializer = RiskTierOverrideSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            _django_errors(
+                services.override_risk_tier,
+                use_case,
+                request.user,
+                serializer.validated_data["tier"],
+                serializer.validated_data["justification"],
+            )
+        except TransitionNotAllowed as error:
+            return _conflict(error)
+        return Response(self.get_serializer(self.get_queryset().get(pk=use_case.pk)).data)
+
+
+class _PolicyViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    """Readable by everyone signed in; changed by governance admins through the service."""
+
+    permission_classes = [ActionPermission]
+    read_permission = None
+    action_permissions = {
+        "update": "governance.manage_classification",
+        "partial_update": "governance.manage_classification",
+    }
+    http_method_names = ["get", "patch", "head", "options"]
+    service = None
+
+    def perform_update(self, serializer):
+        fields = dict(serializer.validated_data)
+        serializer.instance = type(self).service(serializer.instance, self.request.user, fields)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("The classification levels with their matrix rows")),
+    retrieve=extend_schema(
+        summary=gettext_lazy("One classification level"),
+        responses={200: ClassificationLevelSerializer, 404: ERRORS[404]},
+    ),
+    partial_update=extend_schema(
+        summary=gettext_lazy("Change a level's description or allowed regions (audited)"),
+        responses={200: ClassificationLevelSerializer, **ERRORS},
+    ),
+)
+class ClassificationLevelViewSet(_PolicyViewSet):
+    serializer_class = ClassificationLevelSerializer
+    queryset = ClassificationLevel.objects.prefetch_related("rules__level")
+    service = services.update_level
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("The cells of the classification matrix")),
+    retrieve=extend_schema(
+        summary=gettext_lazy("One cell of the matrix"), responses={200: ClassificationRuleSerializer, 404: ERRORS[404]}
+    ),
+    partial_update=extend_schema(
+        summary=gettext_lazy("Change a cell of the matrix (audited; affected use cases are re-checked)"),
+        responses={200: ClassificationRuleSerializer, **ERRORS},
+    ),
+)
+class ClassificationRuleViewSet(_PolicyViewSet):
+    serializer_class = ClassificationRuleSerializer
+    queryset = ClassificationRule.objects.select_related("level")
+    service = services.update_matrix_rule
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("The audit trail, filtered")),
+    retrieve=extend_schema(
+        summary=gettext_lazy("One audit event"), responses={200: AuditEventSerializer, 404: ERRORS[404]}
+    ),
+)
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """Read-only by construction: no write method exists here, in the admin or the ORM."""
+
+    serializer_class = AuditEventSerializer
+    permission_classes = [ActionPermission]
+    read_permission = "portal.view_auditevent"
+    action_permissions = {}
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AuditEventFilterSet
+    queryset = AuditEvent.objects.select_related("content_type")
+
+
+class RecommendationView(APIView):
+    """The style that fits a set of answers (the form asks as the requester types)."""
+
+    permission_classes = [ActionPermission]
+    read_permission = "usecases.view_usecase"
+    action_permissions = {}
+
+    @extend_schema(
+        summary=gettext_lazy("Recommend closed or open AI for a set of answers"),
+        request=RecommendationRequestSerializer,
+        responses={200: RecommendationSerializer, **ERRORS},
+    )
+    def post(self, request):
+        serializer = RecommendationRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(RecommendationSerializer(recommend(UseCase(**serializer.validated_data))).data)

@@ -1,0 +1,60 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class MatrixVerdict(models.TextChoices):
+    ALLOWED = "allowed", _("Allowed")
+    CONDITIONAL = "conditional", _("Allowed with conditions")
+    PROHIBITED = "prohibited", _("Prohibited")
+
+
+class FindingSeverity(models.TextChoices):
+    BLOCK = "block", _("Blocks approval")
+    WARN = "warn", _("Warning")
+    INFO = "info", _("Information")
+
+
+SEVERITY_ORDER = {FindingSeverity.BLOCK: 0, FindingSeverity.WARN: 1, FindingSeverity.INFO: 2}
+
+
+class StageStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    APPROVED = "approved", pgettext_lazy("stage status", "Approved")
+    REJECTED = "rejected", pgettext_lazy("stage status", "Rejected")
+    CHANGES_REQUESTED = "changes_requested", pgettext_lazy("stage status", "Changes requested")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class StageDecision(models.TextChoices):
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+    REQUEST_CHANGES = "request_changes", _("Request changes")
+
+
+DECISION_STAGE_STATUS = {
+    StageDecision.APPROVE: StageStatus.APPROVED,
+    StageDecision.REJECT: StageStatus.REJECTED,
+    StageDecision.REQUEST_CHANGES: StageStatus.CHANGES_REQUESTED,
+}
+
+
+class RecommendedStyle(models.TextChoices):
+    CLOSED = "closed", _("Closed AI (vendor API or SaaS feature)")
+    OPEN = "open", _("Open model")
+    OPEN_SELF_HOSTED = "open_self_hosted", _("Open model, self-hosted")
+
+
+class GovernanceAuditAction(models.TextChoices):
+    """Audit actions of this app (registered with portal's label registry)."""
+
+    RESUBMIT = "resubmit", pgettext_lazy("audit action", "resubmitted")
+    APPROVE_STAGE = "approve_stage", pgettext_lazy("audit action", "approved a stage")
+    APPROVE = "approve", pgettext_lazy("audit action", "approved")
+    REJECT = "reject", pgettext_lazy("audit action", "rejected")
+    REQUEST_CHANGES = "request_changes", pgettext_lazy("audit action", "requested changes")
+    PLAN_STAGES = "plan_stages", pgettext_lazy("audit action", "planned the approval stages")
+    GRANT_EXCEPTION = "grant_exception", pgettext_lazy("audit action", "granted an exception")
+    OVERRIDE_RISK_TIER = "override_risk_tier", pgettext_lazy("audit action", "overrode the risk tier")
+    CHANGE_MATRIX = "change_matrix", pgettext_lazy("audit action", "changed the classification matrix")
+    CHANGE_LEVEL = "change_level", pgettext_lazy("audit action", "changed a classification level")

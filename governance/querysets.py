@@ -1,0 +1,42 @@
+from django.db import models
+from django.utils import timezone
+
+from governance.choices import FindingSeverity, StageStatus
+
+
+class ApprovalStageQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=StageStatus.PENDING)
+
+    def active(self):
+        """Pending stages that have started: the ones a group decides now."""
+        return self.pending().filter(started_at__isnull=False)
+
+    def for_groups_of(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(group__in=user.groups.all())
+
+    def queue_for(self, user):
+        """Stages waiting for ``user``'s groups, soonest due first, never their own use cases."""
+        if not user.has_perm("governance.decide_approvalstage"):
+            return self.none()
+        return (
+            self.active()
+            .for_groups_of(user)
+            .exclude(use_case__owner=user)
+            .select_related("use_case", "use_case__department", "use_case__owner", "definition", "group")
+            .order_by("due_on", "started_at", "id")
+        )
+
+
+class FindingQuerySet(models.QuerySet):
+    def blocking(self):
+        return self.filter(severity=FindingSeverity.BLOCK)
+
+
+class PolicyExceptionQuerySet(models.QuerySet):
+    def valid(self, on=None):
+        return self.filter(expires_on__gte=on or timezone.localdate())

@@ -1,0 +1,332 @@
+"""The policy rule engine: facts about a use case, its models and vendors in; findings out.
+
+Each rule has a stable id (used by stored findings and exceptions), a severity and a
+plain explanation in both languages (gettext, filled from the finding's facts). The
+engine is pure: ``evaluate(context)`` reads only the ``CheckContext`` it is given, so
+rules are tested as a table without the database.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from governance.choices import FindingSeverity, MatrixVerdict
+from portal.choices import DataClassification
+from usecases.choices import CLOSED_STYLES, OPEN_STYLES, DeploymentStyle, RiskTier, UseCaseAudience
+from vendors.choices import APPROVED_VENDOR_STATES, AIModelStatus, TrainingUse
+
+BLOCK, WARN, INFO = FindingSeverity.BLOCK, FindingSeverity.WARN, FindingSeverity.INFO
+LEVEL_RANK = {level: rank for rank, level in enumerate(DataClassification.values)}
+# Vendors that do not use our data for training (or let us opt out).
+NO_TRAINING = frozenset({TrainingUse.NEVER, TrainingUse.OPT_IN, TrainingUse.OPT_OUT})
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str
+    title: str
+    explanation: str
+
+    def explain(self, facts):
+        try:
+            return str(self.explanation) % facts
+        except (KeyError, TypeError, ValueError):
+            return str(self.explanation)
+
+
+RULES = {
+    rule.id: rule
+    for rule in (
+        Rule(
+            "classification.prohibited",
+            BLOCK,
+            _("Data level not allowed for this deployment"),
+            _("%(level)s data may not be used with a model deployed as “%(style)s” (classification matrix)."),
+        ),
+        Rule(
+            "classification.zero-retention",
+            BLOCK,
+            _("Zero retention required"),
+            _(
+                "%(level)s data may go to “%(style)s” only when the vendor keeps nothing; "
+                "%(vendor)s does not offer zero retention."
+            ),
+        ),
+        Rule(
+            "classification.no-training",
+            BLOCK,
+            _("No training on our data required"),
+            _(
+                "%(level)s data may go to “%(style)s” only when the vendor does not train on it; "
+                "%(vendor)s: %(training_use)s."
+            ),
+        ),
+        Rule(
+            "vendor.not-approved",
+            BLOCK,
+            _("Vendor not approved"),
+            _("%(level)s data may go to “%(style)s” only with an approved vendor; %(vendor)s is %(vendor_status)s."),
+        ),
+        Rule(
+            "vendor.approved-below-level",
+            BLOCK,
+            _("Vendor approved only for less sensitive data"),
+            _("%(vendor)s is approved up to %(approved_level)s data, but this use case handles %(level)s data."),
+        ),
+        Rule(
+            "vendor.assessment-expired",
+            BLOCK,
+            _("Vendor assessment expired"),
+            _("The approval of %(vendor)s was due for reassessment on %(reassess_on)s; assess the vendor again."),
+        ),
+        Rule(
+            "vendor.region-not-allowed",
+            BLOCK,
+            _("Data processed in a region not allowed"),
+            _("%(vendor)s processes data in %(regions)s; %(level)s data may be processed only in %(allowed_regions)s."),
+        ),
+        Rule(
+            "vendor.trains-on-data",
+            BLOCK,
+            _("Vendor trains on customer data without opt-out"),
+            _("%(vendor)s uses customer data for training with no opt-out; not acceptable for %(level)s data."),
+        ),
+        Rule(
+            "vendor.training-unknown",
+            WARN,
+            _("Vendor's training use unknown"),
+            _("Whether %(vendor)s trains on customer data is not known; ask before %(level)s data goes there."),
+        ),
+        Rule(
+            "model.blocked",
+            BLOCK,
+            _("Model blocked"),
+            _("%(model)s is blocked for use in the company."),
+        ),
+        Rule(
+            "model.restricted",
+            WARN,
+            _("Model restricted"),
+            _("%(model)s is restricted; check the conditions on its page."),
+        ),
+        Rule(
+            "licence.non-commercial",
+            BLOCK,
+            _("Non-commercial licence in a customer-facing use"),
+            _("%(model)s is licensed under %(licence)s (non-commercial only); it may not serve customers."),
+        ),
+        Rule(
+            "licence.restrictions",
+            WARN,
+            _("Licence restrictions"),
+            _("%(model)s (%(licence)s) comes with restrictions to check: %(restrictions)s"),
+        ),
+        Rule(
+            "licence.attribution",
+            INFO,
+            _("Attribution required"),
+            _("%(model)s (%(licence)s) requires attribution or a notice where it is used or distributed."),
+        ),
+        Rule(
+            "open.readiness-missing",
+            WARN,
+            _("Open-model readiness check not completed"),
+            _(
+                "%(model)s runs as an open model, but no adoption-readiness check for %(vendor)s has been completed "
+                "(operations team, licence, incident handling, scope)."
+            ),
+        ),
+        Rule(
+            "privacy.personal-data",
+            INFO,
+            _("Personal data involved"),
+            _("The use case involves personal data, so a privacy review is added to its approval."),
+        ),
+        Rule(
+            "content.no-human-check",
+            WARN,
+            _("Customer-facing output without a human check"),
+            _("Customers see generated content, but nobody checks it first; add a person's final check."),
+        ),
+        Rule(
+            "risk.prohibited",
+            BLOCK,
+            _("Prohibited AI practice"),
+            _("The use case involves a practice the EU AI Act prohibits; it cannot be approved."),
+        ),
+        Rule(
+            "usecase.no-model",
+            INFO,
+            _("No model chosen yet"),
+            _("No model is chosen yet, so vendor, licence and model checks could not run."),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class FindingResult:
+    rule_id: str
+    subject: str
+    facts: dict
+
+    @property
+    def severity(self):
+        return RULES[self.rule_id].severity
+
+    @property
+    def rule(self):
+        return RULES[self.rule_id]
+
+    @property
+    def explanation(self):
+        return self.rule.explain(self.facts)
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    verdict: str
+    require_vendor_approval: bool = False
+    require_zero_retention: bool = False
+    require_no_training: bool = False
+    require_region: bool = False
+
+
+@dataclass
+class CheckContext:
+    """Everything the rules read. Built from the database by ``governance.services``."""
+
+    level: str  # data classification of the use case ("" when not chosen)
+    audience: str
+    personal_data: bool
+    customers_see_output: bool
+    human_checks_output: bool
+    risk_tier: str
+    intended_style: str
+    # [(deployment, model), ...] with model.publisher and model.licence loaded.
+    choices: list = field(default_factory=list)
+    matrix: dict = field(default_factory=dict)  # {(level, style): MatrixCell}
+    allowed_regions: dict = field(default_factory=dict)  # {level: [country codes]}
+    ready_vendor_ids: frozenset = frozenset()  # publishers with a completed readiness check
+    today: object = None
+
+
+def _label(choices, value):
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def _vendor_facts(vendor):
+    return {
+        "vendor": vendor.name,
+        "vendor_status": vendor.get_status_display(),
+        "training_use": vendor.get_training_use_display(),
+        "approved_level": _label(DataClassification, vendor.approved_level) or "—",
+    }
+
+
+def evaluate(ctx):
+    """Return the findings for ``ctx``, one per (rule, subject), most severe first."""
+    today = ctx.today or timezone.localdate()
+    results = {}
+
+    def add(rule_id, subject="", **facts):
+        results.setdefault((rule_id, subject), FindingResult(rule_id, subject, facts))
+
+    level = ctx.level
+    level_facts = {"level": _label(DataClassification, level)} if level else {}
+    if ctx.risk_tier == RiskTier.PROHIBITED:
+        add("risk.prohibited")
+    if ctx.personal_data:
+        add("privacy.personal-data")
+    customer_facing = ctx.audience == UseCaseAudience.CUSTOMER_FACING or ctx.customers_see_output
+    if ctx.customers_see_output and not ctx.human_checks_output:
+        add("content.no-human-check")
+
+    deployments = [(deployment, model) for deployment, model in ctx.choices]
+    if not deployments:
+        add("usecase.no-model")
+        if level and ctx.intended_style in DeploymentStyle.values:
+            cell = ctx.matrix.get((level, ctx.intended_style))
+            if cell is not None and cell.verdict == MatrixVerdict.PROHIBITED:
+                add(
+                    "classification.prohibited",
+                    f"style:{ctx.intended_style}",
+                    style=_label(DeploymentStyle, ctx.intended_style),
+                    **level_facts,
+                )
+
+    for deployment, model in deployments:
+        subject = f"model:{model.pk}"
+        vendor = model.publisher
+        licence = model.licence
+        model_facts = {
+            "model": str(model),
+            "licence": licence.identifier,
+            "style": _label(DeploymentStyle, deployment),
+            **level_facts,
+            **_vendor_facts(vendor),
+        }
+        if model.status == AIModelStatus.BLOCKED:
+            add("model.blocked", subject, **model_facts)
+        elif model.status == AIModelStatus.RESTRICTED:
+            add("model.restricted", subject, **model_facts)
+        if licence.non_commercial_only and customer_facing:
+            add("licence.non-commercial", subject, **model_facts)
+        if licence.restrictions.strip():
+            add("licence.restrictions", subject, restrictions=licence.restrictions.strip()[:300], **model_facts)
+        if licence.attribution_required:
+            add("licence.attribution", subject, **model_facts)
+        if deployment in OPEN_STYLES and vendor.pk not in ctx.ready_vendor_ids:
+            add("open.readiness-missing", subject, **model_facts)
+        if not level:
+            continue
+
+        cell = ctx.matrix.get((level, deployment))
+        vendor_subject = f"vendor:{vendor.pk}"
+        leaves = deployment in CLOSED_STYLES  # the publisher processes our data
+        approved = vendor.status in APPROVED_VENDOR_STATES
+        if cell is not None and cell.verdict == MatrixVerdict.PROHIBITED:
+            add("classification.prohibited", f"style:{deployment}", **model_facts)
+        elif cell is not None and cell.verdict == MatrixVerdict.CONDITIONAL:
+            if cell.require_vendor_approval and not approved:
+                add("vendor.not-approved", vendor_subject, **model_facts)
+            if cell.require_zero_retention and not vendor.zero_retention_available:
+                add("classification.zero-retention", vendor_subject, **model_facts)
+            if cell.require_no_training and vendor.training_use not in NO_TRAINING:
+                add("classification.no-training", vendor_subject, **model_facts)
+        if not leaves:
+            continue
+        # Rules on where our data goes, whatever the matrix cell says.
+        if approved and vendor.approved_level and LEVEL_RANK[vendor.approved_level] < LEVEL_RANK[level]:
+            add("vendor.approved-below-level", vendor_subject, **model_facts)
+        if approved and vendor.next_reassessment_on and vendor.next_reassessment_on < today:
+            add(
+                "vendor.assessment-expired",
+                vendor_subject,
+                reassess_on=vendor.next_reassessment_on.isoformat(),
+                **model_facts,
+            )
+        sensitive = LEVEL_RANK[level] >= LEVEL_RANK[DataClassification.CONFIDENTIAL]
+        allowed = set(ctx.allowed_regions.get(level) or ())
+        regions = {str(country) for country in vendor.processing_regions}
+        region_rule = sensitive or (cell is not None and cell.require_region)
+        if region_rule and allowed and (not regions or not regions <= allowed):
+            add(
+                "vendor.region-not-allowed",
+                vendor_subject,
+                regions=", ".join(sorted(regions)) or str(_("unknown regions")),
+                allowed_regions=", ".join(sorted(allowed)),
+                **model_facts,
+            )
+        if sensitive and vendor.training_use == TrainingUse.NO_OPT_OUT:
+            add("vendor.trains-on-data", vendor_subject, **model_facts)
+        elif sensitive and vendor.training_use == TrainingUse.UNKNOWN:
+            add("vendor.training-unknown", vendor_subject, **model_facts)
+
+    severity_order = {BLOCK: 0, WARN: 1, INFO: 2}
+    return sorted(results.values(), key=lambda f: (severity_order[f.severity], f.rule_id, f.subject))

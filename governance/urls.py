@@ -1,0 +1,19 @@
+from django.urls import path
+
+import portal.converters  # noqa: F401 - registers <reference:...>
+from governance import views
+
+app_name = "governance"
+
+urlpatterns = [
+    path("matrix/", views.MatrixView.as_view(), name="matrix"),
+    path("matrix/rules/<int:pk>/edit/", views.MatrixRuleUpdateView.as_view(), name="rule-update"),
+    path("matrix/levels/<int:pk>/edit/", views.LevelUpdateView.as_view(), name="level-update"),
+    path("queue/", views.ReviewQueueView.as_view(), name="queue"),
+    path("recommendation/", views.RecommendationView.as_view(), name="recommendation"),
+    path("audit/", views.AuditListView.as_view(), name="audit"),
+    path("audit/export.csv", views.AuditExportView.as_view(), name="audit-export"),
+    path("usecases/<reference:reference>/stages/<int:pk>/decide/", views.StageDecideView.as_view(), name="decide"),
+    path("usecases/<reference:reference>/exceptions/new/", views.GrantExceptionView.as_view(), name="grant-exception"),
+    path("usecases/<reference:reference>/risk-tier/", views.RiskTierOverrideView.as_view(), name="override-risk-tier"),
+]

@@ -1,0 +1,294 @@
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import ListView, TemplateView
+from django_filters.views import FilterView
+
+from governance import services
+from governance.filters import AuditEventFilterSet
+from governance.forms import (
+    ClassificationLevelForm,
+    ClassificationRuleForm,
+    PolicyExceptionForm,
+    RiskTierOverrideForm,
+    StageDecisionForm,
+)
+from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule
+from governance.recommend import recommend
+from portal.forms import add_errors
+from portal.models import AuditEvent
+from portal.views import QueryStringMixin
+from usecases.choices import DeploymentStyle
+from usecases.forms import UseCaseForm
+from usecases.models import UseCase
+from usecases.services import TransitionNotAllowed
+from usecases.views import _csv_cell, _Echo
+
+
+class MatrixView(LoginRequiredMixin, TemplateView):
+    """The classification matrix, readable by everyone signed in."""
+
+    template_name = "governance/matrix.html"
+
+    def get_context_data(self, **kwargs):
+        levels = list(ClassificationLevel.objects.prefetch_related("rules"))
+        for level in levels:
+            cells = {rule.style: rule for rule in level.rules.all()}
+            level.cells = [cells.get(style) for style in DeploymentStyle.values]
+        return super().get_context_data(
+            levels=levels,
+            styles=DeploymentStyle.choices,
+            can_edit=self.request.user.has_perm("governance.manage_classification"),
+            **kwargs,
+        )
+
+
+class _PolicyEditView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    permission_required = "governance.manage_classification"
+    template_name = "governance/policy_form.html"
+    model = form_class = service = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.object = get_object_or_404(self.model, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=self.form_class(instance=self.object)))
+
+    def post(self, request, *args, **kwargs):
+        form = self.form_class(request.POST, instance=self.model.objects.get(pk=self.object.pk))
+        if form.is_valid():
+            fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+            type(self).service(self.object, request.user, fields)
+            messages.success(
+                request, _("Saved; the change is in the audit trail and affected use cases are re-checked.")
+            )
+            return redirect("governance:matrix")
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(object=self.object, **kwargs)
+
+
+class MatrixRuleUpdateView(_PolicyEditView):
+    model = ClassificationRule
+    form_class = ClassificationRuleForm
+    service = services.update_matrix_rule
+
+
+class LevelUpdateView(_PolicyEditView):
+    model = ClassificationLevel
+    form_class = ClassificationLevelForm
+    service = services.update_level
+
+
+class ReviewQueueView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+    """Stages waiting for my groups, soonest due first."""
+
+    permission_required = "governance.decide_approvalstage"
+    template_name = "governance/queue.html"
+    context_object_name = "stages"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return ApprovalStage.objects.queue_for(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(today=timezone.localdate(), **kwargs)
+
+
+class _UseCaseActionView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """Role first (403), then the use case must be visible (404)."""
+
+    def has_permission(self):
+        if not super().has_permission():
+            return False
+        self.use_case = get_object_or_404(
+            UseCase.objects.visible_to(self.request.user), reference=self.kwargs["reference"]
+        )
+        return True
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(use_case=self.use_case, **kwargs)
+
+
+class StageDecideView(_UseCaseActionView):
+    http_method_names = ["post"]
+    permission_required = "governance.decide_approvalstage"
+
+    def post(self, request, reference, pk):
+        stage = get_object_or_404(ApprovalStage, pk=pk, use_case=self.use_case)
+        form = StageDecisionForm(request.POST, prefix="stage")
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return redirect(self.use_case)
+        try:
+            services.decide_stage(stage, request.user, form.cleaned_data["decision"], form.cleaned_data["comment"])
+        except services.BlockingFindings as error:
+            messages.error(request, str(error))
+        except (services.StageConflict, TransitionNotAllowed) as error:
+            messages.error(request, str(error))
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Decision recorded."))
+        return redirect(self.use_case)
+
+
+class GrantExceptionView(_UseCaseActionView):
+    permission_required = "governance.grant_policyexception"
+    template_name = "governance/exception_form.html"
+
+    def _form(self, data=None):
+        findings = list(self.use_case.findings.filter(severity="block"))
+        return PolicyExceptionForm(data, findings=findings)
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=self._form()))
+
+    def post(self, request, *args, **kwargs):
+        form = self._form(request.POST)
+        if form.is_valid():
+            rule_id, subject = form.cleaned_data["finding"]
+            try:
+                services.grant_exception(
+                    self.use_case,
+                    request.user,
+                    rule_id,
+                    subject,
+                    form.cleaned_data["justification"],
+                    form.cleaned_data["expires_on"],
+                )
+            except ValidationError as error:
+                add_errors(form, error)
+            except TransitionNotAllowed as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Exception granted."))
+                return redirect(self.use_case)
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class RiskTierOverrideView(_UseCaseActionView):
+    permission_required = "usecases.review_usecase"
+    template_name = "governance/override_form.html"
+
+    def get(self, request, *args, **kwargs):
+        form = RiskTierOverrideForm(initial={"tier": self.use_case.risk_tier_override})
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def post(self, request, *args, **kwargs):
+        form = RiskTierOverrideForm(request.POST)
+        if form.is_valid():
+            try:
+                services.override_risk_tier(
+                    self.use_case, request.user, form.cleaned_data["tier"], form.cleaned_data["justification"]
+                )
+            except ValidationError as error:
+                add_errors(form, error)
+            except TransitionNotAllowed as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Risk tier saved."))
+                return redirect(self.use_case)
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class RecommendationView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """The recommendation for the answers typed so far (the form asks for it as you type)."""
+
+    permission_required = "usecases.view_usecase"
+    template_name = "governance/panels/recommendation_body.html"
+
+    def get(self, request, *args, **kwargs):
+        form = UseCaseForm(request.GET, instance=UseCase(), user=request.user)
+        form.is_valid()  # partial answers are fine: use whatever is valid
+        facts = UseCase(**{name: value for name, value in form.cleaned_data.items() if name in _FACT_FIELDS})
+        return self.render_to_response(self.get_context_data(recommendation=recommend(facts)))
+
+
+_FACT_FIELDS = {
+    "category",
+    "audience",
+    "data_classification",
+    "customers_see_output",
+    "tuned_on_own_data",
+    "uses_internal_knowledge",
+    "fast_start",
+}
+
+
+class AuditAccessMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    permission_required = "portal.view_auditevent"
+
+    def get_queryset(self):
+        return AuditEvent.objects.select_related("content_type")
+
+
+class AuditListView(AuditAccessMixin, QueryStringMixin, FilterView):
+    filterset_class = AuditEventFilterSet
+    template_name = "governance/audit_list.html"
+    paginate_by = 50
+    strict = True
+
+
+class AuditExportView(AuditAccessMixin, View):
+    HEADER = (
+        gettext_lazy("When"),
+        gettext_lazy("Who"),
+        gettext_lazy("Action"),
+        gettext_lazy("Object type"),
+        gettext_lazy("Object"),
+        gettext_lazy("From"),
+        gettext_lazy("To"),
+        gettext_lazy("Comment"),
+        gettext_lazy("Changed fields"),
+        gettext_lazy("Details"),
+    )
+
+    def get(self, request):
+        import json
+
+        filterset = AuditEventFilterSet(request.GET, queryset=self.get_queryset())
+        rows = filterset.qs if filterset.is_valid() else self.get_queryset().none()
+        writer = csv.writer(_Echo())
+
+        def lines():
+            yield "\ufeff"
+            yield writer.writerow([str(label) for label in self.HEADER])
+            for event in rows.iterator(chunk_size=500):
+                yield writer.writerow(
+                    [
+                        _csv_cell(value)
+                        for value in (
+                            timezone.localtime(event.created_at).isoformat(),
+                            event.actor_name,
+                            event.get_action_display(),
+                            f"{event.content_type.app_label}.{event.content_type.model}",
+                            event.object_repr,
+                            event.from_state,
+                            event.to_state,
+                            event.comment,
+                            json.dumps(event.changes, ensure_ascii=False) if event.changes else "",
+                            json.dumps(event.data, ensure_ascii=False) if event.data else "",
+                        )
+                    ]
+                )
+
+        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+        return response
