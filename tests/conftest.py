@@ -78,9 +78,30 @@ def other_requester(sales):
     return UserFactory(username="other", department=sales, role=Role.REQUESTER)
 
 
+def _join(user, *groups):
+    from django.contrib.auth.models import Group
+
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    return user
+
+
 @pytest.fixture
 def reviewer(it_department):
-    return UserFactory(username="reviewer", department=it_department, role=Role.REVIEWER)
+    """An IT reviewer: decides IT and data/security stages."""
+    user = UserFactory(username="reviewer", department=it_department, role=Role.REVIEWER)
+    return _join(user, "it-review", "data-security-review")
+
+
+@pytest.fixture
+def legal_reviewer(it_department):
+    user = UserFactory(username="legal", department=it_department, role=Role.REVIEWER)
+    return _join(user, "legal-review")
+
+
+@pytest.fixture
+def privacy_reviewer(it_department):
+    user = UserFactory(username="privacy", department=it_department, role=Role.REVIEWER)
+    return _join(user, "privacy-review")
 
 
 @pytest.fixture

@@ -146,3 +146,26 @@ def send_assessment(reviewer, vendor=None, key="genai-vendor-assessment"):
 
     contact = VendorContactFactory(vendor=vendor) if vendor else VendorContactFactory()
     return services.send_assessment(contact.vendor, contact, published_version(key), reviewer)
+
+
+def approved_vendor(level="confidential", **fields):
+    """A vendor approved up to ``level`` (as a decided assessment would leave it), valid for a year."""
+    import datetime
+
+    from vendors.models import Vendor
+
+    vendor = VendorFactory(**fields)
+    Vendor.objects.filter(pk=vendor.pk).update(
+        status="approved",
+        approved_level=level,
+        next_reassessment_on=timezone.localdate() + datetime.timedelta(days=365),
+    )
+    vendor.refresh_from_db()
+    return vendor
+
+
+def choose_model(use_case, ai_model, deployment="closed_api"):
+    """Add a chosen model to a use case (as the form or API would)."""
+    from usecases.models import UseCaseModel
+
+    return UseCaseModel.objects.create(use_case=use_case, ai_model=ai_model, deployment=deployment)

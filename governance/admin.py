@@ -1,0 +1,99 @@
+from django.contrib import admin
+
+from governance import services
+from governance.models import (
+    ApprovalStage,
+    ClassificationLevel,
+    ClassificationRule,
+    Finding,
+    PolicyException,
+    RiskTierSetting,
+    StageDefinition,
+)
+from portal.admin import ReadOnlyAdmin
+from portal.choices import AuditAction
+from portal.services import record_event
+
+
+class _AuditedAdmin(admin.ModelAdmin):
+    """Edits of settings are audited like any other change; nothing here is deleted."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        changes = {
+            name: [str(form.initial.get(name, "")), str(form.cleaned_data.get(name))] for name in form.changed_data
+        }
+        record_event(obj, AuditAction.UPDATE if change else AuditAction.CREATE, request.user, changes=changes)
+
+
+@admin.register(ClassificationLevel)
+class ClassificationLevelAdmin(admin.ModelAdmin):
+    list_display = ["code", "rank", "allowed_regions"]
+    fields = ["description_ja", "description_en", "allowed_regions"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Through the service: audited, and dependent use cases re-checked.
+        services.update_level(obj, request.user, {name: form.cleaned_data[name] for name in form.changed_data})
+
+
+@admin.register(ClassificationRule)
+class ClassificationRuleAdmin(admin.ModelAdmin):
+    list_display = ["level", "style", "verdict", *ClassificationRule.CONDITION_FIELDS]
+    list_filter = ["level", "style", "verdict"]
+    fields = ["verdict", *ClassificationRule.CONDITION_FIELDS, "note"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.update_matrix_rule(obj, request.user, {name: form.cleaned_data[name] for name in form.changed_data})
+
+
+@admin.register(StageDefinition)
+class StageDefinitionAdmin(_AuditedAdmin):
+    list_display = ["code", "name_ja", "name_en", "group", "position", "sla_days", "risk_tiers", "for_personal_data"]
+    list_editable = []
+    list_filter = ["is_active", "group"]
+
+
+@admin.register(RiskTierSetting)
+class RiskTierSettingAdmin(_AuditedAdmin):
+    list_display = ["tier", "review_interval_days"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ApprovalStage)
+class ApprovalStageAdmin(ReadOnlyAdmin):
+    list_display = ["use_case", "definition", "group", "status", "due_on", "decided_by", "decided_at"]
+    list_filter = ["status", "definition", "group"]
+    search_fields = ["use_case__reference", "use_case__title"]
+    list_select_related = ["use_case", "definition", "group", "decided_by"]
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyAdmin):
+    list_display = ["use_case", "rule_id", "subject", "severity", "evaluated_at"]
+    list_filter = ["severity", "rule_id"]
+    search_fields = ["use_case__reference"]
+    list_select_related = ["use_case"]
+
+
+@admin.register(PolicyException)
+class PolicyExceptionAdmin(ReadOnlyAdmin):
+    list_display = ["use_case", "rule_id", "subject", "expires_on", "granted_by", "granted_at"]
+    search_fields = ["use_case__reference"]
+    list_select_related = ["use_case", "granted_by"]
