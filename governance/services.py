@@ -349,12 +349,6 @@ def decide_stage(stage, user, decision, comment=""):
             action = UseCaseAction.APPROVE_STAGE if remaining else UseCaseAction.APPROVE
         else:
             action = DECISION_ACTIONS[decision]
-        stage.status = DECISION_STAGE_STATUS[decision]
-        stage.decision = decision
-        stage.decided_by = user
-        stage.decided_at = timezone.now()
-        stage.comment = comment
-        stage.save(update_fields=["status", "decision", "decided_by", "decided_at", "comment"])
         updates = {}
         if action == UseCaseAction.APPROVE:
             tier = use_case.effective_risk_tier or RiskTier.MINIMAL
@@ -371,6 +365,13 @@ def decide_stage(stage, user, decision, comment=""):
             data={"stage": stage.definition.code, "decision": str(decision)},
             **updates,
         )
+        # After the transition: its actor rule reads the stage while it is still pending.
+        stage.status = DECISION_STAGE_STATUS[decision]
+        stage.decision = decision
+        stage.decided_by = user
+        stage.decided_at = timezone.now()
+        stage.comment = comment
+        stage.save(update_fields=["status", "decision", "decided_by", "decided_at", "comment"])
         if action == UseCaseAction.APPROVE_STAGE:
             _start_next_stage(use_case)
     return stage

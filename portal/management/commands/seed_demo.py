@@ -6,10 +6,14 @@ username and use-case title). Passwords are documented in README.md.
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from governance import services as governance
+from governance.choices import StageStatus
+from governance.models import ApprovalStage
 from portal.choices import AuditAction
 from portal.models import Department
 from portal.roles import Role
@@ -18,6 +22,7 @@ from usecases import services
 from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
 from vendors.demo import seed_vendors
+from vendors.models import AIModel
 
 DEPARTMENTS = [
     ("marketing", "マーケティング部", "Marketing"),
@@ -36,6 +41,26 @@ USERS = [
     ("executive", "demo-executive-2026", Role.EXECUTIVE, "corporate", "山本", "直樹", "en"),
     ("admin", "demo-admin-2026", Role.GOVERNANCE_ADMIN, "it", "高橋", "恵", "ja"),
 ]
+
+# The demo reviewer sits in every review group, so one account can walk a use case through.
+REVIEW_GROUPS = {"reviewer": ["it-review", "data-security-review", "legal-review", "privacy-review"]}
+
+# title -> chosen models (name, deployment); the policy checks read their vendors and licences.
+MODELS = {
+    "広告コピーの案出し": [("GPT-4o", "closed_api")],
+    "自社トーンの多言語コピー": [("Llama 3", "open_self_hosted")],
+    "SEO記事の構成とキーワード案": [("Claude 3", "closed_api")],
+    "社内技術資料を使ったナレッジ記事": [("Mistral 7B", "open_self_hosted")],
+    "オペレーター向け回答下書き": [("Claude 3", "closed_api"), ("Llama 3", "open_self_hosted")],
+    "契約条件に詳しい営業アシスタント": [("Llama 3", "open_self_hosted")],
+    "取締役会資料の初稿": [("DeepSeek R1", "closed_api")],
+    "自社指標に合わせた分析コメント": [("Mistral 7B", "open_self_hosted")],
+    "競合分析レポート": [("Claude 3", "closed_api")],
+    "多言語の顧客チャット": [("GPT-4o", "closed_api")],
+    "社内FAQ検索": [("Llama 3", "open_self_hosted")],
+}
+# Customer-facing output without a person's check, to show the warning.
+UNCHECKED_OUTPUT = {"多言語の顧客チャット"}
 
 AI, HUMAN = "ai", "human"
 S = UseCaseStatus
@@ -402,10 +427,12 @@ class Command(BaseCommand):
             if created:
                 user.set_password(password)
                 user.save()
-            user.groups.add(Group.objects.get(name=role))
+            user.groups.add(
+                Group.objects.get(name=role), *Group.objects.filter(name__in=REVIEW_GROUPS.get(username, []))
+            )
             users[username] = user
-        created_count = sum(self._use_case(row, users) for row in USE_CASES)
         vendors = seed_vendors(users["reviewer"])
+        created_count = sum(self._use_case(row, users) for row in USE_CASES)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(users)} users, {created_count} new use cases, {len(vendors)} vendors."
@@ -432,6 +459,12 @@ class Command(BaseCommand):
             return False
         user = users[owner]
         requests, tokens_in, tokens_out = volume
+        customers_see = audience == "customer_facing"
+        models = [
+            {"ai_model": model, "deployment": deployment}
+            for name, deployment in MODELS.get(title, [])
+            for model in AIModel.objects.filter(name=name)[:1]
+        ]
         use_case = services.create_draft(
             user,
             {
@@ -445,7 +478,13 @@ class Command(BaseCommand):
                 "monthly_requests": requests,
                 "avg_input_tokens": tokens_in,
                 "avg_output_tokens": tokens_out,
+                "customers_see_output": customers_see,
+                "human_checks_output": customers_see and title not in UNCHECKED_OUTPUT,
+                "uses_internal_knowledge": category == "content_seo" and classification == "confidential",
+                "tuned_on_own_data": style == "open_self_hosted",
+                "fast_start": style == "closed_saas",
             },
+            models=models,
             tasks=[{"description": text, "performer": performer} for text, performer in tasks],
             kpis=[
                 {"name": name, "unit": unit, "direction": direction, "baseline": baseline, "target": target}
@@ -458,7 +497,12 @@ class Command(BaseCommand):
             services.withdraw(use_case, user, comment="別の施策に統合したため")
             return True
         use_case = services.submit(use_case, user)
+        if status in (S.IN_REVIEW, S.CHANGES_REQUESTED) and self._decide_first_stage(use_case, status, users):
+            return True
         if status != S.SUBMITTED:
+            ApprovalStage.objects.filter(use_case=use_case, status=StageStatus.PENDING).update(
+                status=StageStatus.CANCELLED
+            )
             # Later lifecycle states belong to the governance workflow; the demo
             # imports them as history, and says so in the audit trail.
             UseCase.objects.filter(pk=use_case.pk).update(status=status, roadmap_step=step, updated_at=timezone.now())
@@ -471,3 +515,21 @@ class Command(BaseCommand):
                 comment="デモデータとして取り込み / imported as demo data",
             )
         return True
+
+    @staticmethod
+    def _decide_first_stage(use_case, status, users):
+        """Reach "in review" or "changes requested" through the real workflow when the rules allow."""
+        stage = governance.active_stage(use_case)
+        if stage is None:
+            return False
+        try:
+            if status == S.CHANGES_REQUESTED:
+                governance.decide_stage(
+                    stage, users["reviewer"], "request_changes", comment="個人情報の扱いを追記してください。"
+                )
+            else:
+                governance.decide_stage(stage, users["reviewer"], "approve")
+        except (governance.BlockingFindings, PermissionDenied, ValidationError):
+            return False
+        use_case.refresh_from_db()
+        return use_case.status == status
