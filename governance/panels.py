@@ -1,6 +1,7 @@
 """The governance panels of the use-case pages (registered in ``usecases.extensions``)."""
 
 from governance import services
+from governance.choices import SEVERITY_ORDER
 from governance.forms import StageDecisionForm
 from governance.models import ApprovalStage, PolicyException
 from governance.recommend import recommend
@@ -13,7 +14,7 @@ class UseCaseGovernancePanel:
 
     def get_context(self, request, use_case):
         user = request.user
-        findings = list(use_case.findings.all())
+        findings = sorted(use_case.findings.all(), key=lambda f: (SEVERITY_ORDER[f.severity], f.rule_id, f.subject))
         exceptions = list(PolicyException.objects.filter(use_case=use_case).select_related("granted_by"))
         valid = {(exception.rule_id, exception.subject) for exception in exceptions if exception.is_valid}
         for finding in findings:
