@@ -57,7 +57,7 @@ test: lint check
 
 # Refresh translation catalogues (needs GNU gettext) and compile them (committed).
 messages: install-dev
-	$(BIN)/python manage.py makemessages -l ja --no-obsolete --ignore=.venv --ignore=var --ignore=tests
+	$(BIN)/python manage.py makemessages -l ja --no-obsolete --ignore=.venv --ignore=var --ignore=tests --ignore=test-artifacts
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:

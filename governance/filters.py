@@ -1,6 +1,7 @@
 import django_filters
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -12,9 +13,12 @@ AUDITED_MODELS = (
     ("vendors", "vendor"),
     ("vendors", "assessment"),
     ("vendors", "aimodel"),
-    ("vendors", "templateversion"),
+    ("vendors", "licence"),
+    ("vendors", "questionnairetemplate"),
     ("governance", "classificationrule"),
     ("governance", "classificationlevel"),
+    ("governance", "stagedefinition"),
+    ("governance", "risktiersetting"),
 )
 
 
@@ -40,7 +44,9 @@ class AuditEventFilterSet(django_filters.FilterSet):
     )
     action = django_filters.ChoiceFilter(label=_("Action"))
     actor = django_filters.CharFilter(label=_("Who"), field_name="actor_name", lookup_expr="icontains", max_length=100)
-    since = django_filters.DateFilter(label=_("From"), field_name="created_at", lookup_expr="date__gte")
+    since = django_filters.DateFilter(
+        label=pgettext_lazy("date range", "From"), field_name="created_at", lookup_expr="date__gte"
+    )
     until = django_filters.DateFilter(label=_("Until"), field_name="created_at", lookup_expr="date__lte")
 
     class Meta:

@@ -34,8 +34,8 @@ class UseCaseGovernancePanel:
             "stages": stages,
             "current_stage": current,
             "decide_form": StageDecisionForm(prefix="stage") if may_decide else None,
-            "can_grant": open_case and user.has_perm("governance.grant_policyexception"),
-            "can_override": open_case and user.has_perm("usecases.review_usecase"),
+            "can_grant": open_case and services.can_grant_exception(user, use_case),
+            "can_override": open_case and services.can_override_risk_tier(user, use_case),
             "recommendation": recommend(use_case),
         }
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from governance.choices import FindingSeverity, MatrixVerdict
 from portal.choices import DataClassification
 from usecases.choices import CLOSED_STYLES, OPEN_STYLES, DeploymentStyle, RiskTier, UseCaseAudience
-from vendors.choices import APPROVED_VENDOR_STATES, AIModelStatus, TrainingUse
+from vendors.choices import APPROVED_VENDOR_STATES, AIModelStatus, TrainingUse, VendorStatus
 
 BLOCK, WARN, INFO = FindingSeverity.BLOCK, FindingSeverity.WARN, FindingSeverity.INFO
 LEVEL_RANK = {level: rank for rank, level in enumerate(DataClassification.values)}
@@ -31,9 +31,39 @@ class Rule:
 
     def explain(self, facts):
         try:
-            return str(self.explanation) % facts
+            return str(self.explanation) % _display_facts(facts)
         except (KeyError, TypeError, ValueError):
             return str(self.explanation)
+
+
+def _label(choices, value):
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+# Facts are stored as codes and labelled when read, so a finding checked in one
+# language reads in the reader's language.
+LABELLED_FACTS = {
+    "level": DataClassification,
+    "approved_level": DataClassification,
+    "style": DeploymentStyle,
+    "vendor_status": VendorStatus,
+    "training_use": TrainingUse,
+}
+
+
+def _display_facts(facts):
+    shown = dict(facts)
+    for key, choices in LABELLED_FACTS.items():
+        if key in shown:
+            shown[key] = _label(choices, shown[key])
+    if "approved_level" in shown and not shown["approved_level"]:
+        shown["approved_level"] = "—"
+    if "regions" in shown and not shown["regions"]:
+        shown["regions"] = str(_("unknown regions"))
+    return shown
 
 
 RULES = {
@@ -213,19 +243,12 @@ class CheckContext:
     today: object = None
 
 
-def _label(choices, value):
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
-
-
 def _vendor_facts(vendor):
     return {
         "vendor": vendor.name,
-        "vendor_status": vendor.get_status_display(),
-        "training_use": vendor.get_training_use_display(),
-        "approved_level": _label(DataClassification, vendor.approved_level) or "—",
+        "vendor_status": vendor.status,
+        "training_use": vendor.training_use,
+        "approved_level": vendor.approved_level or "",
     }
 
 
@@ -238,7 +261,7 @@ def evaluate(ctx):
         results.setdefault((rule_id, subject), FindingResult(rule_id, subject, facts))
 
     level = ctx.level
-    level_facts = {"level": _label(DataClassification, level)} if level else {}
+    level_facts = {"level": level} if level else {}
     if ctx.risk_tier == RiskTier.PROHIBITED:
         add("risk.prohibited")
     if ctx.personal_data:
@@ -256,7 +279,7 @@ def evaluate(ctx):
                 add(
                     "classification.prohibited",
                     f"style:{ctx.intended_style}",
-                    style=_label(DeploymentStyle, ctx.intended_style),
+                    style=ctx.intended_style,
                     **level_facts,
                 )
 
@@ -267,7 +290,7 @@ def evaluate(ctx):
         model_facts = {
             "model": str(model),
             "licence": licence.identifier,
-            "style": _label(DeploymentStyle, deployment),
+            "style": deployment,
             **level_facts,
             **_vendor_facts(vendor),
         }
@@ -319,7 +342,7 @@ def evaluate(ctx):
             add(
                 "vendor.region-not-allowed",
                 vendor_subject,
-                regions=", ".join(sorted(regions)) or str(_("unknown regions")),
+                regions=", ".join(sorted(regions)),
                 allowed_regions=", ".join(sorted(allowed)),
                 **model_facts,
             )

@@ -92,6 +92,16 @@ def can_decide(user, stage):
     )
 
 
+def can_grant_exception(user, use_case):
+    """Governance admins and executives, never on their own use case (four eyes)."""
+    return user.has_perm("governance.grant_policyexception") and use_case.owner_id != user.pk
+
+
+def can_override_risk_tier(user, use_case):
+    """Reviewers, never on their own use case (four eyes)."""
+    return user.has_perm("usecases.review_usecase") and use_case.owner_id != user.pk
+
+
 def _is_stage_decider(user, use_case):
     stage = active_stage(use_case)
     if stage is None:
@@ -138,6 +148,7 @@ def check_context(use_case, today=None):
             template_version__template__audience=TemplateAudience.INTERNAL,
             template_version__template__key="open-model-readiness",
             status=AssessmentStatus.SUBMITTED,
+            knockout_count=0,  # a knockout answer means the check found the team not ready
         ).values_list("vendor_id", flat=True)
     )
     return rules.CheckContext(
@@ -281,15 +292,18 @@ def plan_stages(use_case, user):
     existing = list(ApprovalStage.objects.filter(use_case=use_case))
     approved = {stage.definition_id for stage in existing if stage.status == StageStatus.APPROVED}
     pending = {stage.definition_id for stage in existing if stage.status == StageStatus.PENDING}
-    ApprovalStage.objects.filter(use_case=use_case).pending().exclude(definition_id__in=required_ids).update(
-        status=StageStatus.CANCELLED
-    )
+    # A stage already running stays: its reviewers are at work, and cancelling it could
+    # leave the use case in review with nobody able to decide it.
+    ApprovalStage.objects.filter(use_case=use_case, started_at__isnull=True).pending().exclude(
+        definition_id__in=required_ids
+    ).update(status=StageStatus.CANCELLED)
     ApprovalStage.objects.bulk_create(
         ApprovalStage(use_case=use_case, definition=definition, group=definition.group, position=definition.position)
         for definition in required
         if definition.pk not in approved and definition.pk not in pending
     )
-    started = _start_next_stage(use_case)
+    _start_next_stage(use_case)
+    current = active_stage(use_case)
     record_event(
         use_case,
         GovernanceAuditAction.PLAN_STAGES,
@@ -298,7 +312,7 @@ def plan_stages(use_case, user):
             "risk_tier": use_case.effective_risk_tier,
             "stages": [definition.code for definition in required if definition.pk not in approved],
             "already_approved": sorted(d.code for d in required if d.pk in approved),
-            "current": started.definition.code if started else "",
+            "current": current.definition.code if current else "",
         },
     )
 
@@ -382,7 +396,7 @@ def decide_stage(stage, user, decision, comment=""):
 
 def grant_exception(use_case, user, rule_id, subject, justification, expires_on):
     """Allow approval despite one blocking finding until ``expires_on``."""
-    if not user.has_perm("governance.grant_policyexception"):
+    if not can_grant_exception(user, use_case):
         raise PermissionDenied
     justification = (justification or "").strip()
     errors = {}
@@ -425,7 +439,7 @@ def grant_exception(use_case, user, rule_id, subject, justification, expires_on)
 def override_risk_tier(use_case, user, tier, justification):
     """A reviewer sets the tier; the answers' tier stays recorded beside it. An empty
     ``tier`` goes back to the derived one."""
-    if not user.has_perm("usecases.review_usecase"):
+    if not can_override_risk_tier(user, use_case):
         raise PermissionDenied
     justification = (justification or "").strip()
     if tier and tier not in RiskTier.values:
@@ -437,6 +451,7 @@ def override_risk_tier(use_case, user, tier, justification):
         if use_case.status in CLOSED_STATES:
             raise usecase_services.TransitionNotAllowed(use_case, UseCaseAction.APPROVE)
         before = use_case.effective_risk_tier
+        previous_override = use_case.risk_tier_override
         use_case.risk_tier_override = tier or ""
         use_case.risk_tier_justification = justification if tier else ""
         use_case.version += 1
@@ -448,7 +463,7 @@ def override_risk_tier(use_case, user, tier, justification):
             from_state=before,
             to_state=use_case.effective_risk_tier,
             comment=justification,
-            changes={"risk_tier_override": [before, tier or ""]},
+            changes={"risk_tier_override": [previous_override, tier or ""]},
         )
         run_checks(use_case)
         if use_case.status in REVIEW_STATES:

@@ -112,7 +112,9 @@ class ReviewQueueView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
 
 
 class _UseCaseActionView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
-    """Role first (403), then the use case must be visible (404)."""
+    """Role first (403), then the use case must be visible (404), then ``may_act`` (403)."""
+
+    may_act = None  # services.can_...(user, use_case), where the owner may not act
 
     def has_permission(self):
         if not super().has_permission():
@@ -120,7 +122,7 @@ class _UseCaseActionView(LoginRequiredMixin, PermissionRequiredMixin, TemplateVi
         self.use_case = get_object_or_404(
             UseCase.objects.visible_to(self.request.user), reference=self.kwargs["reference"]
         )
-        return True
+        return self.may_act is None or self.may_act(self.request.user, self.use_case)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(use_case=self.use_case, **kwargs)
@@ -154,6 +156,7 @@ class StageDecideView(_UseCaseActionView):
 
 class GrantExceptionView(_UseCaseActionView):
     permission_required = "governance.grant_policyexception"
+    may_act = staticmethod(services.can_grant_exception)
     template_name = "governance/exception_form.html"
 
     def _form(self, data=None):
@@ -188,6 +191,7 @@ class GrantExceptionView(_UseCaseActionView):
 
 class RiskTierOverrideView(_UseCaseActionView):
     permission_required = "usecases.review_usecase"
+    may_act = staticmethod(services.can_override_risk_tier)
     template_name = "governance/override_form.html"
 
     def get(self, request, *args, **kwargs):

@@ -28,6 +28,7 @@ class RowsFormSet(forms.BaseInlineFormSet):
 
 def add_errors(form, error):
     """Put a service's ValidationError on the form: on its field where it has one."""
-    for field, messages in error.message_dict.items():
+    errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    for field, messages in errors.items():
         for message in messages:
             form.add_error(field if field in form.fields else None, message)

@@ -48,6 +48,16 @@ def create_api_token(user, name):
     return token, key
 
 
+def _differs(instance, name, value):
+    """Whether assigning ``value`` to ``instance.name`` would change it; a relation is
+    compared by key, since its value may be an object or a bare id."""
+    field = instance._meta.get_field(name)
+    if field.is_relation:
+        key = getattr(value, "pk", value)
+        return field.target_field.to_python(key) != getattr(instance, field.attname)
+    return field.to_python(value) != getattr(instance, name)
+
+
 def sync_children(parent, model, rows, fields, fk_name=None):
     """Make ``parent``'s rows of ``model`` match ``rows``: a row with an ``id`` of one
     of them updates it, other rows are created, children not mentioned are deleted.
@@ -68,12 +78,7 @@ def sync_children(parent, model, rows, fields, fk_name=None):
             child = model.objects.create(**{fk_name: parent}, **values)
             changed = True
         else:
-            model_field = child._meta.get_field
-            updates = {
-                name: value
-                for name, value in values.items()
-                if model_field(name).to_python(value) != getattr(child, name)
-            }
+            updates = {name: value for name, value in values.items() if _differs(child, name, value)}
             if updates:
                 for name, value in updates.items():
                     setattr(child, name, value)

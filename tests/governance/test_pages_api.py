@@ -811,6 +811,7 @@ def test_the_api_accepts_chosen_models_and_rejects_a_wrong_deployment(requester,
         "/api/v1/use-cases/",
         {"title": "誤ったデプロイ", "models": [{"ai_model": open_model.pk, "deployment": "closed_api"}]},
         format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert refused.status_code == 400
     assert "models" in refused.json() and "cannot be deployed as" in str(refused.json()["models"])
@@ -912,7 +913,7 @@ def test_api_decide_and_its_errors(reviewer, requester, blocked):
     url = f"/api/v1/approval-stages/{stage.pk}/decide/"
     response = api.post(url, {"decision": "maybe"}, format="json")
     assert response.status_code == 400 and "decision" in response.json()
-    response = api.post(url, {"decision": "reject"}, format="json")
+    response = api.post(url, {"decision": "reject"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400 and response.json() == {"comment": [COMMENT_REQUIRED]}
     response = api.post(url, {"decision": "approve"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400

@@ -12,6 +12,7 @@ import datetime
 import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from governance import services
@@ -25,6 +26,7 @@ from governance.models import (
     StageDefinition,
 )
 from portal.models import AuditEvent
+from portal.roles import Role
 from tests.conftest import _join, api_client_for
 from tests.factories import UseCaseFactory, UserFactory
 from usecases import services as usecase_services
@@ -879,3 +881,32 @@ def test_the_actor_name_keeps_the_name_at_the_time(requester):
     requester.save()
     event = AuditEvent.objects.for_object(use_case).get(action="update")
     assert event.actor_name == f"花子 山田 ({requester.username})"
+
+
+def test_nobody_grants_an_exception_or_overrides_the_tier_on_their_own_use_case(admin_user, client):
+    """Four eyes: an admin's own blocked use case needs someone else's exception and tier
+    override, through the service, the page and the API."""
+    own_blocked = submitted(admin_user, data_classification="confidential", intended_style="closed_saas")
+    with pytest.raises(PermissionDenied):
+        grant(own_blocked, admin_user)
+    assert not PolicyException.objects.exists()
+    client.force_login(admin_user)
+    assert client.get(reverse("governance:grant-exception", args=[own_blocked.reference])).status_code == 403
+    page = client.get(reverse("usecases:detail", args=[own_blocked.reference]))
+    assert page.status_code == 200 and b'id="grant-exception"' not in page.content
+
+    own_case = own_blocked
+    assert admin_user.has_perm("usecases.review_usecase")
+    with pytest.raises(PermissionDenied):
+        services.override_risk_tier(own_case, admin_user, "high", "自分で上げる")
+    response = api_client_for(admin_user).post(
+        f"/api/v1/use-case-reviews/{own_case.reference}/override-risk-tier/",
+        {"tier": "high", "justification": "自分で上げる"},
+        format="json",
+    )
+    assert response.status_code == 403
+    own_case.refresh_from_db()
+    assert own_case.risk_tier_override == ""
+    assert not AuditEvent.objects.filter(action__in=["grant_exception", "override_risk_tier"]).exists()
+    # Someone else may.
+    assert grant(own_blocked, UserFactory(role=Role.GOVERNANCE_ADMIN)).granted_by != admin_user
