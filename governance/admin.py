@@ -1,12 +1,15 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from governance import services
+from governance import reminders, services
 from governance.models import (
     ApprovalStage,
     ClassificationLevel,
     ClassificationRule,
     Finding,
     PolicyException,
+    Reminder,
+    ReminderSetting,
     RiskTierSetting,
     StageDefinition,
 )
@@ -97,3 +100,28 @@ class PolicyExceptionAdmin(ReadOnlyAdmin):
     list_display = ["use_case", "rule_id", "subject", "expires_on", "granted_by", "granted_at"]
     search_fields = ["use_case__reference"]
     list_select_related = ["use_case", "granted_by"]
+
+
+@admin.register(ReminderSetting)
+class ReminderSettingAdmin(_AuditedAdmin):
+    list_display = ["kind", "days_before", "escalate_after_days", "is_active"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "step", "object_repr", "due_on", "recipient_key", "status", "attempts", "sent_at", "error"]
+    list_filter = ["status", "kind", "step", "urgent"]
+    search_fields = ["object_repr", "recipient_key"]
+    date_hierarchy = "due_on"
+    actions = ["send_again"]
+
+    @admin.action(description=_("Send the selected failed reminders again"), permissions=["retry"])
+    def send_again(self, request, queryset):
+        count = reminders.retry_failed(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, _("%(count)s reminders will be sent again.") % {"count": count})
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("governance.change_reminder")

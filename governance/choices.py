@@ -58,3 +58,37 @@ class GovernanceAuditAction(models.TextChoices):
     OVERRIDE_RISK_TIER = "override_risk_tier", pgettext_lazy("audit action", "overrode the risk tier")
     CHANGE_MATRIX = "change_matrix", pgettext_lazy("audit action", "changed the classification matrix")
     CHANGE_LEVEL = "change_level", pgettext_lazy("audit action", "changed a classification level")
+
+
+class ReminderKind(models.TextChoices):
+    """What a reminder chases. Each kind is one entry of ``governance.reminders.KINDS``."""
+
+    STAGE_DUE = "stage_due", _("Approval stage due")
+    USE_CASE_REVIEW = "use_case_review", _("Periodic re-review")
+    ASSESSMENT_UNANSWERED = "assessment_unanswered", _("Questionnaire not answered yet")
+    ASSESSMENT_EXPIRING = "assessment_expiring", _("Vendor approval expiring")
+    EXCEPTION_EXPIRING = "exception_expiring", _("Policy exception expiring")
+
+
+class ReminderStep(models.TextChoices):
+    """Where the item stands when the reminder is made; ``before`` carries its days."""
+
+    BEFORE = "before", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")
+    ESCALATION = "escalation", _("Escalated")
+
+
+URGENT_STEPS = frozenset({ReminderStep.OVERDUE, ReminderStep.ESCALATION})
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    DIGEST = "digest", _("Waiting for the daily digest")
+    SENT = "sent", pgettext_lazy("reminder status", "Sent")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("No longer due")
+
+
+# A sender may claim these (a SENDING row only once its claim has timed out).
+CLAIMABLE_REMINDER_STATES = frozenset({ReminderStatus.PENDING, ReminderStatus.SENDING})

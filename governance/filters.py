@@ -1,10 +1,13 @@
 import django_filters
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from governance.choices import ReminderKind, ReminderStatus, ReminderStep
+from governance.models import Reminder
 from portal.choices import AUDIT_ACTION_LABELS
 from portal.models import AuditEvent
 
@@ -63,3 +66,24 @@ class AuditEventFilterSet(django_filters.FilterSet):
     def filter_object_type(self, queryset, name, value):
         app_label, _dot, model = value.partition(".")
         return queryset.filter(content_type__app_label=app_label, content_type__model=model)
+
+
+class ReminderFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ReminderStatus.choices)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=ReminderKind.choices)
+    step = django_filters.ChoiceFilter(label=_("Step"), choices=ReminderStep.choices)
+    recipient = django_filters.CharFilter(label=_("Recipient"), method="filter_recipient", max_length=100)
+    about = django_filters.CharFilter(
+        label=_("About"), field_name="object_repr", lookup_expr="icontains", max_length=100
+    )
+    due_from = django_filters.DateFilter(label=_("Due from"), field_name="due_on", lookup_expr="gte")
+    due_until = django_filters.DateFilter(label=_("Due until"), field_name="due_on", lookup_expr="lte")
+
+    class Meta:
+        model = Reminder
+        fields = []
+
+    def filter_recipient(self, queryset, name, value):
+        return queryset.filter(
+            Q(recipient__username__icontains=value) | Q(recipient__email__icontains=value) | Q(email__icontains=value)
+        )

@@ -3,6 +3,7 @@ import datetime
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -100,3 +101,9 @@ class ClassificationLevelForm(_HelperMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._helper()
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = get_user_model()
+        fields = ["notification_digest"]

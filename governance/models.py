@@ -1,14 +1,29 @@
-"""Classification policy, policy-check findings and exceptions, approval stages."""
+"""Classification policy, policy-check findings and exceptions, approval stages, reminders."""
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from governance.choices import FindingSeverity, MatrixVerdict, StageDecision, StageStatus
-from governance.querysets import ApprovalStageQuerySet, FindingQuerySet, PolicyExceptionQuerySet
+from governance.choices import (
+    FindingSeverity,
+    MatrixVerdict,
+    ReminderKind,
+    ReminderStatus,
+    ReminderStep,
+    StageDecision,
+    StageStatus,
+)
+from governance.querysets import (
+    ApprovalStageQuerySet,
+    FindingQuerySet,
+    NotificationQuerySet,
+    PolicyExceptionQuerySet,
+    ReminderQuerySet,
+)
 from portal.choices import DataClassification
 from portal.constraints import in_choices
 from usecases.choices import DeploymentStyle, RiskTier
@@ -301,3 +316,158 @@ class PolicyException(models.Model):
     @property
     def is_valid(self):
         return self.expires_on >= timezone.localdate()
+
+
+class ReminderSetting(models.Model):
+    """When one kind of reminder goes out; one row per kind, edited in the admin."""
+
+    kind = models.CharField(_("kind"), max_length=30, choices=ReminderKind.choices, unique=True)
+    days_before = models.JSONField(
+        _("days before the due date"), default=list, blank=True, help_text=_("e.g. [30, 7, 1]")
+    )
+    escalate_after_days = models.PositiveSmallIntegerField(
+        _("escalate after (days overdue)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(365)],
+        help_text=_("Empty: this kind is not escalated."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = _("reminder setting")
+        verbose_name_plural = _("reminder settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=in_choices("kind", ReminderKind), name="governance_remindersetting_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.get_kind_display())
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        days = self.days_before
+        if not isinstance(days, list) or not all(isinstance(day, int) and 0 <= day <= 365 for day in days):
+            raise ValidationError({"days_before": _("Enter a list of whole days between 0 and 365, e.g. [30, 7, 1].")})
+        self.days_before = sorted(set(days), reverse=True)
+
+
+class Reminder(models.Model):
+    """One message owed to one recipient about one due item: the outbox row.
+
+    The unique key (kind, subject, due date, step, recipient) makes the scan idempotent;
+    the sender claims rows by a conditional update and records the outcome.
+    """
+
+    kind = models.CharField(_("kind"), max_length=30, choices=ReminderKind.choices)
+    step = models.CharField(_("step"), max_length=20, choices=ReminderStep.choices)
+    days_before = models.PositiveSmallIntegerField(_("days before"), default=0)  # 0 unless step is "before"
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("object type"), on_delete=models.CASCADE, related_name="+"
+    )
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    object_repr = models.CharField(_("about"), max_length=200)
+    due_on = models.DateField(_("due on"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminders",
+    )
+    # People without an account (vendor contacts): the address and language at scan time.
+    email = models.EmailField(_("e-mail"), blank=True)
+    language = models.CharField(_("language"), max_length=5, blank=True)
+    recipient_key = models.CharField(_("recipient key"), max_length=260, editable=False)
+    urgent = models.BooleanField(_("urgent"), default=False)
+    url = models.CharField(_("link"), max_length=500)
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True, editable=False)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    error = models.TextField(_("last error"), blank=True)
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="gov_reminder_queue_idx"),
+            models.Index(fields=["content_type", "object_id"], name="gov_reminder_subject_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "content_type", "object_id", "due_on", "step", "days_before", "recipient_key"],
+                name="governance_reminder_once_per_due_item",
+            ),
+            models.CheckConstraint(condition=in_choices("kind", ReminderKind), name="governance_reminder_kind_valid"),
+            models.CheckConstraint(
+                condition=in_choices("status", ReminderStatus), name="governance_reminder_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False) | ~models.Q(email=""),
+                name="governance_reminder_has_recipient",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=ReminderStatus.SENT) | models.Q(sent_at__isnull=False),
+                name="governance_reminder_sent_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.object_repr} → {self.recipient_key}"
+
+    @property
+    def spec(self):
+        from governance.reminders import KINDS
+
+        return KINDS[self.kind]
+
+    @property
+    def title(self):
+        return self.spec.title(self)
+
+    @property
+    def message(self):
+        return self.spec.message(self)
+
+    @property
+    def absolute_url(self):
+        return settings.SITE_URL.rstrip("/") + self.url
+
+
+class Notification(models.Model):
+    """An entry of a user's in-app inbox; made once per reminder, read in any language."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    reminder = models.OneToOneField(
+        Reminder, verbose_name=_("reminder"), on_delete=models.CASCADE, related_name="notification"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["user", "read_at"], name="gov_notification_inbox_idx")]
+
+    def __str__(self):
+        return f"{self.user}: {self.reminder}"

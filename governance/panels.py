@@ -1,12 +1,19 @@
 """The governance panels of the use-case pages (registered in ``usecases.extensions``)."""
 
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
 from governance import services
 from governance.choices import SEVERITY_ORDER
 from governance.forms import StageDecisionForm
-from governance.models import ApprovalStage, PolicyException
+from governance.models import ApprovalStage, PolicyException, Reminder
 from governance.recommend import recommend
-from usecases.choices import CLOSED_STATES
+from usecases.choices import CLOSED_STATES, LIVE_STATES
 from usecases.models import UseCase
+from vendors.choices import ANSWERABLE_STATES
+from vendors.models import Assessment, Vendor
 
 
 class UseCaseGovernancePanel:
@@ -47,12 +54,63 @@ class RecommendationFormPanel:
         return {"recommendation": recommend(use_case or UseCase())}
 
 
-def install():
-    from usecases import extensions
+class UpcomingRemindersPanel:
+    """Upcoming review dates of a use case or vendor and the reminders about them."""
 
-    for registry, panel in (
-        (extensions.DETAIL_PANELS, UseCaseGovernancePanel()),
-        (extensions.FORM_PANELS, RecommendationFormPanel()),
-    ):
-        if not any(type(existing) is type(panel) for existing in registry):
-            registry.append(panel)
+    template_name = "governance/panels/upcoming.html"
+
+    def get_context(self, request, obj):
+        user = request.user
+        dates, subjects = upcoming_dates(obj)
+        condition = Q()
+        for model, ids in subjects.items():
+            condition |= Q(content_type=ContentType.objects.get_for_model(model), object_id__in=ids)
+        rows = Reminder.objects.filter(condition).select_related("recipient").order_by("-due_on", "-created_at")[:20]
+        return {
+            "dates": sorted(dates, key=lambda item: item[1]),
+            "reminders": rows,
+            "show_recipients": user.has_perm("governance.view_reminder") or user.has_perm("usecases.review_usecase"),
+        }
+
+
+def upcoming_dates(obj):
+    """([(label, date)], {model: [ids the reminders are about]}) of a use case or vendor."""
+    today = timezone.localdate()
+    if isinstance(obj, UseCase):
+        dates = []
+        if obj.next_review_on and obj.status in LIVE_STATES:
+            dates.append((_("Periodic re-review"), obj.next_review_on))
+        stages = list(ApprovalStage.objects.active().filter(use_case=obj).select_related("definition"))
+        dates += [(_("Decision due: %(stage)s") % {"stage": stage.definition}, stage.due_on) for stage in stages]
+        exceptions = list(PolicyException.objects.filter(use_case=obj, expires_on__gte=today))
+        dates += [
+            (_("Exception expires: %(rule)s") % {"rule": exception.rule_id}, exception.expires_on)
+            for exception in exceptions
+        ]
+        all_stage_ids = ApprovalStage.objects.filter(use_case=obj).values_list("pk", flat=True)
+        all_exception_ids = PolicyException.objects.filter(use_case=obj).values_list("pk", flat=True)
+        return dates, {UseCase: [obj.pk], ApprovalStage: all_stage_ids, PolicyException: all_exception_ids}
+    dates = []
+    if obj.next_reassessment_on:
+        dates.append((_("Reassessment due"), obj.next_reassessment_on))
+    open_assessments = list(Assessment.objects.filter(vendor=obj, status__in=ANSWERABLE_STATES))
+    dates += [
+        (
+            _("Questionnaire link expires: %(reference)s") % {"reference": a.reference},
+            timezone.localdate(a.link_expires_at),
+        )
+        for a in open_assessments
+    ]
+    assessment_ids = Assessment.objects.filter(vendor=obj).values_list("pk", flat=True)
+    return dates, {Vendor: [obj.pk], Assessment: assessment_ids}
+
+
+def install():
+    from portal.extensions import register
+    from usecases import extensions
+    from vendors import extensions as vendor_extensions
+
+    register(extensions.DETAIL_PANELS, UseCaseGovernancePanel())
+    register(extensions.DETAIL_PANELS, UpcomingRemindersPanel())
+    register(extensions.FORM_PANELS, RecommendationFormPanel())
+    register(vendor_extensions.DETAIL_PANELS, UpcomingRemindersPanel())

@@ -1,7 +1,7 @@
 from django.db import models
 from django.utils import timezone
 
-from governance.choices import FindingSeverity, StageStatus
+from governance.choices import FindingSeverity, ReminderStatus, StageStatus
 
 
 class ApprovalStageQuerySet(models.QuerySet):
@@ -40,3 +40,23 @@ class FindingQuerySet(models.QuerySet):
 class PolicyExceptionQuerySet(models.QuerySet):
     def valid(self, on=None):
         return self.filter(expires_on__gte=on or timezone.localdate())
+
+
+class ReminderQuerySet(models.QuerySet):
+    def for_object(self, obj):
+        from django.contrib.contenttypes.models import ContentType
+
+        return self.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
+
+    def upcoming(self):
+        return self.filter(status__in=[ReminderStatus.PENDING, ReminderStatus.SENDING, ReminderStatus.DIGEST])
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+    def for_user(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user).select_related("reminder")

@@ -1,6 +1,7 @@
 from celery import shared_task
+from django.db import transaction
 
-from governance import services
+from governance import reminders, services
 from usecases.choices import CLOSED_STATES
 from usecases.models import UseCase
 
@@ -20,3 +21,25 @@ def recheck_open_use_cases():
     for start in range(0, len(ids), BATCH):
         recheck_use_cases.delay(ids[start : start + BATCH])
     return len(ids)
+
+
+@shared_task
+def scan_reminders():
+    """Beat (hourly): create the outbox rows of everything due, then send them."""
+    with transaction.atomic():
+        offered = reminders.scan()
+        transaction.on_commit(send_due_reminders.delay)
+    return offered
+
+
+@shared_task(acks_late=True)
+def send_due_reminders():
+    """Beat (every minute) and after each scan: send the outbox until nothing is due.
+    Concurrent runs claim disjoint rows; a run killed midway is recovered by the next."""
+    return reminders.send_due()
+
+
+@shared_task(acks_late=True)
+def send_reminder_digests():
+    """Beat (daily, 08:00): one e-mail per user who chose the digest."""
+    return reminders.send_digests()

@@ -3,8 +3,11 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,16 +15,18 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 from django_filters.views import FilterView
 
-from governance import services
-from governance.filters import AuditEventFilterSet
+from governance import reminders, services
+from governance.choices import ReminderStatus
+from governance.filters import AuditEventFilterSet, ReminderFilterSet
 from governance.forms import (
     ClassificationLevelForm,
     ClassificationRuleForm,
+    NotificationPreferenceForm,
     PolicyExceptionForm,
     RiskTierOverrideForm,
     StageDecisionForm,
 )
-from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule
+from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule, Notification, Reminder
 from governance.recommend import recommend
 from portal.forms import add_errors
 from portal.models import AuditEvent
@@ -300,3 +305,95 @@ class AuditExportView(AuditAccessMixin, View):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
         return response
+
+
+# --- Notifications and reminders ----------------------------------------------------------------
+
+
+class InboxView(LoginRequiredMixin, ListView):
+    """The signed-in user's notifications, newest first, with the digest preference."""
+
+    template_name = "governance/inbox.html"
+    paginate_by = 30
+    context_object_name = "notifications"
+
+    def get_queryset(self):
+        queryset = Notification.objects.for_user(self.request.user)
+        if self.request.GET.get("unread"):
+            queryset = queryset.unread()
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            preference_form=NotificationPreferenceForm(instance=self.request.user), **kwargs
+        )
+
+
+class NotificationReadView(LoginRequiredMixin, View):
+    """Mark one notification (``pk``) or all of the user's notifications read."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk=None):
+        notifications = Notification.objects.for_user(request.user).unread()
+        if pk is not None:
+            notification = get_object_or_404(Notification.objects.for_user(request.user), pk=pk)
+            notifications = notifications.filter(pk=notification.pk)
+            target = notification.reminder.url
+        else:
+            target = None
+        notifications.update(read_at=timezone.now())
+        if target and request.POST.get("open"):
+            return redirect(target)
+        return redirect("governance:inbox")
+
+
+class NotificationPreferenceView(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = NotificationPreferenceForm(request.POST, instance=request.user)
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Your notification preference was saved."))
+        return redirect("governance:inbox")
+
+
+class ReminderListView(LoginRequiredMixin, PermissionRequiredMixin, QueryStringMixin, FilterView):
+    """Governance admins see every reminder: waiting, sent, failed (with the error)."""
+
+    permission_required = "governance.view_reminder"
+    filterset_class = ReminderFilterSet
+    template_name = "governance/reminder_list.html"
+    paginate_by = 50
+    strict = True
+
+    def get_queryset(self):
+        return Reminder.objects.select_related("recipient").order_by("-created_at", "-id")
+
+    def get_context_data(self, **kwargs):
+        counts = dict(Reminder.objects.values_list("status").annotate(count=Count("pk")).order_by())
+        return super().get_context_data(
+            status_counts=[(label, counts.get(value, 0), value) for value, label in ReminderStatus.choices],
+            can_retry=self.request.user.has_perm("governance.change_reminder"),
+            **kwargs,
+        )
+
+
+class ReminderRetryView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """Send failed reminders again, after the mail server or address was fixed."""
+
+    permission_required = "governance.change_reminder"
+    http_method_names = ["post"]
+
+    def post(self, request):
+        ids = [int(value) for value in request.POST.getlist("reminder") if value.isdigit()]
+        if request.POST.get("all_failed"):
+            ids = list(Reminder.objects.filter(status=ReminderStatus.FAILED).values_list("pk", flat=True))
+        count = reminders.retry_failed(ids)
+        if count:
+            from governance.tasks import send_due_reminders
+
+            transaction.on_commit(send_due_reminders.delay)
+        messages.success(request, _("%(count)s reminders will be sent again.") % {"count": count})
+        return redirect(f"{reverse('governance:reminders')}?status=pending")

@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
+from governance.models import Notification
 from portal.roles import Role, has_role
 
 
@@ -23,9 +24,12 @@ def navigation(request):
     items.append(("governance:matrix", _("Classification")))
     if user.has_perm("portal.view_auditevent"):
         items.append(("governance:audit", _("Audit trail")))
+    if user.has_perm("governance.view_reminder"):
+        items.append(("governance:reminders", _("Reminders")))
     items.append(("api-docs", _("API")))
     return {
         "nav_items": items,
         "nav_admin": user.is_staff and (user.is_superuser or has_role(user, Role.GOVERNANCE_ADMIN)),
         "user_roles": [Role(name).label for name in sorted(user.role_names) if name in Role.values],
+        "unread_notifications": Notification.objects.filter(user=user, read_at__isnull=True).count(),
     }

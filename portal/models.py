@@ -47,6 +47,11 @@ class User(AbstractUser):
     language = models.CharField(
         _("preferred language"), max_length=5, choices=UserLanguage.choices, default=UserLanguage.JAPANESE
     )
+    notification_digest = models.BooleanField(
+        _("daily digest"),
+        default=False,
+        help_text=_("Receive non-urgent reminders as one e-mail a day instead of one e-mail each."),
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

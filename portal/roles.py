@@ -74,6 +74,10 @@ ROLE_PERMISSIONS = {
         "governance.decide_approvalstage",
         "governance.add_stagedefinition",
         *_GOVERNANCE_SETTINGS,
+        "governance.view_reminder",
+        "governance.change_reminder",
+        "governance.view_remindersetting",
+        "governance.change_remindersetting",
     ],
 }
 

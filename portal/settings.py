@@ -137,6 +137,15 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute links in e-mails (reminders, notifications).
 SITE_URL = env.str("SITE_URL", "http://127.0.0.1:8000")
 
+# --- Reminders (governance.reminders) -------------------------------------------------
+REMINDER_SCAN_CHUNK = env.int("REMINDER_SCAN_CHUNK", 1000)  # items read per query by the scan
+REMINDER_SEND_BATCH = env.int("REMINDER_SEND_BATCH", 50)  # rows claimed per batch by a sender
+REMINDER_SEND_SECONDS = env.int("REMINDER_SEND_SECONDS", 180)  # one sender task's time budget
+# A claimed row whose outcome is not recorded within this time is taken again (crash recovery).
+REMINDER_CLAIM_TIMEOUT = env.int("REMINDER_CLAIM_TIMEOUT", 600)
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", 5)
+REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", 60)  # doubled per attempt, at most 1 h
+
 # --- Vendor assessments ---------------------------------------------------------------
 ASSESSMENT_LINK_DAYS = env.int("ASSESSMENT_LINK_DAYS", 30)
 ASSESSMENT_VALIDITY_MONTHS = env.int("ASSESSMENT_VALIDITY_MONTHS", 12)

@@ -1,12 +1,10 @@
 """Panels other apps add to the use-case pages, so this app does not depend on them.
 
-A panel has ``template_name`` and ``get_context(request, use_case)``; the governance
-app registers its panels (findings, stages, recommendation) at start-up.
+The governance app registers its panels (findings, stages, recommendation, upcoming
+reviews) at start-up; see ``portal.extensions``.
 """
+
+from portal.extensions import render_context  # noqa: F401 - the use-case views render with it
 
 DETAIL_PANELS = []
 FORM_PANELS = []
-
-
-def render_context(panels, request, use_case):
-    return [(panel.template_name, panel.get_context(request, use_case)) for panel in panels]

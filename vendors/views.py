@@ -16,7 +16,7 @@ from django_filters.views import FilterView
 from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.views import QueryStringMixin
-from vendors import services
+from vendors import extensions, services
 from vendors.choices import ANSWERABLE_STATES, AssessmentStatus, TemplateAudience
 from vendors.filters import AIModelFilterSet, VendorFilterSet
 from vendors.forms import (
@@ -93,6 +93,7 @@ class VendorDetailView(StaffMixin, DetailView):
         )
         context["can_edit"] = user.has_perm("vendors.change_vendor")
         context["can_send"] = user.has_perm("vendors.add_assessment")
+        context["panels"] = extensions.render_context(extensions.DETAIL_PANELS, self.request, self.object)
         return context
 
     @staticmethod

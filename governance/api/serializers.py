@@ -3,7 +3,15 @@ from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
 
 from governance.choices import StageDecision
-from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule, Finding, PolicyException
+from governance.models import (
+    ApprovalStage,
+    ClassificationLevel,
+    ClassificationRule,
+    Finding,
+    Notification,
+    PolicyException,
+    Reminder,
+)
 from portal.api.serializers import UserSummarySerializer
 from portal.choices import AUDIT_ACTION_LABELS
 from portal.models import AuditEvent
@@ -220,3 +228,55 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
     def get_action_label(self, event) -> str:
         return str(AUDIT_ACTION_LABELS.get(event.action, event.action))
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    title = serializers.CharField(read_only=True, help_text=_("In the language of the request."))
+    message = serializers.CharField(read_only=True)
+    object_type = serializers.SerializerMethodField()
+    recipient = serializers.CharField(source="recipient_key", read_only=True)
+
+    class Meta:
+        model = Reminder
+        fields = [
+            "id",
+            "kind",
+            "step",
+            "days_before",
+            "urgent",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "url",
+            "due_on",
+            "recipient",
+            "title",
+            "message",
+            "status",
+            "attempts",
+            "created_at",
+            "next_attempt_at",
+            "sent_at",
+            "error",
+        ]
+
+    def get_object_type(self, reminder) -> str:
+        return f"{reminder.content_type.app_label}.{reminder.content_type.model}"
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(source="reminder.kind", read_only=True)
+    step = serializers.CharField(source="reminder.step", read_only=True)
+    urgent = serializers.BooleanField(source="reminder.urgent", read_only=True)
+    title = serializers.CharField(source="reminder.title", read_only=True)
+    message = serializers.CharField(source="reminder.message", read_only=True)
+    url = serializers.CharField(source="reminder.url", read_only=True)
+    due_on = serializers.DateField(source="reminder.due_on", read_only=True)
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "step", "urgent", "title", "message", "url", "due_on", "created_at", "read", "read_at"]
+
+    def get_read(self, notification) -> bool:
+        return notification.read_at is not None

@@ -1,15 +1,18 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance import services
+from governance import reminders, services
 from governance.api.filters import ApprovalStageFilterSet, FindingFilterSet, PolicyExceptionFilterSet
 from governance.api.serializers import (
     ApprovalStageSerializer,
@@ -18,15 +21,26 @@ from governance.api.serializers import (
     ClassificationLevelSerializer,
     ClassificationRuleSerializer,
     FindingSerializer,
+    NotificationSerializer,
     PolicyExceptionSerializer,
     RecommendationRequestSerializer,
     RecommendationSerializer,
+    ReminderSerializer,
     RiskTierOverrideSerializer,
     StageDecisionSerializer,
     UseCaseReviewSerializer,
 )
-from governance.filters import AuditEventFilterSet
-from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule, Finding, PolicyException
+from governance.choices import ReminderStatus
+from governance.filters import AuditEventFilterSet, ReminderFilterSet
+from governance.models import (
+    ApprovalStage,
+    ClassificationLevel,
+    ClassificationRule,
+    Finding,
+    Notification,
+    PolicyException,
+    Reminder,
+)
 from governance.recommend import recommend
 from portal.api.responses import CONFLICT, ERRORS
 from portal.models import AuditEvent
@@ -312,3 +326,75 @@ class RecommendationView(APIView):
         serializer = RecommendationRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return Response(RecommendationSerializer(recommend(UseCase(**serializer.validated_data))).data)
+
+
+class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
+    """Every reminder with its delivery state, for governance admins."""
+
+    serializer_class = ReminderSerializer
+    permission_classes = [ActionPermission]
+    read_permission = "governance.view_reminder"
+    action_permissions = {"retry": "governance.change_reminder"}
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ReminderFilterSet
+    queryset = Reminder.objects.select_related("content_type").order_by("-created_at", "-id")
+
+    @extend_schema(
+        summary=gettext_lazy("Send a failed reminder again"),
+        request=None,
+        responses={200: ReminderSerializer, **ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        reminder = self.get_object()
+        if reminder.status != ReminderStatus.FAILED:
+            raise ValidationError({"status": [gettext_lazy("Only a failed reminder can be sent again.")]})
+        reminders.retry_failed([reminder.pk])
+        transaction.on_commit(_enqueue_sending)
+        reminder.refresh_from_db()
+        return Response(self.get_serializer(reminder).data)
+
+
+def _enqueue_sending():
+    from governance.tasks import send_due_reminders
+
+    send_due_reminders.delay()
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("Your notifications, newest first")),
+    retrieve=extend_schema(summary=gettext_lazy("One of your notifications")),
+)
+class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The signed-in user's in-app notifications; nobody sees another user's."""
+
+    serializer_class = NotificationSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        queryset = Notification.objects.for_user(self.request.user)
+        unread = self.request.query_params.get("unread")
+        if unread in ("1", "true"):
+            queryset = queryset.unread()
+        return queryset
+
+    @extend_schema(
+        summary=gettext_lazy("Mark a notification read"), request=None, responses={200: NotificationSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        notification = self.get_object()
+        if notification.read_at is None:
+            notification.read_at = timezone.now()
+            notification.save(update_fields=["read_at"])
+        return Response(self.get_serializer(notification).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Mark all your notifications read"),
+        request=None,
+        responses={200: inline_serializer("NotificationsMarked", {"marked": drf_serializers.IntegerField()})},
+    )
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        marked = Notification.objects.for_user(request.user).unread().update(read_at=timezone.now())
+        return Response({"marked": marked})

@@ -7,8 +7,10 @@ from governance.api.views import (
     ClassificationLevelViewSet,
     ClassificationRuleViewSet,
     FindingViewSet,
+    NotificationViewSet,
     PolicyExceptionViewSet,
     RecommendationView,
+    ReminderViewSet,
     UseCaseReviewViewSet,
 )
 from portal.api.views import CurrentUserView, DepartmentViewSet
@@ -38,6 +40,8 @@ router.register("use-case-reviews", UseCaseReviewViewSet, basename="use-case-rev
 router.register("classification-levels", ClassificationLevelViewSet, basename="classification-level")
 router.register("classification-rules", ClassificationRuleViewSet, basename="classification-rule")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("reminders", ReminderViewSet, basename="reminder")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 app_name = "api"
 urlpatterns = [

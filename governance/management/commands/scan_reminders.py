@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from governance import reminders
+
+
+class Command(BaseCommand):
+    help = "Create the reminders due today (idempotent); with --send, also send them now."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--send", action="store_true", help="send in this process instead of the worker")
+
+    def handle(self, *args, send=False, **options):
+        from governance.tasks import send_due_reminders
+
+        with transaction.atomic():
+            offered = reminders.scan()
+            if not send:
+                transaction.on_commit(send_due_reminders.delay)
+        self.stdout.write(", ".join(f"{kind}: {count}" for kind, count in offered.items()))
+        if send:
+            self.stdout.write(str(reminders.send_due()))
