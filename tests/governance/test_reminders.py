@@ -209,7 +209,7 @@ def test_each_recipient_reads_their_own_language(stage, reviewer, it_department)
     assert set(sent) == {reviewer.email, english.email}
     assert sent[english.email].subject.startswith("Decision due on")
     assert "承認" in sent[reviewer.email].body or "判定" in sent[reviewer.email].body
-    html = dict((kind, body) for body, kind in sent[english.email].alternatives)
+    html = {kind: body for body, kind in sent[english.email].alternatives}
     assert "text/html" in html and stage.use_case.get_absolute_url() in html["text/html"]
     assert stage.use_case.get_absolute_url() in sent[english.email].body
 
