@@ -30,6 +30,7 @@ migrate: install
 
 seed: migrate
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py scan_reminders
 
 run: seed
 	@echo ""

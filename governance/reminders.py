@@ -475,6 +475,16 @@ def _message_id(row):
     return f"<reminder-{row.pk}@{domain}>"
 
 
+def display_name(user):
+    """A user's name as the current language writes it (family name first in Japanese)."""
+    first, last = user.first_name.strip(), user.last_name.strip()
+    if not (first or last):
+        return user.username
+    if (translation.get_language() or "").startswith("ja"):
+        return f"{last} {first}".strip()
+    return f"{first} {last}".strip()
+
+
 def build_email(row):
     """The e-mail of one reminder, in the recipient's language, with a link to the object."""
     with translation.override(_language(row)):
@@ -484,7 +494,8 @@ def build_email(row):
             "message": row.message,
             "link": row.absolute_url if row.url else "",
             "inbox": settings.SITE_URL.rstrip("/") + reverse("governance:inbox") if row.recipient_id else "",
-            "name": (row.recipient.get_full_name() or row.recipient.username) if row.recipient_id else "",
+            "name": display_name(row.recipient) if row.recipient_id else "",
+            "language": _language(row),
         }
         subject = row.title
         text = render_to_string("governance/email/reminder.txt", context)
@@ -626,7 +637,8 @@ def send_due(now=None, size=None, max_seconds=None, connection=None):
 def build_digest(user, rows):
     with translation.override(user.language or settings.LANGUAGE_CODE):
         context = {
-            "name": user.get_full_name() or user.username,
+            "name": display_name(user),
+            "language": user.language or settings.LANGUAGE_CODE,
             "items": [(row.title, row.message, row.absolute_url if row.url else "") for row in rows],
             "inbox": settings.SITE_URL.rstrip("/") + reverse("governance:inbox"),
         }

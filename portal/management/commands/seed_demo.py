@@ -4,6 +4,8 @@ Idempotent: running it again changes nothing that exists (matched by code,
 username and use-case title). Passwords are documented in README.md.
 """
 
+import datetime
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,7 +21,7 @@ from portal.models import Department
 from portal.roles import Role
 from portal.services import record_event
 from usecases import services
-from usecases.choices import UseCaseStatus
+from usecases.choices import LIVE_STATES, UseCaseStatus
 from usecases.models import UseCase
 from vendors.demo import seed_vendors
 from vendors.models import AIModel
@@ -433,6 +435,7 @@ class Command(BaseCommand):
             users[username] = user
         vendors = seed_vendors(users["reviewer"])
         created_count = sum(self._use_case(row, users) for row in USE_CASES)
+        self._review_dates()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(users)} users, {created_count} new use cases, {len(vendors)} vendors."
@@ -515,6 +518,19 @@ class Command(BaseCommand):
                 comment="デモデータとして取り込み / imported as demo data",
             )
         return True
+
+    @staticmethod
+    def _review_dates():
+        """Give imported live use cases review dates around today, and let one stage run
+        late, so that the reminders have something to chase as soon as the worker starts."""
+        today = timezone.localdate()
+        offsets = [5, -20, 25, 1, 90, 200]
+        live = UseCase.objects.filter(status__in=LIVE_STATES, next_review_on__isnull=True).order_by("pk")
+        for use_case, offset in zip(live, offsets, strict=False):
+            UseCase.objects.filter(pk=use_case.pk).update(next_review_on=today + datetime.timedelta(days=offset))
+        late = ApprovalStage.objects.active().filter(use_case__status=S.IN_REVIEW).order_by("pk").first()
+        if late is not None and late.due_on and late.due_on >= today:
+            ApprovalStage.objects.filter(pk=late.pk).update(due_on=today - datetime.timedelta(days=4))
 
     @staticmethod
     def _decide_first_stage(use_case, status, users):
