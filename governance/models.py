@@ -385,7 +385,7 @@ class Reminder(models.Model):
     language = models.CharField(_("language"), max_length=5, blank=True)
     recipient_key = models.CharField(_("recipient key"), max_length=260, editable=False)
     urgent = models.BooleanField(_("urgent"), default=False)
-    url = models.CharField(_("link"), max_length=500)
+    url = models.CharField(_("link"), max_length=500, blank=True)
     params = models.JSONField(_("details"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.PENDING

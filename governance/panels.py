@@ -61,7 +61,7 @@ class UpcomingRemindersPanel:
 
     def get_context(self, request, obj):
         user = request.user
-        dates, subjects = upcoming_dates(obj)
+        dates, subjects = upcoming_dates(obj, user)
         condition = Q()
         for model, ids in subjects.items():
             condition |= Q(content_type=ContentType.objects.get_for_model(model), object_id__in=ids)
@@ -73,8 +73,9 @@ class UpcomingRemindersPanel:
         }
 
 
-def upcoming_dates(obj):
-    """([(label, date)], {model: [ids the reminders are about]}) of a use case or vendor."""
+def upcoming_dates(obj, user):
+    """([(label, date)], {model: [ids the reminders are about]}) of a use case or vendor;
+    a vendor's questionnaires only for those who may see assessments."""
     today = timezone.localdate()
     if isinstance(obj, UseCase):
         dates = []
@@ -93,6 +94,8 @@ def upcoming_dates(obj):
     dates = []
     if obj.next_reassessment_on:
         dates.append((_("Reassessment due"), obj.next_reassessment_on))
+    if not user.has_perm("vendors.view_assessment"):
+        return dates, {Vendor: [obj.pk]}
     open_assessments = list(Assessment.objects.filter(vendor=obj, status__in=ANSWERABLE_STATES))
     dates += [
         (

@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ("language", models.CharField(blank=True, max_length=5, verbose_name="language")),
                 ("recipient_key", models.CharField(editable=False, max_length=260, verbose_name="recipient key")),
                 ("urgent", models.BooleanField(default=False, verbose_name="urgent")),
-                ("url", models.CharField(max_length=500, verbose_name="link")),
+                ("url", models.CharField(blank=True, max_length=500, verbose_name="link")),
                 ("params", models.JSONField(blank=True, default=dict, verbose_name="details")),
                 (
                     "status",

@@ -12,7 +12,7 @@ import smtplib
 import pytest
 from django.core import mail
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from governance import reminders, services
 from governance.models import Notification, PolicyException, Reminder, ReminderSetting
@@ -86,7 +86,9 @@ def test_an_overdue_stage_reminds_the_group_then_escalates_after_the_configured_
     run(4)
     overdue = run(6)
     assert recipients(overdue) == [reviewer.email]
-    assert "Overdue" in overdue[0].subject or "期限切れ" in overdue[0].subject
+    row = Reminder.objects.get(kind="stage_due", step="overdue")
+    with translation.override(reviewer.language):
+        assert overdue[0].subject == row.title
     assert run(7) == []  # escalation waits until 3 days overdue
     escalated = run(8)  # due on day 5, 3 days late
     assert recipients(escalated) == [governance_admin.email]

@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
 
@@ -38,7 +39,7 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
     assessment, _token = send_assessment(admin_user)
     version = published_version()
     from governance import services as governance
-    from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule
+    from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule, Notification, Reminder
     from portal.models import AuditEvent
     from usecases import services as usecases
 
@@ -47,6 +48,20 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
     exception = governance.grant_exception(
         blocked, admin_user, "risk.prohibited", "", "schema check", datetime.date.today() + datetime.timedelta(days=5)
     )
+    reminder = Reminder.objects.create(
+        kind="use_case_review",
+        step="before",
+        days_before=7,
+        content_type=ContentType.objects.get_for_model(blocked),
+        object_id=blocked.pk,
+        object_repr=str(blocked),
+        due_on=datetime.date.today() + datetime.timedelta(days=7),
+        recipient=admin_user,
+        recipient_key=f"user:{admin_user.pk}",
+        url=blocked.get_absolute_url(),
+        status="failed",
+    )
+    notification = Notification.objects.create(user=admin_user, reminder=reminder)
     ids = {
         "approval-stages": ApprovalStage.objects.filter(use_case=blocked).first().pk,
         "policy-exceptions": exception.pk,
@@ -62,6 +77,8 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
         "questionnaire-templates": version.template_id,
         "template-versions": version.pk,
         "assessments": assessment.reference,
+        "reminders": reminder.pk,
+        "notifications": notification.pk,
     }
     client = api_client_for(admin_user)
     checked = []
@@ -80,4 +97,6 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
     assert ("get", "/api/v1/use-cases/") in checked
     assert ("post", "/api/v1/use-cases/{reference}/submit/") in checked
     assert ("post", "/api/v1/assessments/{reference}/decide/") in checked
+    assert ("post", "/api/v1/reminders/{id}/retry/") in checked
+    assert ("post", "/api/v1/notifications/read-all/") in checked
     assert len(checked) >= 25
