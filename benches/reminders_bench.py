@@ -42,6 +42,12 @@ def parse_args():
     parser.add_argument("--database", default="bench_reminders", help="scratch database (name starts with bench_)")
     parser.add_argument("--reuse", action="store_true", help="use the scratch database if it exists and is seeded")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database at the end")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="old sent reminders already in the outbox (it keeps every row it sent; default 0)",
+    )
     args = parser.parse_args()
     if not re.fullmatch(r"bench_[a-z0-9_]+", args.database):
         parser.error("--database must match bench_[a-z0-9_]+")
@@ -137,6 +143,39 @@ def seed(use_cases, owners, far):
     return time.perf_counter() - started
 
 
+HISTORY_BEFORE = datetime.date(2021, 1, 1)  # history rows are due before this date
+
+
+def add_history(rows):
+    """``rows`` old reminders, sent long ago, as a year or more of scans leaves them. Returns seconds."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    from usecases.models import UseCase
+
+    started = time.perf_counter()
+    use_cases = UseCase.objects.count()
+    per_use_case = math.ceil(rows / use_cases)
+    assert per_use_case < (HISTORY_BEFORE - datetime.date(2011, 1, 1)).days
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO governance_reminder (
+                kind, step, days_before, content_type_id, object_id, object_repr, due_on, recipient_id,
+                email, language, recipient_key, urgent, url, params, status, created_at, next_attempt_at,
+                claimed_at, claim_token, attempts, sent_at, error)
+            SELECT 'use_case_review', 'before', 30, %s, u.id, 'history', DATE '2011-01-01' + g, u.owner_id,
+                '', '', 'user:' || u.owner_id, false, '', '{}', 'sent', now() - interval '400 days',
+                now() - interval '400 days', now() - interval '400 days', NULL, 1, now() - interval '400 days', ''
+            FROM usecases_usecase u CROSS JOIN generate_series(1, %s) g
+            ORDER BY g, u.id
+            LIMIT %s
+            """,
+            [ContentType.objects.get_for_model(UseCase).pk, per_use_case, rows],
+        )
+    return time.perf_counter() - started
+
+
 def measure(call):
     """(result, seconds, queries, seconds spent in queries) of ``call()``."""
     from django.db import connection
@@ -161,19 +200,20 @@ def run(due, far, tomorrow):
     from usecases.models import UseCase
 
     Notification.objects.all().delete()
-    Reminder.objects.all().delete()
+    Reminder.objects.filter(due_on__gte=HISTORY_BEFORE).delete()  # the previous run's, not the history
     UseCase.objects.exclude(next_review_on=far).update(next_review_on=far)
     first = UseCase.objects.order_by("pk").values_list("pk", flat=True)[due - 1]
     assert UseCase.objects.filter(pk__lte=first).update(next_review_on=tomorrow) == due
 
     ContentType.objects.clear_cache()  # every scan starts cold, like one in a fresh worker process
     offered, scan_seconds, scan_queries, scan_db = measure(reminders.scan)
-    created = Reminder.objects.count()
+    current = Reminder.objects.filter(due_on__gte=HISTORY_BEFORE)
+    created = current.count()
     assert created == sum(offered.values()) == due, (created, offered)
 
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
         totals, send_seconds, send_queries, send_db = measure(lambda: reminders.send_due(max_seconds=3600))
-    sent = Reminder.objects.filter(status="sent").count()
+    sent = current.filter(status="sent").count()
     assert totals.get("sent") == sent == due, (totals, sent)
     assert Notification.objects.count() == due
 
@@ -223,6 +263,13 @@ def main():
         )
     else:
         print(f"reusing {seeded} seeded use cases")
+    from governance.models import Reminder
+
+    history = Reminder.objects.filter(due_on__lt=HISTORY_BEFORE).count()
+    if history != args.history:
+        Reminder.objects.filter(due_on__lt=HISTORY_BEFORE).delete()
+        if args.history:
+            print(f"added {args.history} old sent reminders in {add_history(args.history):.1f} s")
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         version = cursor.fetchone()[0]
@@ -237,7 +284,8 @@ def main():
             drop_database(url, args.database)
 
     print(
-        f"\nPostgreSQL {version}; {args.use_cases} use cases; REMINDER_SCAN_CHUNK={settings.REMINDER_SCAN_CHUNK}, "
+        f"\nPostgreSQL {version}; {args.use_cases} use cases; {args.history} old sent reminders; "
+        f"REMINDER_SCAN_CHUNK={settings.REMINDER_SCAN_CHUNK}, "
         f"REMINDER_SEND_BATCH={settings.REMINDER_SEND_BATCH}; mail backend: dummy (messages built, not sent)\n"
     )
     header = (

@@ -351,17 +351,8 @@ def test_a_killed_worker_loses_no_reminder_and_repeats_only_the_batch_in_flight(
     assert set(Notification.objects.values_list("reminder_id", flat=True)) == ids
 
 
-# APP BUG (governance/reminders.py, claim/send_batch/send_due): a sender whose claim UPDATE
-# loses the race for the rows it selected gets an empty batch, send_batch returns None
-# ("nothing due") and send_due stops although rows are still due. Two senders started
-# together collide on their first claim, so the loser quits at once: concurrency adds no
-# throughput (the worker test above shows one process doing nearly all the sending).
-# Remove the xfail marker once claim() retries or selects with SKIP LOCKED.
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="app bug: a sender that loses a claim race stops although rows are still due (see comment)",
-)
+# A sender whose rows are taken by another sender between its SELECT and its UPDATE
+# must take other rows and go on, not stop as if nothing were due.
 def test_a_sender_that_loses_a_claim_race_keeps_sending(postgres, monkeypatch):
     _due_reminders(60)
     real_uuid4 = uuid.uuid4
