@@ -121,7 +121,7 @@ class ReminderAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Send the selected failed reminders again"), permissions=["retry"])
     def send_again(self, request, queryset):
         count = reminders.retry_failed(list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, _("%(count)s reminders will be sent again.") % {"count": count})
+        self.message_user(request, reminders.reminders_sent_again(count))
 
     def has_retry_permission(self, request):
         return request.user.has_perm("governance.change_reminder")

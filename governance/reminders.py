@@ -37,6 +37,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from governance.choices import URGENT_STEPS, ReminderKind, ReminderStatus, ReminderStep
 from governance.models import ApprovalStage, Notification, PolicyException, Reminder, ReminderSetting
@@ -510,7 +511,7 @@ def build_email(row):
             "name": display_name(row.recipient) if row.recipient_id else "",
             "language": _language(row),
         }
-        subject = row.title
+        subject = " ".join(row.title.split())  # a header may not contain a line break
         text = render_to_string("governance/email/reminder.txt", context)
         html = render_to_string("governance/email/reminder.html", context)
     reply_to = [row.params["reply_to"]] if row.params.get("reply_to") else None
@@ -708,6 +709,12 @@ def send_digests(now=None, users_per_batch=50, connection=None):
         finally:
             connection.close()
         _record(token, outcome, now, [])
+
+
+def reminders_sent_again(count):
+    return ngettext("%(count)s reminder will be sent again.", "%(count)s reminders will be sent again.", count) % {
+        "count": count
+    }
 
 
 def retry_failed(reminder_ids, now=None):

@@ -28,6 +28,7 @@ from governance.forms import (
 )
 from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule, Notification, Reminder
 from governance.recommend import recommend
+from governance.reminders import reminders_sent_again
 from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.views import QueryStringMixin
@@ -395,5 +396,5 @@ class ReminderRetryView(LoginRequiredMixin, PermissionRequiredMixin, View):
             from governance.tasks import send_due_reminders
 
             transaction.on_commit(send_due_reminders.delay)
-        messages.success(request, _("%(count)s reminders will be sent again.") % {"count": count})
+        messages.success(request, reminders_sent_again(count))
         return redirect(f"{reverse('governance:reminders')}?status=pending")

@@ -856,13 +856,7 @@ def test_the_html_mails_declare_the_readers_language(requester, reviewer):
 
 
 def test_a_title_with_a_line_break_is_still_mailed(requester, reviewer):
-    # BUG (governance/reminders.py, build_email): the API accepts a use-case title with a
-    # line break ("一行目\n二行目" is saved as typed); the reminder's title, which holds
-    # it, becomes the Subject header, Django refuses it with BadHeaderError, and
-    # ``_is_permanent`` marks the row failed for good: nobody is ever reminded of that
-    # use case, and a retry fails the same way. Proposed fix: put the title on one line
-    # for the header, ``subject = " ".join(row.title.split())`` in build_email (or store
-    # ``object_repr`` with its whitespace collapsed in ``_use_case_repr`` / ``describe``).
+    """A title may hold a line break; the mail's Subject header may not: it is put on one line."""
     api = api_client_for(requester)
     response = api.post("/api/v1/use-cases/", {"title": "一行目\n二行目"}, format="json")
     assert response.status_code == 201 and response.json()["title"] == "一行目\n二行目"
