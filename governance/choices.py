@@ -88,7 +88,3 @@ class ReminderStatus(models.TextChoices):
     SENT = "sent", pgettext_lazy("reminder status", "Sent")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("No longer due")
-
-
-# A sender may claim these (a SENDING row only once its claim has timed out).
-CLAIMABLE_REMINDER_STATES = frozenset({ReminderStatus.PENDING, ReminderStatus.SENDING})

@@ -22,7 +22,6 @@ from governance.querysets import (
     FindingQuerySet,
     NotificationQuerySet,
     PolicyExceptionQuerySet,
-    ReminderQuerySet,
 )
 from portal.choices import DataClassification
 from portal.constraints import in_choices
@@ -397,8 +396,6 @@ class Reminder(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     error = models.TextField(_("last error"), blank=True)
-
-    objects = ReminderQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

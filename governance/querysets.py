@@ -1,7 +1,7 @@
 from django.db import models
 from django.utils import timezone
 
-from governance.choices import FindingSeverity, ReminderStatus, StageStatus
+from governance.choices import FindingSeverity, StageStatus
 
 
 class ApprovalStageQuerySet(models.QuerySet):
@@ -40,16 +40,6 @@ class FindingQuerySet(models.QuerySet):
 class PolicyExceptionQuerySet(models.QuerySet):
     def valid(self, on=None):
         return self.filter(expires_on__gte=on or timezone.localdate())
-
-
-class ReminderQuerySet(models.QuerySet):
-    def for_object(self, obj):
-        from django.contrib.contenttypes.models import ContentType
-
-        return self.filter(content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk)
-
-    def upcoming(self):
-        return self.filter(status__in=[ReminderStatus.PENDING, ReminderStatus.SENDING, ReminderStatus.DIGEST])
 
 
 class NotificationQuerySet(models.QuerySet):

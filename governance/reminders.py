@@ -717,8 +717,18 @@ def reminders_sent_again(count):
     }
 
 
+def enqueue_sending():
+    """Have a worker send the outbox once the current transaction commits."""
+    from governance.tasks import send_due_reminders
+
+    transaction.on_commit(send_due_reminders.delay)
+
+
 def retry_failed(reminder_ids, now=None):
     """An admin sends failed reminders again (after fixing the mail server or address)."""
-    return Reminder.objects.filter(pk__in=reminder_ids, status=ReminderStatus.FAILED).update(
+    count = Reminder.objects.filter(pk__in=reminder_ids, status=ReminderStatus.FAILED).update(
         status=ReminderStatus.PENDING, attempts=0, next_attempt_at=now or timezone.now(), claim_token=None
     )
+    if count:
+        enqueue_sending()
+    return count

@@ -28,7 +28,7 @@ def scan_reminders():
     """Beat (hourly): create the outbox rows of everything due, then send them."""
     with transaction.atomic():
         offered = reminders.scan()
-        transaction.on_commit(send_due_reminders.delay)
+        reminders.enqueue_sending()
     return offered
 
 

@@ -3,7 +3,6 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -392,9 +391,5 @@ class ReminderRetryView(LoginRequiredMixin, PermissionRequiredMixin, View):
         if request.POST.get("all_failed"):
             ids = list(Reminder.objects.filter(status=ReminderStatus.FAILED).values_list("pk", flat=True))
         count = reminders.retry_failed(ids)
-        if count:
-            from governance.tasks import send_due_reminders
-
-            transaction.on_commit(send_due_reminders.delay)
         messages.success(request, reminders_sent_again(count))
         return redirect(f"{reverse('governance:reminders')}?status=pending")

@@ -1,6 +1,5 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
@@ -350,15 +349,8 @@ class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
         if reminder.status != ReminderStatus.FAILED:
             raise ValidationError({"status": [gettext_lazy("Only a failed reminder can be sent again.")]})
         reminders.retry_failed([reminder.pk])
-        transaction.on_commit(_enqueue_sending)
         reminder.refresh_from_db()
         return Response(self.get_serializer(reminder).data)
-
-
-def _enqueue_sending():
-    from governance.tasks import send_due_reminders
-
-    send_due_reminders.delay()
 
 
 @extend_schema_view(

@@ -11,12 +11,10 @@ class Command(BaseCommand):
         parser.add_argument("--send", action="store_true", help="send in this process instead of the worker")
 
     def handle(self, *args, send=False, **options):
-        from governance.tasks import send_due_reminders
-
         with transaction.atomic():
             offered = reminders.scan()
             if not send:
-                transaction.on_commit(send_due_reminders.delay)
+                reminders.enqueue_sending()
         self.stdout.write(", ".join(f"{kind}: {count}" for kind, count in offered.items()))
         if send:
             self.stdout.write(str(reminders.send_due()))
