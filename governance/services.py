@@ -34,10 +34,10 @@ from governance.models import (
 )
 from governance.risk import derive_risk_tier
 from portal.services import record_event
+from usecases import roadmap
 from usecases import services as usecase_services
-from usecases.choices import CLOSED_STATES, REVIEW_STATES, RiskTier, UseCaseAction, UseCaseStatus
+from usecases.choices import CLOSED_STATES, REVIEW_STATES, RiskTier, RoadmapStep, UseCaseAction, UseCaseStatus
 from usecases.models import UseCase
-from vendors.choices import AssessmentStatus, TemplateAudience
 from vendors.models import Assessment
 
 STAGE_DECIDER = "stage_decider"
@@ -117,6 +117,24 @@ def install():
     if on_use_case_change not in usecase_services.CHANGE_HOOKS:
         usecase_services.CHANGE_HOOKS.append(on_use_case_change)
         usecase_services.TRANSITION_HOOKS.append(on_use_case_transition)
+    if poc_licence_items not in roadmap.GATE_CHECKS[RoadmapStep.OPEN_POC]:
+        roadmap.GATE_CHECKS[RoadmapStep.OPEN_POC].append(poc_licence_items)
+
+
+def poc_licence_items(use_case, facts):
+    """Step 4's gate: the open model of the proof of concept has no blocking licence
+    finding (one covered by a valid exception does not count)."""
+    label = _("The open model has no blocking licence finding")
+    poc = facts.poc
+    if poc is None:
+        return [roadmap.GateItem("poc.licence", str(label), False, str(_("No proof of concept is recorded yet.")))]
+    subject = f"model:{poc.ai_model_id}"
+    blocking = [
+        finding
+        for finding in open_blocking_findings(use_case)
+        if finding.subject == subject and finding.rule_id.startswith("licence.")
+    ]
+    return [roadmap.GateItem("poc.licence", str(label), not blocking, ", ".join(str(f.title) for f in blocking))]
 
 
 # --- Risk tier and policy checks ----------------------------------------------------------------
@@ -143,13 +161,7 @@ def check_context(use_case, today=None):
     }
     vendor_ids = {model.publisher_id for _style, model in choices}
     ready = frozenset(
-        Assessment.objects.filter(
-            vendor_id__in=vendor_ids,
-            template_version__template__audience=TemplateAudience.INTERNAL,
-            template_version__template__key="open-model-readiness",
-            status=AssessmentStatus.SUBMITTED,
-            knockout_count=0,  # a knockout answer means the check found the team not ready
-        ).values_list("vendor_id", flat=True)
+        Assessment.objects.readiness_completed().filter(vendor_id__in=vendor_ids).values_list("vendor_id", flat=True)
     )
     return rules.CheckContext(
         level=use_case.data_classification,

@@ -78,6 +78,12 @@ ROLE_PERMISSIONS = {
         "governance.change_reminder",
         "governance.view_remindersetting",
         "governance.change_remindersetting",
+        "usecases.view_costsettings",
+        "usecases.change_costsettings",
+        "usecases.view_exchangerate",
+        "usecases.add_exchangerate",
+        "usecases.change_exchangerate",
+        "usecases.delete_exchangerate",
     ],
 }
 

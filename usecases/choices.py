@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.choices import DataClassification  # noqa: F401 - shared with vendors and governance
 
@@ -83,6 +84,15 @@ class UseCaseAction(models.TextChoices):
     APPROVE = "approve", _("Approve")
     REJECT = "reject", _("Reject")
     REQUEST_CHANGES = "request_changes", _("Request changes")
+    # Roadmap moves after approval (steps 3 to 6).
+    START_PILOT = "start_pilot", _("Start the closed pilot")
+    ADVANCE_STEP = "advance_step", _("Move to the next step")
+    SKIP_POC = "skip_poc", _("Skip the open-model proof of concept")
+    GO_LIVE = "go_live", _("Go live")
+    MOVE_BACK = "move_back", _("Move back a step")
+    STOP_PILOT = "stop_pilot", _("Stop the pilot")
+    RETURN_TO_PILOT = "return_to_pilot", _("Return to piloting")
+    RETIRE = "retire", _("Retire")
 
 
 class TaskPerformer(models.TextChoices):
@@ -102,3 +112,40 @@ class RoadmapStep(models.IntegerChoices):
     OPEN_POC = 4, _("4. Open-model proof of concept")
     HYBRID = 5, _("5. Hybrid consolidation")
     RULES_EDUCATION = 6, _("6. Rules and education")
+
+
+# Steps a use case is moved through after approval, by the roadmap services.
+PILOT_STEPS = frozenset({RoadmapStep.CLOSED_START, RoadmapStep.OPEN_POC, RoadmapStep.HYBRID})
+
+
+class TrialKind(models.TextChoices):
+    CLOSED_PILOT = "closed_pilot", _("Closed-AI pilot (step 3)")
+    OPEN_POC = "open_poc", _("Open-model proof of concept (step 4)")
+
+
+class ModelRole(models.TextChoices):
+    """Where a model ends up in the hybrid decision (step 5)."""
+
+    OPERATIONS = "operations", _("Day-to-day operations (closed AI)")
+    CORE = "core", _("Differentiating core (open AI)")
+    RETIRED = "retired", _("Retired")
+
+
+IN_USE_ROLES = frozenset({ModelRole.OPERATIONS, ModelRole.CORE})
+
+
+class RoadmapAuditAction(models.TextChoices):
+    """Audit actions of the roadmap (registered with portal's label registry)."""
+
+    START_PILOT = "start_pilot", pgettext_lazy("audit action", "started the closed pilot")
+    ADVANCE_STEP = "advance_step", pgettext_lazy("audit action", "moved to the next roadmap step")
+    SKIP_POC = "skip_poc", pgettext_lazy("audit action", "skipped the open-model proof of concept")
+    GO_LIVE = "go_live", pgettext_lazy("audit action", "went live")
+    MOVE_BACK = "move_back", pgettext_lazy("audit action", "moved back on the roadmap")
+    STOP_PILOT = "stop_pilot", pgettext_lazy("audit action", "stopped the pilot")
+    RETURN_TO_PILOT = "return_to_pilot", pgettext_lazy("audit action", "returned to piloting")
+    RETIRE = "retire", pgettext_lazy("audit action", "retired")
+    SAVE_TRIAL = "save_trial", pgettext_lazy("audit action", "saved a pilot or proof of concept")
+    DECIDE_ROLES = "decide_roles", pgettext_lazy("audit action", "decided the models' hybrid roles")
+    CHANGE_COSTS = "change_costs", pgettext_lazy("audit action", "changed the cost and value assumptions")
+    RECORD_BENEFIT = "record_benefit", pgettext_lazy("audit action", "recorded a benefit")

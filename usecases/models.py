@@ -9,17 +9,32 @@ from usecases.choices import (
     DataClassification,
     DeploymentStyle,
     KpiDirection,
+    ModelRole,
     RiskTier,
     RoadmapStep,
     TaskPerformer,
+    TrialKind,
     UseCaseAudience,
     UseCaseCategory,
     UseCaseStatus,
     UseCaseStyle,
 )
 from usecases.querysets import UseCaseQuerySet
+from vendors.choices import Currency
 
 TOKENS_MAX = 10_000_000
+MONEY_MAX = 1_000_000_000_000  # in the reporting currency
+
+
+def money_field(verbose_name, **kwargs):
+    """An amount of money that cannot be negative (costs, rates, savings)."""
+    return models.DecimalField(
+        verbose_name,
+        max_digits=16,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(MONEY_MAX)],
+        **kwargs,
+    )
 
 
 class UseCase(models.Model):
@@ -86,6 +101,22 @@ class UseCase(models.Model):
         default=RoadmapStep.INVENTORY,
         validators=[MinValueValidator(1), MaxValueValidator(6)],
     )
+    # Roadmap (written by the roadmap services only).
+    step_entered_at = models.DateTimeField(_("entered the step on"), null=True, blank=True, editable=False)
+    poc_skipped_reason = models.TextField(_("why the proof of concept was skipped"), blank=True, editable=False)
+    went_live_at = models.DateTimeField(_("went live on"), null=True, blank=True, editable=False)
+    # Cost and value assumptions of this use case; empty means the organisation's default.
+    gpu_monthly_cost = money_field(_("GPU setup a month (self-hosting)"), null=True, blank=True)
+    operations_fte = models.DecimalField(
+        _("operations staff (full-time equivalents)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    other_monthly_cost = money_field(_("other costs a month (software, people, cloud)"), null=True, blank=True)
+    hourly_rate = money_field(_("value of an hour saved"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=UseCaseStatus.choices, default=UseCaseStatus.DRAFT, editable=False
     )
@@ -191,6 +222,12 @@ class UseCaseModel(models.Model):
     )
     deployment = models.CharField(_("deployment"), max_length=20, choices=DeploymentStyle.choices)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
+    # The hybrid decision (step 5), written by the roadmap services.
+    role = models.CharField(_("hybrid role"), max_length=20, choices=ModelRole.choices, blank=True)
+    role_rationale = models.TextField(_("rationale"), max_length=2000, blank=True)
+    request_share = models.PositiveSmallIntegerField(
+        _("share of the requests (%)"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
 
     class Meta:
         ordering = ["position", "id"]
@@ -200,6 +237,13 @@ class UseCaseModel(models.Model):
             models.UniqueConstraint(fields=["use_case", "ai_model"], name="usecases_usecasemodel_unique_model"),
             models.CheckConstraint(
                 condition=in_choices("deployment", DeploymentStyle), name="usecases_usecasemodel_deployment_valid"
+            ),
+            models.CheckConstraint(
+                condition=in_choices("role", ModelRole, allow_blank=True), name="usecases_usecasemodel_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(request_share__isnull=True) | models.Q(request_share__lte=100),
+                name="usecases_usecasemodel_share_range",
             ),
         ]
 
@@ -262,3 +306,146 @@ class KpiMeasurement(models.Model):
 
     def __str__(self):
         return f"{self.kpi} {self.measured_on}: {self.value}"
+
+
+class Trial(models.Model):
+    """The closed-AI pilot (step 3) or the open-model proof of concept (step 4) of a use case."""
+
+    use_case = models.ForeignKey(UseCase, verbose_name=_("use case"), on_delete=models.CASCADE, related_name="trials")
+    kind = models.CharField(_("kind"), max_length=20, choices=TrialKind.choices)
+    ai_model = models.ForeignKey(
+        "vendors.AIModel", verbose_name=_("AI model"), on_delete=models.PROTECT, related_name="trials"
+    )
+    scope = models.TextField(_("scope"), max_length=5000, blank=True)
+    starts_on = models.DateField(_("starts on"))
+    planned_end_on = models.DateField(_("planned end"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    results = models.TextField(_("results and qualitative feedback"), max_length=10000, blank=True)
+    comparison = models.TextField(_("comparison with the closed pilot"), max_length=10000, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated on"), auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "id"]
+        verbose_name = _("pilot or proof of concept")
+        verbose_name_plural = _("pilots and proofs of concept")
+        constraints = [
+            models.UniqueConstraint(fields=["use_case", "kind"], name="usecases_trial_one_per_kind"),
+            models.CheckConstraint(condition=in_choices("kind", TrialKind), name="usecases_trial_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(planned_end_on__gte=models.F("starts_on")), name="usecases_trial_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True) | models.Q(ended_on__gte=models.F("starts_on")),
+                name="usecases_trial_ended_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.ai_model}"
+
+
+class BenefitRecord(models.Model):
+    """What a use case returned in one month: hours saved, costs saved, revenue gained."""
+
+    use_case = models.ForeignKey(UseCase, verbose_name=_("use case"), on_delete=models.CASCADE, related_name="benefits")
+    month = models.DateField(_("month"), help_text=_("The first day of the month the figures are for."))
+    hours_saved = models.DecimalField(
+        _("hours saved"),
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(10_000_000)],
+    )
+    cost_saved = money_field(_("costs saved"), default=0)
+    revenue_gained = money_field(_("revenue gained"), default=0)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["month", "id"]
+        verbose_name = _("benefit")
+        verbose_name_plural = _("benefits")
+        constraints = [
+            # ``month`` is always the first day (the service sets it), so this is one row a month.
+            models.UniqueConstraint(fields=["use_case", "month"], name="usecases_benefitrecord_one_per_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.use_case_id} {self.month:%Y-%m}"
+
+
+class CostSettings(models.Model):
+    """The organisation's cost and value defaults (one row), editable by governance admins.
+
+    Defaults come from DOMAIN.md: an A100-class GPU setup runs JPY 300,000-800,000 a
+    month (the middle of that range here), plus the engineers who run it."""
+
+    currency = models.CharField(_("reporting currency"), max_length=3, choices=Currency.choices, default=Currency.JPY)
+    gpu_monthly_cost = money_field(_("GPU setup a month (self-hosting)"), default=550_000)
+    gpu_capacity_requests = models.PositiveIntegerField(
+        _("requests one GPU setup serves a month"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: one setup serves any volume. Otherwise more setups are added as volume grows."),
+    )
+    engineer_monthly_cost = money_field(_("an engineer a month"), default=900_000)
+    operations_fte = models.DecimalField(
+        _("operations staff per self-hosted use case (full-time equivalents)"),
+        max_digits=5,
+        decimal_places=2,
+        default=0.25,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    hourly_rate = money_field(_("value of an hour saved"), default=5_000)
+    updated_at = models.DateTimeField(_("updated on"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("cost settings")
+        verbose_name_plural = _("cost settings")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="usecases_costsettings_single_row"),
+            models.CheckConstraint(
+                condition=in_choices("currency", Currency), name="usecases_costsettings_currency_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return str(_("Cost settings"))
+
+    @classmethod
+    def load(cls):
+        settings_row, _created = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+
+class ExchangeRate(models.Model):
+    """How many units of the reporting currency one unit of ``currency`` buys."""
+
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices, unique=True)
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=16,
+        decimal_places=6,
+        validators=[MinValueValidator(0.000001), MaxValueValidator(1_000_000)],
+    )
+    updated_at = models.DateTimeField(_("updated on"), auto_now=True)
+
+    class Meta:
+        ordering = ["currency"]
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="usecases_exchangerate_positive"),
+            models.CheckConstraint(
+                condition=in_choices("currency", Currency), name="usecases_exchangerate_currency_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.currency} {self.rate}"

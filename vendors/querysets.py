@@ -1,7 +1,9 @@
 from django.db import models
 from django.utils import timezone
 
-from vendors.choices import TemplateVersionStatus
+from vendors.choices import AssessmentStatus, TemplateAudience, TemplateVersionStatus
+
+READINESS_TEMPLATE_KEY = "open-model-readiness"
 
 
 class VendorQuerySet(models.QuerySet):
@@ -31,3 +33,13 @@ class AssessmentQuerySet(models.QuerySet):
 
     def with_related(self):
         return self.select_related("vendor", "contact", "template_version__template", "sent_by", "decided_by")
+
+    def readiness_completed(self):
+        """Open-model adoption-readiness checks IT completed with no knockout answer
+        (a knockout means the check found the team not ready)."""
+        return self.filter(
+            template_version__template__audience=TemplateAudience.INTERNAL,
+            template_version__template__key=READINESS_TEMPLATE_KEY,
+            status=AssessmentStatus.SUBMITTED,
+            knockout_count=0,
+        )

@@ -1,0 +1,347 @@
+"""Cost and return arithmetic of use cases, with every input kept so the page can show it.
+
+Closed models cost ``requests x (input tokens x input price + output tokens x output price)
+/ 1,000,000`` a month in the model's currency, converted into the reporting currency at an
+editable rate. Self-hosting an open model costs a GPU setup a month (one per
+``gpu_capacity_requests`` when that is set) plus an operations share of an engineer,
+whatever the volume. The break-even volume is where the two meet.
+
+ROI = (benefit - cost) / cost, over the months for which benefits were recorded: benefit =
+hours saved x the hourly rate + costs saved + revenue gained; cost = the running monthly
+cost of the models in use (their hybrid roles and request shares) plus other monthly costs,
+times the number of those months.
+"""
+
+import math
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from usecases.choices import IN_USE_ROLES, DeploymentStyle, KpiDirection
+from usecases.models import CostSettings, ExchangeRate
+from vendors.choices import AIModelStatus, Openness
+
+MILLION = Decimal(1_000_000)
+CENT = Decimal("0.01")
+SCALES = (1, 2, 10)  # volume now, at 2x and at 10x
+CURVE_POINTS = 11
+
+
+def money(value):
+    return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """The organisation's defaults with the use case's own values laid over them."""
+
+    currency: str
+    rates: dict  # {currency: units of the reporting currency per unit}
+    gpu_monthly_cost: Decimal
+    gpu_capacity_requests: int | None
+    engineer_monthly_cost: Decimal
+    operations_fte: Decimal
+    hourly_rate: Decimal
+    other_monthly_cost: Decimal = Decimal(0)
+
+    @classmethod
+    def load(cls, use_case=None, settings=None, rates=None):
+        settings = settings or CostSettings.load()
+        if rates is None:
+            rates = {rate.currency: rate.rate for rate in ExchangeRate.objects.all()}
+        own = use_case or object()
+        return cls(
+            currency=settings.currency,
+            rates={**rates, settings.currency: Decimal(1)},
+            gpu_monthly_cost=_first(getattr(own, "gpu_monthly_cost", None), settings.gpu_monthly_cost),
+            gpu_capacity_requests=settings.gpu_capacity_requests,
+            engineer_monthly_cost=Decimal(settings.engineer_monthly_cost),
+            operations_fte=_first(getattr(own, "operations_fte", None), settings.operations_fte),
+            hourly_rate=_first(getattr(own, "hourly_rate", None), settings.hourly_rate),
+            other_monthly_cost=_first(getattr(own, "other_monthly_cost", None), 0),
+        )
+
+    def convert(self, amount, currency):
+        """``amount`` in ``currency`` as the reporting currency, or None without a rate."""
+        rate = self.rates.get(currency)
+        return None if rate is None or amount is None else Decimal(amount) * Decimal(rate)
+
+
+def _first(value, default):
+    return Decimal(default if value is None else value)
+
+
+def cost_per_request(model, input_tokens, output_tokens):
+    """One request on ``model`` in the model's own currency (None without prices)."""
+    if model.price_input_per_million is None or model.price_output_per_million is None:
+        return None
+    return (
+        Decimal(input_tokens) * model.price_input_per_million + Decimal(output_tokens) * model.price_output_per_million
+    ) / MILLION
+
+
+def self_hosting_cost(assumptions, requests):
+    """A month of self-hosting at ``requests`` a month: GPU setups plus the operations share."""
+    setups = 1
+    if assumptions.gpu_capacity_requests and requests:
+        setups = max(1, math.ceil(Decimal(requests) / assumptions.gpu_capacity_requests))
+    return setups * assumptions.gpu_monthly_cost + assumptions.operations_fte * assumptions.engineer_monthly_cost
+
+
+def break_even_requests(per_request, assumptions):
+    """The monthly volume from which self-hosting costs no more than the closed model
+    (None when it never does, or the closed model costs nothing)."""
+    if not per_request:
+        return None
+    operations = assumptions.operations_fte * assumptions.engineer_monthly_cost
+    capacity = assumptions.gpu_capacity_requests
+    if not capacity:
+        return (assumptions.gpu_monthly_cost + operations) / per_request
+    # With a capacity, each setup adds a step; self-hosting wins within step n when the
+    # closed cost of the volume reaches n setups plus operations.
+    for setups in range(1, 10_001):
+        low, high = (setups - 1) * capacity, setups * capacity
+        volume = max((setups * assumptions.gpu_monthly_cost + operations) / per_request, Decimal(low))
+        if volume <= high:
+            return volume
+        if per_request * capacity <= assumptions.gpu_monthly_cost:
+            return None  # each further setup costs more than the requests it takes over
+    return None
+
+
+@dataclass
+class Candidate:
+    label: str
+    model: object
+    deployment: str
+    price_currency: str
+    price_input: Decimal
+    price_output: Decimal
+    rate: Decimal | None
+    per_request: Decimal | None  # in the reporting currency
+    monthly: dict  # {scale: cost}
+    break_even: Decimal | None
+
+    @property
+    def monthly_now(self):
+        return self.monthly.get(1)
+
+
+@dataclass
+class CostEstimate:
+    currency: str
+    requests: int | None
+    input_tokens: int | None
+    output_tokens: int | None
+    assumptions: Assumptions
+    candidates: list = field(default_factory=list)
+    self_hosting: dict = field(default_factory=dict)  # {scale: cost}
+    cheapest: dict = field(default_factory=dict)  # {scale: label}
+    problems: list = field(default_factory=list)
+    curve: dict = field(default_factory=dict)
+    running: dict = field(default_factory=dict)
+
+    @property
+    def operations_cost(self):
+        return money(self.assumptions.operations_fte * self.assumptions.engineer_monthly_cost)
+
+    @property
+    def comparisons(self):
+        """[(scale, requests, {label: cost}, cheapest label)] for the table."""
+        rows = []
+        for scale in SCALES:
+            costs = {c.label: c.monthly.get(scale) for c in self.candidates}
+            costs[str(SELF_HOSTING)] = self.self_hosting.get(scale)
+            rows.append((scale, (self.requests or 0) * scale, costs, self.cheapest.get(scale)))
+        return rows
+
+
+SELF_HOSTING = _("Self-hosted open model")
+
+
+def candidate_choices(use_case, choices, catalogue):
+    """The priced models to compare: the use case's own models billed per token, or when
+    it has none, every approved closed model with prices (``catalogue``)."""
+    own = [
+        (choice.ai_model, choice.deployment)
+        for choice in choices
+        if choice.deployment != DeploymentStyle.OPEN_SELF_HOSTED and choice.ai_model.price_input_per_million is not None
+    ]
+    if own:
+        return own
+    return [
+        (model, DeploymentStyle.CLOSED_API)
+        for model in catalogue
+        if model.openness == Openness.CLOSED_API
+        and model.status == AIModelStatus.APPROVED
+        and model.price_input_per_million is not None
+        and model.price_output_per_million is not None
+    ]
+
+
+def estimate_cost(use_case, choices, assumptions, catalogue=()):
+    """The cost picture of ``use_case`` (``choices``: its UseCaseModel rows, models loaded)."""
+    requests = use_case.monthly_requests
+    tokens_in, tokens_out = use_case.avg_input_tokens, use_case.avg_output_tokens
+    estimate = CostEstimate(assumptions.currency, requests, tokens_in, tokens_out, assumptions)
+    volume_known = None not in (requests, tokens_in, tokens_out)
+    if not volume_known:
+        estimate.problems.append(_("Estimate the requests a month and the tokens per request to compare costs."))
+    for model, deployment in candidate_choices(use_case, choices, catalogue):
+        per_request_own = cost_per_request(model, tokens_in or 0, tokens_out or 0)
+        rate = assumptions.rates.get(model.currency)
+        if rate is None:
+            estimate.problems.append(
+                _("No exchange rate from %(currency)s is set; %(model)s cannot be costed.")
+                % {"currency": model.currency, "model": model}
+            )
+        per_request = None if rate is None or per_request_own is None else per_request_own * rate
+        monthly = {}
+        if volume_known and per_request is not None:
+            monthly = {scale: money(per_request * requests * scale) for scale in SCALES}
+        estimate.candidates.append(
+            Candidate(
+                label=str(model),
+                model=model,
+                deployment=deployment,
+                price_currency=model.currency,
+                price_input=model.price_input_per_million,
+                price_output=model.price_output_per_million,
+                rate=rate,
+                per_request=per_request,
+                monthly=monthly,
+                break_even=money(break_even_requests(per_request, assumptions)) if per_request else None,
+            )
+        )
+    if volume_known:
+        estimate.self_hosting = {scale: money(self_hosting_cost(assumptions, requests * scale)) for scale in SCALES}
+        for scale in SCALES:
+            options = [(c.monthly[scale], c.label) for c in estimate.candidates if c.monthly]
+            options.append((estimate.self_hosting[scale], str(SELF_HOSTING)))
+            estimate.cheapest[scale] = min(options, key=lambda option: option[0])[1]
+        estimate.curve = _curve(estimate, assumptions)
+    estimate.running = running_cost(use_case, choices, assumptions)
+    return estimate
+
+
+def _curve(estimate, assumptions):
+    """Cost against volume for the chart: from zero to 10x today's volume (or past the
+    furthest break-even), every candidate a line and self-hosting a (stepped) line."""
+    break_evens = [c.break_even for c in estimate.candidates if c.break_even]
+    top = max([Decimal(estimate.requests * 10), *(b * Decimal("1.2") for b in break_evens)]) or Decimal(1000)
+    volumes = [int(top * i / (CURVE_POINTS - 1)) for i in range(CURVE_POINTS)]
+    series = [
+        {"label": c.label, "values": [float(money(c.per_request * v)) for v in volumes]}
+        for c in estimate.candidates
+        if c.per_request is not None
+    ]
+    series.append(
+        {"label": str(SELF_HOSTING), "values": [float(money(self_hosting_cost(assumptions, v))) for v in volumes]}
+    )
+    return {"volumes": volumes, "series": series, "currency": estimate.currency}
+
+
+def running_cost(use_case, choices, assumptions):
+    """The monthly cost of the configuration in use: models with an in-use hybrid role (all
+    chosen models before the decision), each taking its share of the requests (equal shares
+    when none are set); self-hosting counted once; plus other monthly costs."""
+    decided = [c for c in choices if c.role]
+    in_use = [c for c in decided if c.role in IN_USE_ROLES] if decided else list(choices)
+    requests = use_case.monthly_requests or 0
+    tokens_in, tokens_out = use_case.avg_input_tokens or 0, use_case.avg_output_tokens or 0
+    shares = _shares(in_use)
+    lines, problems = [], []
+    closed = self_hosted = Decimal(0)
+    for choice in in_use:
+        if choice.deployment == DeploymentStyle.OPEN_SELF_HOSTED:
+            continue
+        own = cost_per_request(choice.ai_model, tokens_in, tokens_out)
+        cost = (
+            None
+            if own is None
+            else assumptions.convert(own * requests * shares[choice.pk] / 100, choice.ai_model.currency)
+        )
+        if cost is None:
+            problems.append(
+                _("%(model)s has no token prices or exchange rate; its cost is not counted.")
+                % {"model": choice.ai_model}
+            )
+            continue
+        lines.append({"label": str(choice.ai_model), "share": money(shares[choice.pk]), "cost": money(cost)})
+        closed += cost
+    hosted_share = sum((shares[c.pk] for c in in_use if c.deployment == DeploymentStyle.OPEN_SELF_HOSTED), Decimal(0))
+    if any(c.deployment == DeploymentStyle.OPEN_SELF_HOSTED for c in in_use):
+        self_hosted = self_hosting_cost(assumptions, requests * hosted_share / 100)
+        lines.append({"label": str(SELF_HOSTING), "share": money(hosted_share), "cost": money(self_hosted)})
+    other = assumptions.other_monthly_cost
+    if other:
+        lines.append({"label": str(_("Other costs")), "share": None, "cost": money(other)})
+    return {
+        "lines": lines,
+        "closed": money(closed),
+        "self_hosted": money(self_hosted),
+        "other": money(other),
+        "total": money(closed + self_hosted + other),
+        "problems": problems,
+    }
+
+
+def _shares(in_use):
+    """Each in-use model's percentage of the requests."""
+    if not in_use:
+        return {}
+    if any(choice.request_share is not None for choice in in_use):
+        return {choice.pk: Decimal(choice.request_share or 0) for choice in in_use}
+    equal = Decimal(100) / len(in_use)
+    return {choice.pk: equal for choice in in_use}
+
+
+@dataclass
+class ReturnEstimate:
+    hourly_rate: Decimal
+    monthly_cost: Decimal
+    months: list  # [{"month", "hours_saved", "hours_value", "cost_saved", "revenue_gained", "benefit"}]
+    total_benefit: Decimal
+    total_cost: Decimal
+    roi: Decimal | None  # a fraction: 0.25 is 25 %
+
+    @property
+    def roi_percent(self):
+        return None if self.roi is None else (self.roi * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def estimate_return(benefits, monthly_cost, hourly_rate):
+    months = []
+    for record in benefits:
+        hours_value = record.hours_saved * hourly_rate
+        benefit = hours_value + record.cost_saved + record.revenue_gained
+        months.append(
+            {
+                "month": record.month,
+                "hours_saved": record.hours_saved,
+                "hours_value": money(hours_value),
+                "cost_saved": record.cost_saved,
+                "revenue_gained": record.revenue_gained,
+                "benefit": money(benefit),
+            }
+        )
+    total_benefit = sum((m["benefit"] for m in months), Decimal(0))
+    total_cost = (monthly_cost or Decimal(0)) * len(months)
+    roi = (total_benefit - total_cost) / total_cost if total_cost else None
+    return ReturnEstimate(hourly_rate, money(monthly_cost or 0), months, money(total_benefit), money(total_cost), roi)
+
+
+def kpi_progress(kpi):
+    """How far the latest measurement has moved from the baseline towards the target (%)."""
+    points = [(m.measured_on, m.value) for m in kpi.measurements.all()]
+    latest = points[-1][1] if points else None
+    progress = None
+    if None not in (latest, kpi.baseline, kpi.target) and kpi.target != kpi.baseline:
+        progress = ((latest - kpi.baseline) / (kpi.target - kpi.baseline) * 100).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+    attained = None
+    if latest is not None and kpi.target is not None:
+        attained = latest >= kpi.target if kpi.direction == KpiDirection.INCREASE else latest <= kpi.target
+    return {"kpi": kpi, "points": points, "latest": latest, "progress": progress, "attained": attained}

@@ -1,0 +1,256 @@
+"""The roadmap's step gates, in one place: pages, the API and the adoption figures read them.
+
+Each step has items to *start* it (entering the step) and items to *finish* it (leaving it
+forward). Moving from step ``s`` to ``t`` needs the finish items of ``s`` and the start items
+of ``t``; skipping step 4 (3 -> 5) needs a recorded reason instead of step 4's items. An item
+is met (True), unmet (False) or not yet checkable (None); only met items let a use case pass.
+
+Other apps add items without this app depending on them: ``GATE_CHECKS[step]`` holds
+``check(use_case, facts) -> [GateItem]`` callables whose items join that step's start items
+(governance adds the open model's licence findings to step 4, and rules and education to
+step 6). Step 6 reports "not yet checkable" until an app registers a check for it.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+from usecases.choices import (
+    IN_USE_ROLES,
+    LIVE_STATES,
+    OPEN_STYLES,
+    ModelRole,
+    RoadmapStep,
+    TrialKind,
+    UseCaseStatus,
+)
+from vendors.choices import APPROVED_VENDOR_STATES, AIModelStatus, Openness
+from vendors.models import Assessment
+
+FIRST_STEP, LAST_STEP = RoadmapStep.INVENTORY, RoadmapStep.RULES_EDUCATION
+# The step that may be skipped, and between which steps.
+SKIPPABLE = (RoadmapStep.CLOSED_START, RoadmapStep.OPEN_POC, RoadmapStep.HYBRID)
+
+GATE_CHECKS = {step: [] for step in RoadmapStep}
+
+
+@dataclass(frozen=True)
+class GateItem:
+    code: str
+    label: str
+    met: bool | None  # None: cannot be checked (yet)
+    detail: str = ""
+
+    @property
+    def state(self):
+        return {True: "met", False: "unmet", None: "unknown"}[self.met]
+
+
+@dataclass
+class StepGate:
+    step: int
+    start: list = field(default_factory=list)
+    finish: list = field(default_factory=list)
+
+    @property
+    def label(self):
+        return RoadmapStep(self.step).label
+
+
+@dataclass
+class Facts:
+    """What the gates read about one use case, loaded in a few queries."""
+
+    use_case: object
+    choices: list
+    trials: dict
+    measurement_dates: list
+    ready_vendor_ids: frozenset
+
+    @classmethod
+    def load(cls, use_case):
+        choices = list(use_case.model_choices.select_related("ai_model__publisher", "ai_model__licence"))
+        trials = {trial.kind: trial for trial in use_case.trials.select_related("ai_model__publisher")}
+        vendor_ids = {trial.ai_model.publisher_id for trial in trials.values()}
+        ready = frozenset(
+            Assessment.objects.readiness_completed()
+            .filter(vendor_id__in=vendor_ids)
+            .values_list("vendor_id", flat=True)
+        )
+        dates = list(
+            use_case.kpis.values_list("measurements__measured_on", flat=True).exclude(measurements__isnull=True)
+        )
+        return cls(use_case, choices, trials, dates, ready)
+
+    @property
+    def pilot(self):
+        return self.trials.get(TrialKind.CLOSED_PILOT)
+
+    @property
+    def poc(self):
+        return self.trials.get(TrialKind.OPEN_POC)
+
+
+def _item(code, label, met, detail=""):
+    return GateItem(code, str(label), met, str(detail))
+
+
+def _pilot_model_item(facts):
+    label = _("An approved closed model from an approved vendor is chosen for the pilot")
+    pilot = facts.pilot
+    if pilot is None:
+        return _item("pilot.model", label, False, _("No pilot is recorded yet."))
+    model = pilot.ai_model
+    problems = []
+    if model.openness != Openness.CLOSED_API:
+        problems.append(_("%(model)s is not a closed model.") % {"model": model})
+    if model.status != AIModelStatus.APPROVED:
+        problems.append(_("%(model)s is %(status)s.") % {"model": model, "status": model.get_status_display()})
+    if model.publisher.status not in APPROVED_VENDOR_STATES:
+        problems.append(
+            _("%(vendor)s is %(status)s.") % {"vendor": model.publisher, "status": model.publisher.get_status_display()}
+        )
+    return _item("pilot.model", label, not problems, " ".join(str(p) for p in problems))
+
+
+def _step_items(facts):
+    use_case, pilot, poc = facts.use_case, facts.pilot, facts.poc
+    pilot_results = pilot is not None and any(day >= pilot.starts_on for day in facts.measurement_dates)
+    in_use = [choice for choice in facts.choices if choice.role in IN_USE_ROLES]
+    undecided = [str(choice.ai_model) for choice in facts.choices if not choice.role or not choice.role_rationale]
+    open_model = poc is not None and poc.ai_model.openness == Openness.OPEN_WEIGHTS
+    gates = {step: StepGate(step) for step in RoadmapStep}
+    gates[RoadmapStep.INVENTORY].finish = [
+        _item("inventory.submitted", _("The use case is registered and submitted"), use_case.submitted_at is not None)
+    ]
+    gates[RoadmapStep.GOVERNANCE].start = [
+        _item(
+            "governance.approved",
+            _("The use case is approved through the approval workflow"),
+            use_case.status in LIVE_STATES and use_case.approved_at is not None,
+        )
+    ]
+    gates[RoadmapStep.CLOSED_START].start = [
+        _pilot_model_item(facts),
+        _item(
+            "pilot.dates",
+            _("The pilot has a start date and a planned end date"),
+            pilot is not None and pilot.planned_end_on >= pilot.starts_on,
+        ),
+    ]
+    gates[RoadmapStep.CLOSED_START].finish = [
+        _item(
+            "pilot.kpi_results",
+            _("KPI measurements are recorded since the pilot started"),
+            pilot_results,
+            "" if pilot is None else _("Pilot started on %(date)s.") % {"date": pilot.starts_on.isoformat()},
+        ),
+        _item(
+            "pilot.feedback",
+            _("The pilot's results and qualitative feedback are written"),
+            pilot is not None and bool(pilot.results.strip()),
+        ),
+    ]
+    gates[RoadmapStep.OPEN_POC].start = [
+        _item(
+            "poc.model",
+            _("An open model is chosen for the proof of concept"),
+            open_model,
+            "" if poc is None or open_model else _("%(model)s is not an open model.") % {"model": poc.ai_model},
+        ),
+        _item(
+            "poc.readiness",
+            _("The adoption-readiness check of the open model's publisher is completed"),
+            poc is not None and poc.ai_model.publisher_id in facts.ready_vendor_ids,
+            "" if poc is None else _("Publisher: %(vendor)s.") % {"vendor": poc.ai_model.publisher},
+        ),
+        _item("poc.scope", _("The proof of concept's scope is written"), poc is not None and bool(poc.scope.strip())),
+    ]
+    gates[RoadmapStep.OPEN_POC].finish = [
+        _item(
+            "poc.results",
+            _("The proof of concept's results are written"),
+            poc is not None and bool(poc.results.strip()),
+        ),
+        _item(
+            "poc.comparison",
+            _("The results are compared with the closed pilot"),
+            poc is not None and bool(poc.comparison.strip()),
+        ),
+    ]
+    gates[RoadmapStep.HYBRID].start = [
+        _item(
+            "hybrid.roles",
+            _("Every model has a hybrid role with a rationale, and at least one stays in use"),
+            bool(facts.choices) and not undecided and bool(in_use),
+            ", ".join(undecided) if undecided else ("" if in_use else _("No model stays in use.")),
+        )
+    ]
+    gates[RoadmapStep.HYBRID].finish = [
+        _item(
+            "hybrid.live",
+            _("The use case has gone live (in production)"),
+            use_case.status == UseCaseStatus.IN_PRODUCTION,
+        )
+    ]
+    for step, checks in GATE_CHECKS.items():
+        for check in checks:
+            gates[step].start.extend(check(use_case, facts))
+    if not GATE_CHECKS[RoadmapStep.RULES_EDUCATION]:
+        gates[RoadmapStep.RULES_EDUCATION].start.append(
+            _item(
+                "rules.in_place",
+                _("The rules and training that apply to the use case's users are in place"),
+                None,
+                _("Not yet checkable: rules and education are not managed in the portal yet."),
+            )
+        )
+    return gates
+
+
+def gates(use_case, facts=None):
+    """Every step's gate for ``use_case``: {step: StepGate}."""
+    return _step_items(facts or Facts.load(use_case))
+
+
+def is_skip(from_step, to_step):
+    return (from_step, to_step) == (SKIPPABLE[0], SKIPPABLE[2])
+
+
+def requirements(all_gates, from_step, to_step):
+    """The items that must hold to move forward from ``from_step`` to ``to_step``."""
+    return [*all_gates[from_step].finish, *all_gates[to_step].start]
+
+
+def unmet(items):
+    return [item for item in items if item.met is not True]
+
+
+def next_step(use_case):
+    return use_case.roadmap_step + 1 if use_case.roadmap_step < LAST_STEP else None
+
+
+def summary(use_case, facts=None):
+    """The roadmap as the pages and the API show it: every gate, and what stops the next move."""
+    all_gates = gates(use_case, facts)
+    target = next_step(use_case)
+    blocking = unmet(requirements(all_gates, use_case.roadmap_step, target)) if target else []
+    return {
+        "step": use_case.roadmap_step,
+        "next_step": target,
+        "can_skip_poc": use_case.roadmap_step == SKIPPABLE[0],
+        "gates": [all_gates[step] for step in RoadmapStep],
+        "next_step_unmet": blocking,
+        "go_live_unmet": unmet(all_gates[RoadmapStep.HYBRID].start)
+        if use_case.roadmap_step == RoadmapStep.HYBRID and use_case.status == UseCaseStatus.PILOTING
+        else [],
+    }
+
+
+def check_role(choice_deployment, role):
+    """The hybrid roles follow the styles: operations on closed AI, the core on open models."""
+    if role == ModelRole.OPERATIONS:
+        return choice_deployment not in OPEN_STYLES
+    if role == ModelRole.CORE:
+        return choice_deployment in OPEN_STYLES
+    return True
