@@ -36,7 +36,15 @@ from governance.risk import derive_risk_tier
 from portal.services import record_event
 from usecases import roadmap
 from usecases import services as usecase_services
-from usecases.choices import CLOSED_STATES, REVIEW_STATES, RiskTier, RoadmapStep, UseCaseAction, UseCaseStatus
+from usecases.choices import (
+    CLOSED_STATES,
+    REVIEW_STATES,
+    DeploymentStyle,
+    RiskTier,
+    RoadmapStep,
+    UseCaseAction,
+    UseCaseStatus,
+)
 from usecases.models import UseCase
 from vendors.models import Assessment
 
@@ -119,6 +127,23 @@ def install():
         usecase_services.TRANSITION_HOOKS.append(on_use_case_transition)
     if poc_licence_items not in roadmap.GATE_CHECKS[RoadmapStep.OPEN_POC]:
         roadmap.GATE_CHECKS[RoadmapStep.OPEN_POC].append(poc_licence_items)
+        roadmap.ORG_CHECKS[RoadmapStep.GOVERNANCE].insert(0, matrix_readiness_items)
+
+
+def matrix_readiness_items():
+    """Step 2 for the organisation: the classification matrix says, for every level, which
+    deployment styles are allowed."""
+    levels = ClassificationLevel.objects.count()
+    cells = ClassificationRule.objects.values("level", "style").distinct().count()
+    complete = levels > 0 and cells >= levels * len(DeploymentStyle)
+    return [
+        roadmap.GateItem(
+            "org.matrix",
+            str(_("The classification matrix is published for every level and deployment style")),
+            complete,
+            str(_("%(cells)s of %(total)s cells set.") % {"cells": cells, "total": levels * len(DeploymentStyle)}),
+        )
+    ]
 
 
 def poc_licence_items(use_case, facts):

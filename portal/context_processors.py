@@ -12,6 +12,7 @@ def navigation(request):
     items = [("home", _("Home"))]
     if user.has_perm("usecases.view_usecase"):
         items.append(("usecases:list", _("Use cases")))
+        items.append(("usecases:organisation-roadmap", _("Roadmap")))
     if user.has_perm("usecases.add_usecase"):
         items.append(("usecases:create", _("Register a use case")))
     if user.has_perm("vendors.view_vendor"):

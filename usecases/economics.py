@@ -345,3 +345,47 @@ def kpi_progress(kpi):
     if latest is not None and kpi.target is not None:
         attained = latest >= kpi.target if kpi.direction == KpiDirection.INCREASE else latest <= kpi.target
     return {"kpi": kpi, "points": points, "latest": latest, "progress": progress, "attained": attained}
+
+
+def organisation_totals(use_cases):
+    """Running cost, recorded benefit and ROI of the live use cases in ``use_cases``, per use
+    case, per department and overall (rows loaded in three queries, arithmetic as above)."""
+    from usecases.choices import LIVE_STATES
+
+    settings = CostSettings.load()
+    rates = {rate.currency: rate.rate for rate in ExchangeRate.objects.all()}
+    rows, departments = [], {}
+    total = {"closed": Decimal(0), "self_hosted": Decimal(0), "other": Decimal(0), "cost": Decimal(0)}
+    total.update(benefit=Decimal(0), cost_over_months=Decimal(0))
+    live = (
+        use_cases.filter(status__in=LIVE_STATES)
+        .select_related("department")
+        .prefetch_related("model_choices__ai_model", "benefits")
+        .order_by("department__name", "reference")
+    )
+    for use_case in live:
+        assumptions = Assumptions.load(use_case, settings, rates)
+        running = running_cost(use_case, list(use_case.model_choices.all()), assumptions)
+        returns = estimate_return(list(use_case.benefits.all()), running["total"], assumptions.hourly_rate)
+        rows.append({"use_case": use_case, "running": running, "returns": returns})
+        dept = departments.setdefault(
+            use_case.department_id,
+            {
+                "name": use_case.department.name,
+                "cost": Decimal(0),
+                "benefit": Decimal(0),
+                "cost_over_months": Decimal(0),
+            },
+        )
+        for bucket in (dept, total):
+            bucket["cost"] += running["total"]
+            bucket["benefit"] += returns.total_benefit
+            bucket["cost_over_months"] += returns.total_cost
+        total["closed"] += running["closed"]
+        total["self_hosted"] += running["self_hosted"]
+        total["other"] += running["other"]
+    for bucket in (*departments.values(), total):
+        spent = bucket["cost_over_months"]
+        bucket["roi"] = (bucket["benefit"] - spent) / spent if spent else None
+        bucket["roi_percent"] = None if bucket["roi"] is None else (bucket["roi"] * 100).quantize(Decimal("0.1"))
+    return {"currency": settings.currency, "rows": rows, "departments": list(departments.values()), "total": total}

@@ -6,8 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.forms import RowsFormSet
 from portal.models import Department
-from usecases.models import Kpi, UseCase, UseCaseModel, UseCaseTask
-from usecases.services import EDITABLE_FIELDS
+from usecases.choices import ModelRole, RoadmapStep, TrialKind
+from usecases.models import BenefitRecord, Kpi, Trial, UseCase, UseCaseModel, UseCaseTask
+from usecases.services import COST_FIELDS, EDITABLE_FIELDS
+from vendors.choices import Openness
+from vendors.models import AIModel
 
 
 class UseCaseForm(forms.ModelForm):
@@ -160,3 +163,137 @@ class KpiMeasurementForm(forms.Form):
         self.fields["kpi"].queryset = use_case.kpis.all()
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", _("Record")))
+
+
+# --- Roadmap ---------------------------------------------------------------------------------------
+
+
+def _helper(submit_label=None, form_tag=True):
+    helper = FormHelper()
+    helper.form_tag = form_tag
+    if submit_label:
+        helper.add_input(Submit("save", submit_label))
+    return helper
+
+
+class FieldValidatorsOnlyMixin:
+    """A model form whose service saves the row: run the model fields' own validators
+    (ranges, lengths) but not the whole-model checks, which the service does with the
+    locked row (e.g. recording a month again replaces it instead of breaking uniqueness)."""
+
+    def _post_clean(self):
+        model_meta = self._meta.model._meta
+        for name, value in list(self.cleaned_data.items()):
+            if value in (None, ""):
+                continue
+            try:
+                model_meta.get_field(name).run_validators(value)
+            except forms.ValidationError as error:
+                self.add_error(name, error)
+
+
+class TrialForm(FieldValidatorsOnlyMixin, forms.ModelForm):
+    """The closed pilot or the open-model PoC; the model list is the kind's openness."""
+
+    class Meta:
+        model = Trial
+        fields = ("ai_model", "scope", "starts_on", "planned_end_on", "ended_on", "results", "comparison")
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "planned_end_on": forms.DateInput(attrs={"type": "date"}),
+            "ended_on": forms.DateInput(attrs={"type": "date"}),
+            "scope": forms.Textarea(attrs={"rows": 3}),
+            "results": forms.Textarea(attrs={"rows": 4}),
+            "comparison": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {
+            "results": _("What the KPIs showed and what users said (qualitative feedback)."),
+            "comparison": _("How the open model did against the closed pilot: quality, cost, effort."),
+        }
+
+    def __init__(self, *args, kind, **kwargs):
+        super().__init__(*args, **kwargs)
+        openness = Openness.CLOSED_API if kind == TrialKind.CLOSED_PILOT else Openness.OPEN_WEIGHTS
+        self.fields["ai_model"].queryset = AIModel.objects.filter(openness=openness).select_related("publisher")
+        self.fields["ai_model"].label_from_instance = lambda model: (
+            f"{model} — {model.publisher} ({model.get_status_display()})"
+        )
+        if kind == TrialKind.CLOSED_PILOT:
+            del self.fields["comparison"]
+        self.helper = _helper(_("Save"))
+
+
+class RoadmapReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(form_tag=False)
+
+
+class MoveBackForm(RoadmapReasonForm):
+    to_step = forms.TypedChoiceField(label=_("Back to step"), coerce=int, choices=())
+
+    field_order = ["to_step", "reason"]
+
+    def __init__(self, *args, use_case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_step"].choices = [
+            (step.value, step.label) for step in RoadmapStep if RoadmapStep.GOVERNANCE <= step < use_case.roadmap_step
+        ]
+
+
+class ModelRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("hybrid role"), choices=[("", "---------"), *ModelRole.choices], required=False)
+    request_share = forms.IntegerField(label=_("share of the requests (%)"), min_value=0, max_value=100, required=False)
+    rationale = forms.CharField(
+        label=_("rationale"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, choice, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.choice = choice
+        if not self.is_bound:
+            self.initial = {
+                "role": choice.role,
+                "request_share": choice.request_share,
+                "rationale": choice.role_rationale,
+            }
+
+
+def model_role_forms(use_case, data=None):
+    return [
+        ModelRoleForm(data, choice=choice, prefix=f"model-{choice.pk}")
+        for choice in use_case.model_choices.select_related("ai_model__publisher")
+    ]
+
+
+class CostAssumptionsForm(FieldValidatorsOnlyMixin, forms.ModelForm):
+    class Meta:
+        model = UseCase
+        fields = COST_FIELDS
+
+    def __init__(self, *args, defaults, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in COST_FIELDS:
+            default = getattr(defaults, name, None)
+            if default is not None:
+                self.fields[name].help_text = _("Empty: the organisation's default (%(value)s).") % {"value": default}
+        self.helper = _helper(_("Save the assumptions"))
+
+
+class BenefitForm(FieldValidatorsOnlyMixin, forms.ModelForm):
+    month = forms.DateField(
+        label=_("month"),
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        help_text=_("The month the figures are for."),
+    )
+
+    class Meta:
+        model = BenefitRecord
+        fields = ("month", "hours_saved", "cost_saved", "revenue_gained", "note")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(_("Record"))

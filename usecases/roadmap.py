@@ -13,6 +13,7 @@ step 6). Step 6 reports "not yet checkable" until an app registers a check for i
 
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from usecases.choices import (
@@ -178,20 +179,18 @@ def _step_items(facts):
             poc is not None and bool(poc.comparison.strip()),
         ),
     ]
-    gates[RoadmapStep.HYBRID].start = [
+    gates[RoadmapStep.HYBRID].finish = [
         _item(
             "hybrid.roles",
             _("Every model has a hybrid role with a rationale, and at least one stays in use"),
             bool(facts.choices) and not undecided and bool(in_use),
             ", ".join(undecided) if undecided else ("" if in_use else _("No model stays in use.")),
-        )
-    ]
-    gates[RoadmapStep.HYBRID].finish = [
+        ),
         _item(
             "hybrid.live",
             _("The use case has gone live (in production)"),
             use_case.status == UseCaseStatus.IN_PRODUCTION,
-        )
+        ),
     ]
     for step, checks in GATE_CHECKS.items():
         for check in checks:
@@ -241,10 +240,18 @@ def summary(use_case, facts=None):
         "can_skip_poc": use_case.roadmap_step == SKIPPABLE[0],
         "gates": [all_gates[step] for step in RoadmapStep],
         "next_step_unmet": blocking,
-        "go_live_unmet": unmet(all_gates[RoadmapStep.HYBRID].start)
+        "go_live_unmet": go_live_unmet(all_gates)
         if use_case.roadmap_step == RoadmapStep.HYBRID and use_case.status == UseCaseStatus.PILOTING
         else [],
     }
+
+
+GO_LIVE = "hybrid.live"
+
+
+def go_live_unmet(all_gates):
+    """Going live needs the hybrid decision: step 5's items other than being live itself."""
+    return unmet([item for item in all_gates[RoadmapStep.HYBRID].finish if item.code != GO_LIVE])
 
 
 def check_role(choice_deployment, role):
@@ -254,3 +261,140 @@ def check_role(choice_deployment, role):
     if role == ModelRole.CORE:
         return choice_deployment in OPEN_STYLES
     return True
+
+
+# --- The organisation's roadmap -----------------------------------------------------------------
+
+# Organisation-level readiness per step: {step: [check() -> [GateItem]]}; other apps add
+# theirs (governance: the classification matrix).
+ORG_CHECKS = {step: [] for step in RoadmapStep}
+OLDEST_PER_STEP = 5
+
+
+def organisation_readiness():
+    """Is the organisation ready for each step? {step: [GateItem]} (a handful of EXISTS queries)."""
+    from usecases.models import Trial, UseCase, UseCaseModel
+    from vendors.choices import AssessmentStatus
+    from vendors.models import AIModel
+
+    today = timezone.localdate()
+    approved_closed = AIModel.objects.filter(
+        openness=Openness.CLOSED_API, status=AIModelStatus.APPROVED, publisher__status__in=APPROVED_VENDOR_STATES
+    )
+    ready_open = AIModel.objects.filter(
+        openness=Openness.OPEN_WEIGHTS,
+        publisher__in=Assessment.objects.readiness_completed().values("vendor"),
+    )
+    items = {
+        RoadmapStep.INVENTORY: [
+            _item(
+                "org.inventory",
+                _("At least one use case is registered and submitted"),
+                UseCase.objects.filter(submitted_at__isnull=False).exists(),
+            )
+        ],
+        RoadmapStep.GOVERNANCE: [
+            _item(
+                "org.assessment",
+                _("At least one vendor assessment is approved"),
+                Assessment.objects.filter(
+                    status__in=[AssessmentStatus.APPROVED, AssessmentStatus.APPROVED_WITH_CONDITIONS]
+                ).exists(),
+            )
+        ],
+        RoadmapStep.CLOSED_START: [
+            _item(
+                "org.closed_model",
+                _("An approved closed model from an approved vendor is available"),
+                approved_closed.exists(),
+            ),
+            _item(
+                "org.pilot",
+                _("At least one closed pilot has started"),
+                Trial.objects.filter(kind=TrialKind.CLOSED_PILOT, starts_on__lte=today).exists(),
+            ),
+        ],
+        RoadmapStep.OPEN_POC: [
+            _item(
+                "org.open_ready",
+                _("An open model's publisher has passed the adoption-readiness check"),
+                ready_open.exists(),
+            ),
+            _item(
+                "org.poc",
+                _("At least one proof of concept is recorded, or skipped with a reason"),
+                Trial.objects.filter(kind=TrialKind.OPEN_POC).exists()
+                or UseCase.objects.exclude(poc_skipped_reason="").exists(),
+            ),
+        ],
+        RoadmapStep.HYBRID: [
+            _item(
+                "org.hybrid",
+                _("At least one use case is in production with its hybrid roles decided"),
+                UseCaseModel.objects.filter(
+                    use_case__status=UseCaseStatus.IN_PRODUCTION, role__in=list(IN_USE_ROLES)
+                ).exists(),
+            )
+        ],
+        RoadmapStep.RULES_EDUCATION: [],
+    }
+    for step, checks in ORG_CHECKS.items():
+        for check in checks:
+            items[step].extend(check())
+    if not items[RoadmapStep.RULES_EDUCATION]:
+        items[RoadmapStep.RULES_EDUCATION].append(
+            _item(
+                "org.rules",
+                _("Usage rules, prompt guidelines and training are in place"),
+                None,
+                _("Not yet checkable: rules and education are not managed in the portal yet."),
+            )
+        )
+    return items
+
+
+def organisation_overview(use_cases):
+    """Where the (visible, not closed) use cases stand: counts per step, by department and
+    by category, and the longest-waiting ones at each step. Aggregates run in SQL."""
+    from django.db.models import Count, F, Window
+    from django.db.models.functions import Coalesce, RowNumber
+
+    from usecases.choices import CLOSED_STATES
+
+    active = use_cases.exclude(status__in=CLOSED_STATES)
+    by_step = dict(active.values_list("roadmap_step").annotate(n=Count("id")).order_by())
+    by_department = {}
+    for step, department_id, department, count in (
+        active.values_list("roadmap_step", "department_id", "department__name")
+        .annotate(n=Count("id"))
+        .order_by("department__name")
+    ):
+        by_department.setdefault((department_id, department), {})[step] = count
+    by_category = {}
+    for step, category, count in active.values_list("roadmap_step", "category").annotate(n=Count("id")).order_by():
+        by_category.setdefault(category, {})[step] = count
+    oldest = (
+        active.annotate(waiting_since=Coalesce("step_entered_at", "created_at"))
+        .annotate(
+            rank=Window(RowNumber(), partition_by=F("roadmap_step"), order_by=[F("waiting_since").asc(), F("id").asc()])
+        )
+        .filter(rank__lte=OLDEST_PER_STEP)
+        .select_related("department", "owner")
+        .order_by("roadmap_step", "rank")
+    )
+    waiting = {step: [] for step in RoadmapStep}
+    for use_case in oldest:
+        waiting[use_case.roadmap_step].append(use_case)
+    return {
+        "steps": [(step, by_step.get(step, 0)) for step in RoadmapStep],
+        "total": sum(by_step.values()),
+        "by_department": [
+            {"id": dept_id, "name": name, "counts": [counts.get(step, 0) for step in RoadmapStep]}
+            for (dept_id, name), counts in by_department.items()
+        ],
+        "by_category": [
+            {"category": category, "counts": [counts.get(step, 0) for step in RoadmapStep]}
+            for category, counts in sorted(by_category.items())
+        ],
+        "waiting": waiting,
+    }

@@ -451,7 +451,7 @@ def go_live(use_case, user, comment=""):
     def check(locked):
         if locked.roadmap_step != RoadmapStep.HYBRID:
             raise TransitionNotAllowed(locked, UseCaseAction.GO_LIVE)
-        blocking = roadmap.unmet(roadmap.gates(locked)[RoadmapStep.HYBRID].start)
+        blocking = roadmap.go_live_unmet(roadmap.gates(locked))
         if blocking:
             raise GateNotMet(RoadmapStep.HYBRID, blocking)
 

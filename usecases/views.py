@@ -16,18 +16,33 @@ from django_filters.views import FilterView
 from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.views import QueryStringMixin
-from usecases import extensions, services
-from usecases.choices import RiskTier, UseCaseStatus
+from usecases import economics, extensions, roadmap, services
+from usecases.choices import (
+    CLOSED_STATES,
+    LIVE_STATES,
+    RiskTier,
+    RoadmapStep,
+    TrialKind,
+    UseCaseCategory,
+    UseCaseStatus,
+)
 from usecases.filters import UseCaseFilterSet
 from usecases.forms import (
+    BenefitForm,
+    CostAssumptionsForm,
     KpiFormSet,
     KpiMeasurementForm,
     ModelChoiceFormSet,
+    MoveBackForm,
+    RoadmapReasonForm,
     TaskFormSet,
+    TrialForm,
     UseCaseForm,
     WithdrawForm,
+    model_role_forms,
 )
-from usecases.models import UseCase
+from usecases.models import CostSettings, Trial, UseCase
+from vendors.models import AIModel
 
 
 class UseCaseAccessMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -141,6 +156,8 @@ class UseCaseDetailView(UseCaseAccessMixin, DetailView):
             withdraw_form=WithdrawForm(),
             missing=services.missing_items(use_case) if use_case.owner_id == user.pk else [],
             panels=extensions.render_context(extensions.DETAIL_PANELS, self.request, use_case),
+            roadmap=roadmap.summary(use_case),
+            on_roadmap=use_case.status in LIVE_STATES,
         )
         return context
 
@@ -297,3 +314,266 @@ class UseCaseTransitionView(LoginRequiredMixin, PermissionRequiredMixin, View):
         except services.TransitionNotAllowed as error:
             messages.error(request, str(error))
         return redirect(use_case)
+
+
+# --- Roadmap, cost and value ---------------------------------------------------------------------
+
+
+class UseCaseObjectMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """A use case the user may read (404 otherwise), loaded before the view runs."""
+
+    permission_required = "usecases.view_usecase"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.has_perm(self.permission_required):
+            self.use_case = get_object_or_404(
+                UseCase.objects.visible_to(request.user).with_related(), reference=kwargs["reference"]
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+
+class RoadmapManagerMixin(UseCaseObjectMixin):
+    """Pages that record the journey: the owner and reviewers (403 for others)."""
+
+    def has_permission(self):
+        return super().has_permission() and services.can_manage_roadmap(self.request.user, self.use_case)
+
+
+class UseCaseRoadmapView(UseCaseObjectMixin, TemplateView):
+    template_name = "usecases/roadmap.html"
+
+    def get_context_data(self, **kwargs):
+        use_case, user = self.use_case, self.request.user
+        facts = roadmap.Facts.load(use_case)
+        actions = services.allowed_actions(use_case, user)
+        return super().get_context_data(
+            use_case=use_case,
+            roadmap=roadmap.summary(use_case, facts),
+            pilot=facts.pilot,
+            poc=facts.poc,
+            choices=facts.choices,
+            actions=actions,
+            can_manage=services.can_manage_roadmap(user, use_case) and use_case.status in LIVE_STATES,
+            skip_form=RoadmapReasonForm(prefix="skip"),
+            retire_form=RoadmapReasonForm(prefix="retire"),
+            move_back_form=MoveBackForm(use_case=use_case)
+            if "move_back" in actions or "stop_pilot" in actions
+            else None,
+            **kwargs,
+        )
+
+
+class UseCaseRoadmapActionView(UseCaseObjectMixin, View):
+    """POST-only roadmap buttons: advance (or skip the PoC), go live, move back, retire."""
+
+    http_method_names = ["post"]
+    action = None
+
+    def post(self, request, reference):
+        use_case, user = self.use_case, request.user
+        try:
+            if self.action == "advance":
+                skip = request.POST.get("skip_poc") == "1"
+                form = RoadmapReasonForm(request.POST, prefix="skip") if skip else None
+                if form is not None and not form.is_valid():
+                    messages.error(request, _("Give the reason for skipping the proof of concept."))
+                    return redirect("usecases:roadmap", reference=reference)
+                use_case = services.advance_step(
+                    use_case, user, skip_poc=skip, reason=form.cleaned_data["reason"] if form else ""
+                )
+                messages.success(request, _("Moved to %(step)s.") % {"step": use_case.get_roadmap_step_display()})
+            elif self.action == "go_live":
+                services.go_live(use_case, user)
+                messages.success(request, _("The use case is in production."))
+            elif self.action == "move_back":
+                form = MoveBackForm(request.POST, use_case=use_case)
+                if not form.is_valid():
+                    for errors in form.errors.values():
+                        for error in errors:
+                            messages.error(request, error)
+                    return redirect("usecases:roadmap", reference=reference)
+                use_case = services.move_back(use_case, user, form.cleaned_data["to_step"], form.cleaned_data["reason"])
+                messages.success(request, _("Moved back to %(step)s.") % {"step": use_case.get_roadmap_step_display()})
+            else:
+                form = RoadmapReasonForm(request.POST, prefix="retire")
+                if not form.is_valid():
+                    messages.error(request, _("Give the reason for retiring the use case."))
+                    return redirect("usecases:roadmap", reference=reference)
+                services.retire(use_case, user, form.cleaned_data["reason"])
+                messages.success(request, _("The use case is retired."))
+        except services.GateNotMet as error:
+            messages.error(request, _("Step %(step)s cannot be entered yet. Still needed:") % {"step": error.step})
+            for item in error.items:
+                messages.error(request, f"{item.label}{' — ' + item.detail if item.detail else ''}")
+        except services.TransitionNotAllowed as error:
+            messages.error(request, str(error))
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        return redirect("usecases:roadmap", reference=reference)
+
+
+class TrialFormView(RoadmapManagerMixin, TemplateView):
+    template_name = "usecases/trial_form.html"
+    kind = None
+
+    def get_form(self, data=None):
+        trial = Trial.objects.filter(use_case=self.use_case, kind=self.kind).first()
+        return TrialForm(data, instance=trial, kind=self.kind)
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=self.get_form()))
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form(request.POST)
+        if form.is_valid():
+            try:
+                services.save_trial(self.use_case, request.user, self.kind, form.cleaned_data)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("usecases:roadmap", reference=self.use_case.reference)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(use_case=self.use_case, kind_label=TrialKind(self.kind).label, **kwargs)
+
+
+class ModelRolesView(RoadmapManagerMixin, TemplateView):
+    template_name = "usecases/model_roles.html"
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(forms=model_role_forms(self.use_case)))
+
+    def post(self, request, *args, **kwargs):
+        forms = model_role_forms(self.use_case, request.POST)
+        if all([form.is_valid() for form in forms]):  # noqa: C419 - every form validates
+            rows = [{"choice": form.choice, **form.cleaned_data} for form in forms]
+            try:
+                services.decide_roles(self.use_case, request.user, rows)
+            except ValidationError as error:
+                errors = error.message_dict.get("roles", error.messages)
+                return self.render_to_response(self.get_context_data(forms=forms, errors=errors), status=400)
+            messages.success(request, _("The hybrid decision is saved."))
+            return redirect("usecases:roadmap", reference=self.use_case.reference)
+        return self.render_to_response(self.get_context_data(forms=forms), status=400)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(use_case=self.use_case, **kwargs)
+
+
+def economics_context(use_case):
+    """The cost picture, the return and the KPI progress of one use case."""
+    choices = list(use_case.model_choices.select_related("ai_model__publisher"))
+    assumptions = economics.Assumptions.load(use_case)
+    catalogue = AIModel.objects.filter(status="approved").select_related("publisher")
+    cost = economics.estimate_cost(use_case, choices, assumptions, catalogue)
+    benefits = list(use_case.benefits.all())
+    kpis = [economics.kpi_progress(kpi) for kpi in use_case.kpis.prefetch_related("measurements")]
+    return {
+        "cost": cost,
+        "assumptions": assumptions,
+        "returns": economics.estimate_return(benefits, cost.running["total"], assumptions.hourly_rate),
+        "kpis": kpis,
+        "chart": {
+            "cost": cost.curve,
+            "kpis": [
+                {
+                    "name": item["kpi"].name,
+                    "unit": item["kpi"].unit,
+                    "dates": [day.isoformat() for day, _value in item["points"]],
+                    "values": [float(value) for _day, value in item["points"]],
+                    "baseline": None if item["kpi"].baseline is None else float(item["kpi"].baseline),
+                    "target": None if item["kpi"].target is None else float(item["kpi"].target),
+                }
+                for item in kpis
+            ],
+        },
+    }
+
+
+class UseCaseEconomicsView(UseCaseObjectMixin, TemplateView):
+    """Cost and value of one use case; its two forms post here and come back with their
+    errors (and what was typed) on the page."""
+
+    template_name = "usecases/economics.html"
+
+    def may_manage(self):
+        return (
+            services.can_manage_roadmap(self.request.user, self.use_case) and self.use_case.status not in CLOSED_STATES
+        )
+
+    def get_context_data(self, assumptions_form=None, benefit_form=None, **kwargs):
+        use_case = self.use_case
+        may_manage = self.may_manage()
+        if may_manage and assumptions_form is None:
+            assumptions_form = CostAssumptionsForm(instance=use_case, defaults=CostSettings.load())
+        if may_manage and benefit_form is None and use_case.status in LIVE_STATES:
+            benefit_form = BenefitForm(initial={"month": timezone.localdate().replace(day=1)})
+        return super().get_context_data(
+            use_case=use_case,
+            **economics_context(use_case),
+            can_manage=may_manage,
+            assumptions_form=assumptions_form if may_manage else None,
+            benefit_form=benefit_form if may_manage and use_case.status in LIVE_STATES else None,
+            **kwargs,
+        )
+
+    def post(self, request, reference):
+        if not self.may_manage():
+            raise PermissionDenied
+        if request.POST.get("form") == "benefit":
+            form, key, done = BenefitForm(request.POST), "benefit_form", _("Benefit recorded.")
+        else:
+            form = CostAssumptionsForm(request.POST, instance=self.use_case, defaults=CostSettings.load())
+            key, done = "assumptions_form", _("The assumptions are saved.")
+        if form.is_valid():
+            try:
+                if key == "benefit_form":
+                    services.record_benefit(self.use_case, request.user, **form.cleaned_data)
+                else:
+                    services.update_cost_assumptions(self.use_case, request.user, form.cleaned_data)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                messages.success(request, done)
+                return redirect("usecases:economics", reference=reference)
+        messages.error(request, _("Please correct the errors below; nothing was saved yet."))
+        return self.render_to_response(self.get_context_data(**{key: form}), status=400)
+
+
+class OrganisationRoadmapView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """Where the organisation stands on the six steps, and whether it is ready for each."""
+
+    template_name = "usecases/organisation_roadmap.html"
+    permission_required = "usecases.view_usecase"
+
+    def get_context_data(self, **kwargs):
+        overview = roadmap.organisation_overview(UseCase.objects.visible_to(self.request.user))
+        readiness = roadmap.organisation_readiness()
+        labels = dict(UseCaseCategory.choices)
+        for row in overview["by_category"]:
+            row["label"] = labels.get(row["category"]) or _("Not set")
+        steps = [
+            {
+                "step": step,
+                "label": RoadmapStep(step).label,
+                "count": count,
+                "readiness": readiness[step],
+                "waiting": overview["waiting"][step],
+            }
+            for step, count in overview["steps"]
+        ]
+        return super().get_context_data(overview=overview, steps=steps, **kwargs)
+
+
+class OrganisationEconomicsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """Cost and return of every live use case the user may see, with totals."""
+
+    template_name = "usecases/organisation_economics.html"
+    permission_required = "usecases.view_usecase"
+
+    def get_context_data(self, **kwargs):
+        totals = economics.organisation_totals(UseCase.objects.visible_to(self.request.user))
+        return super().get_context_data(totals=totals, **kwargs)

@@ -7,198 +7,435 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('usecases', '0003_intake_risk_models'),
-        ('vendors', '0004_seed_templates'),
+        ("usecases", "0003_intake_risk_models"),
+        ("vendors", "0004_seed_templates"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BenefitRecord',
+            name="BenefitRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='The first day of the month the figures are for.', verbose_name='month')),
-                ('hours_saved', models.DecimalField(decimal_places=2, default=0, max_digits=12, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(10000000)], verbose_name='hours saved')),
-                ('cost_saved', models.DecimalField(decimal_places=2, default=0, max_digits=16, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1000000000000)], verbose_name='costs saved')),
-                ('revenue_gained', models.DecimalField(decimal_places=2, default=0, max_digits=16, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1000000000000)], verbose_name='revenue gained')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded at')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "month",
+                    models.DateField(help_text="The first day of the month the figures are for.", verbose_name="month"),
+                ),
+                (
+                    "hours_saved",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=12,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(10000000),
+                        ],
+                        verbose_name="hours saved",
+                    ),
+                ),
+                (
+                    "cost_saved",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=16,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(1000000000000),
+                        ],
+                        verbose_name="costs saved",
+                    ),
+                ),
+                (
+                    "revenue_gained",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0,
+                        max_digits=16,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(1000000000000),
+                        ],
+                        verbose_name="revenue gained",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded at")),
             ],
             options={
-                'verbose_name': 'benefit',
-                'verbose_name_plural': 'benefits',
-                'ordering': ['month', 'id'],
+                "verbose_name": "benefit",
+                "verbose_name_plural": "benefits",
+                "ordering": ["month", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CostSettings',
+            name="CostSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', models.CharField(choices=[('JPY', 'Japanese yen'), ('USD', 'US dollar'), ('EUR', 'Euro')], default='JPY', max_length=3, verbose_name='reporting currency')),
-                ('gpu_monthly_cost', models.DecimalField(decimal_places=2, default=550000, max_digits=16, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1000000000000)], verbose_name='GPU setup a month (self-hosting)')),
-                ('gpu_capacity_requests', models.PositiveIntegerField(blank=True, help_text='Empty: one setup serves any volume. Otherwise more setups are added as volume grows.', null=True, verbose_name='requests one GPU setup serves a month')),
-                ('engineer_monthly_cost', models.DecimalField(decimal_places=2, default=900000, max_digits=16, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1000000000000)], verbose_name='an engineer a month')),
-                ('operations_fte', models.DecimalField(decimal_places=2, default=0.25, max_digits=5, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='operations staff per self-hosted use case (full-time equivalents)')),
-                ('hourly_rate', models.DecimalField(decimal_places=2, default=5000, max_digits=16, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1000000000000)], verbose_name='value of an hour saved')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated on')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[("JPY", "Japanese yen"), ("USD", "US dollar"), ("EUR", "Euro")],
+                        default="JPY",
+                        max_length=3,
+                        verbose_name="reporting currency",
+                    ),
+                ),
+                (
+                    "gpu_monthly_cost",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=550000,
+                        max_digits=16,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(1000000000000),
+                        ],
+                        verbose_name="GPU setup a month (self-hosting)",
+                    ),
+                ),
+                (
+                    "gpu_capacity_requests",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Empty: one setup serves any volume. Otherwise more setups are added as volume grows.",
+                        null=True,
+                        verbose_name="requests one GPU setup serves a month",
+                    ),
+                ),
+                (
+                    "engineer_monthly_cost",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=900000,
+                        max_digits=16,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(1000000000000),
+                        ],
+                        verbose_name="an engineer a month",
+                    ),
+                ),
+                (
+                    "operations_fte",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0.25,
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="operations staff per self-hosted use case (full-time equivalents)",
+                    ),
+                ),
+                (
+                    "hourly_rate",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=5000,
+                        max_digits=16,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(1000000000000),
+                        ],
+                        verbose_name="value of an hour saved",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated on")),
             ],
             options={
-                'verbose_name': 'cost settings',
-                'verbose_name_plural': 'cost settings',
+                "verbose_name": "cost settings",
+                "verbose_name_plural": "cost settings",
             },
         ),
         migrations.CreateModel(
-            name='ExchangeRate',
+            name="ExchangeRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', models.CharField(choices=[('JPY', 'Japanese yen'), ('USD', 'US dollar'), ('EUR', 'Euro')], max_length=3, unique=True, verbose_name='currency')),
-                ('rate', models.DecimalField(decimal_places=6, max_digits=16, validators=[django.core.validators.MinValueValidator(1e-06), django.core.validators.MaxValueValidator(1000000)], verbose_name='rate')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated on')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[("JPY", "Japanese yen"), ("USD", "US dollar"), ("EUR", "Euro")],
+                        max_length=3,
+                        unique=True,
+                        verbose_name="currency",
+                    ),
+                ),
+                (
+                    "rate",
+                    models.DecimalField(
+                        decimal_places=6,
+                        max_digits=16,
+                        validators=[
+                            django.core.validators.MinValueValidator(1e-06),
+                            django.core.validators.MaxValueValidator(1000000),
+                        ],
+                        verbose_name="rate",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated on")),
             ],
             options={
-                'verbose_name': 'exchange rate',
-                'verbose_name_plural': 'exchange rates',
-                'ordering': ['currency'],
+                "verbose_name": "exchange rate",
+                "verbose_name_plural": "exchange rates",
+                "ordering": ["currency"],
             },
         ),
         migrations.CreateModel(
-            name='Trial',
+            name="Trial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('closed_pilot', 'Closed-AI pilot (step 3)'), ('open_poc', 'Open-model proof of concept (step 4)')], max_length=20, verbose_name='kind')),
-                ('scope', models.TextField(blank=True, max_length=5000, verbose_name='scope')),
-                ('starts_on', models.DateField(verbose_name='starts on')),
-                ('planned_end_on', models.DateField(verbose_name='planned end')),
-                ('ended_on', models.DateField(blank=True, null=True, verbose_name='ended on')),
-                ('results', models.TextField(blank=True, max_length=10000, verbose_name='results and qualitative feedback')),
-                ('comparison', models.TextField(blank=True, max_length=10000, verbose_name='comparison with the closed pilot')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated on')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("closed_pilot", "Closed-AI pilot (step 3)"),
+                            ("open_poc", "Open-model proof of concept (step 4)"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("scope", models.TextField(blank=True, max_length=5000, verbose_name="scope")),
+                ("starts_on", models.DateField(verbose_name="starts on")),
+                ("planned_end_on", models.DateField(verbose_name="planned end")),
+                ("ended_on", models.DateField(blank=True, null=True, verbose_name="ended on")),
+                (
+                    "results",
+                    models.TextField(blank=True, max_length=10000, verbose_name="results and qualitative feedback"),
+                ),
+                (
+                    "comparison",
+                    models.TextField(blank=True, max_length=10000, verbose_name="comparison with the closed pilot"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated on")),
             ],
             options={
-                'verbose_name': 'pilot or proof of concept',
-                'verbose_name_plural': 'pilots and proofs of concept',
-                'ordering': ['kind', 'id'],
+                "verbose_name": "pilot or proof of concept",
+                "verbose_name_plural": "pilots and proofs of concept",
+                "ordering": ["kind", "id"],
             },
         ),
         migrations.AddField(
-            model_name='usecase',
-            name='gpu_monthly_cost',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1000000000000)], verbose_name='GPU setup a month (self-hosting)'),
+            model_name="usecase",
+            name="gpu_monthly_cost",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=16,
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(0),
+                    django.core.validators.MaxValueValidator(1000000000000),
+                ],
+                verbose_name="GPU setup a month (self-hosting)",
+            ),
         ),
         migrations.AddField(
-            model_name='usecase',
-            name='hourly_rate',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1000000000000)], verbose_name='value of an hour saved'),
+            model_name="usecase",
+            name="hourly_rate",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=16,
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(0),
+                    django.core.validators.MaxValueValidator(1000000000000),
+                ],
+                verbose_name="value of an hour saved",
+            ),
         ),
         migrations.AddField(
-            model_name='usecase',
-            name='operations_fte',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name='operations staff (full-time equivalents)'),
+            model_name="usecase",
+            name="operations_fte",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=5,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)],
+                verbose_name="operations staff (full-time equivalents)",
+            ),
         ),
         migrations.AddField(
-            model_name='usecase',
-            name='other_monthly_cost',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1000000000000)], verbose_name='other costs a month (software, people, cloud)'),
+            model_name="usecase",
+            name="other_monthly_cost",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=16,
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(0),
+                    django.core.validators.MaxValueValidator(1000000000000),
+                ],
+                verbose_name="other costs a month (software, people, cloud)",
+            ),
         ),
         migrations.AddField(
-            model_name='usecase',
-            name='poc_skipped_reason',
-            field=models.TextField(blank=True, editable=False, verbose_name='why the proof of concept was skipped'),
+            model_name="usecase",
+            name="poc_skipped_reason",
+            field=models.TextField(blank=True, editable=False, verbose_name="why the proof of concept was skipped"),
         ),
         migrations.AddField(
-            model_name='usecase',
-            name='step_entered_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='entered the step on'),
+            model_name="usecase",
+            name="step_entered_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="entered the step on"),
         ),
         migrations.AddField(
-            model_name='usecase',
-            name='went_live_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='went live on'),
+            model_name="usecase",
+            name="went_live_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="went live on"),
         ),
         migrations.AddField(
-            model_name='usecasemodel',
-            name='request_share',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='share of the requests (%)'),
+            model_name="usecasemodel",
+            name="request_share",
+            field=models.PositiveSmallIntegerField(
+                blank=True,
+                null=True,
+                validators=[django.core.validators.MaxValueValidator(100)],
+                verbose_name="share of the requests (%)",
+            ),
         ),
         migrations.AddField(
-            model_name='usecasemodel',
-            name='role',
-            field=models.CharField(blank=True, choices=[('operations', 'Day-to-day operations (closed AI)'), ('core', 'Differentiating core (open AI)'), ('retired', 'Retired')], max_length=20, verbose_name='hybrid role'),
+            model_name="usecasemodel",
+            name="role",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("operations", "Day-to-day operations (closed AI)"),
+                    ("core", "Differentiating core (open AI)"),
+                    ("retired", "Retired"),
+                ],
+                max_length=20,
+                verbose_name="hybrid role",
+            ),
         ),
         migrations.AddField(
-            model_name='usecasemodel',
-            name='role_rationale',
-            field=models.TextField(blank=True, max_length=2000, verbose_name='rationale'),
+            model_name="usecasemodel",
+            name="role_rationale",
+            field=models.TextField(blank=True, max_length=2000, verbose_name="rationale"),
         ),
         migrations.AddConstraint(
-            model_name='usecasemodel',
-            constraint=models.CheckConstraint(condition=models.Q(('role__in', ['operations', 'core', 'retired', ''])), name='usecases_usecasemodel_role_valid'),
+            model_name="usecasemodel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("role__in", ["operations", "core", "retired", ""])),
+                name="usecases_usecasemodel_role_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='usecasemodel',
-            constraint=models.CheckConstraint(condition=models.Q(('request_share__isnull', True), ('request_share__lte', 100), _connector='OR'), name='usecases_usecasemodel_share_range'),
+            model_name="usecasemodel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("request_share__isnull", True), ("request_share__lte", 100), _connector="OR"),
+                name="usecases_usecasemodel_share_range",
+            ),
         ),
         migrations.AddField(
-            model_name='benefitrecord',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by'),
+            model_name="benefitrecord",
+            name="recorded_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="recorded by",
+            ),
         ),
         migrations.AddField(
-            model_name='benefitrecord',
-            name='use_case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='benefits', to='usecases.usecase', verbose_name='use case'),
+            model_name="benefitrecord",
+            name="use_case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="benefits",
+                to="usecases.usecase",
+                verbose_name="use case",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='costsettings',
-            constraint=models.CheckConstraint(condition=models.Q(('pk', 1)), name='usecases_costsettings_single_row'),
+            model_name="costsettings",
+            constraint=models.CheckConstraint(condition=models.Q(("pk", 1)), name="usecases_costsettings_single_row"),
         ),
         migrations.AddConstraint(
-            model_name='costsettings',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__in', ['JPY', 'USD', 'EUR'])), name='usecases_costsettings_currency_valid'),
+            model_name="costsettings",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__in", ["JPY", "USD", "EUR"])), name="usecases_costsettings_currency_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='exchangerate',
-            constraint=models.CheckConstraint(condition=models.Q(('rate__gt', 0)), name='usecases_exchangerate_positive'),
+            model_name="exchangerate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rate__gt", 0)), name="usecases_exchangerate_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='exchangerate',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__in', ['JPY', 'USD', 'EUR'])), name='usecases_exchangerate_currency_valid'),
+            model_name="exchangerate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__in", ["JPY", "USD", "EUR"])), name="usecases_exchangerate_currency_valid"
+            ),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='ai_model',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='trials', to='vendors.aimodel', verbose_name='AI model'),
+            model_name="trial",
+            name="ai_model",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="trials",
+                to="vendors.aimodel",
+                verbose_name="AI model",
+            ),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='updated_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by'),
+            model_name="trial",
+            name="updated_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="updated by",
+            ),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='use_case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='trials', to='usecases.usecase', verbose_name='use case'),
+            model_name="trial",
+            name="use_case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="trials",
+                to="usecases.usecase",
+                verbose_name="use case",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='benefitrecord',
-            constraint=models.UniqueConstraint(fields=('use_case', 'month'), name='usecases_benefitrecord_one_per_month'),
+            model_name="benefitrecord",
+            constraint=models.UniqueConstraint(
+                fields=("use_case", "month"), name="usecases_benefitrecord_one_per_month"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trial',
-            constraint=models.UniqueConstraint(fields=('use_case', 'kind'), name='usecases_trial_one_per_kind'),
+            model_name="trial",
+            constraint=models.UniqueConstraint(fields=("use_case", "kind"), name="usecases_trial_one_per_kind"),
         ),
         migrations.AddConstraint(
-            model_name='trial',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['closed_pilot', 'open_poc'])), name='usecases_trial_kind_valid'),
+            model_name="trial",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["closed_pilot", "open_poc"])), name="usecases_trial_kind_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trial',
-            constraint=models.CheckConstraint(condition=models.Q(('planned_end_on__gte', models.F('starts_on'))), name='usecases_trial_end_after_start'),
+            model_name="trial",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("planned_end_on__gte", models.F("starts_on"))),
+                name="usecases_trial_end_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trial',
-            constraint=models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('ended_on__gte', models.F('starts_on')), _connector='OR'), name='usecases_trial_ended_after_start'),
+            model_name="trial",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended_on__isnull", True), ("ended_on__gte", models.F("starts_on")), _connector="OR"
+                ),
+                name="usecases_trial_ended_after_start",
+            ),
         ),
     ]
