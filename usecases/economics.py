@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from usecases.choices import IN_USE_ROLES, DeploymentStyle, KpiDirection
 from usecases.models import CostSettings, ExchangeRate
 from vendors.choices import AIModelStatus, Openness
+from vendors.models import AIModel
 
 MILLION = Decimal(1_000_000)
 CENT = Decimal("0.01")
@@ -389,3 +390,33 @@ def organisation_totals(use_cases):
         bucket["roi"] = (bucket["benefit"] - spent) / spent if spent else None
         bucket["roi_percent"] = None if bucket["roi"] is None else (bucket["roi"] * 100).quantize(Decimal("0.1"))
     return {"currency": settings.currency, "rows": rows, "departments": list(departments.values()), "total": total}
+
+
+def use_case_economics(use_case):
+    """The cost picture, the return and the KPI progress of one use case."""
+    choices = list(use_case.model_choices.select_related("ai_model__publisher"))
+    assumptions = Assumptions.load(use_case)
+    catalogue = AIModel.objects.filter(status=AIModelStatus.APPROVED).select_related("publisher")
+    cost = estimate_cost(use_case, choices, assumptions, catalogue)
+    benefits = list(use_case.benefits.all())
+    kpis = [kpi_progress(kpi) for kpi in use_case.kpis.prefetch_related("measurements")]
+    return {
+        "cost": cost,
+        "assumptions": assumptions,
+        "returns": estimate_return(benefits, cost.running["total"], assumptions.hourly_rate),
+        "kpis": kpis,
+        "chart": {
+            "cost": cost.curve,
+            "kpis": [
+                {
+                    "name": item["kpi"].name,
+                    "unit": item["kpi"].unit,
+                    "dates": [day.isoformat() for day, _value in item["points"]],
+                    "values": [float(value) for _day, value in item["points"]],
+                    "baseline": None if item["kpi"].baseline is None else float(item["kpi"].baseline),
+                    "target": None if item["kpi"].target is None else float(item["kpi"].target),
+                }
+                for item in kpis
+            ],
+        },
+    }

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -432,7 +434,7 @@ class ExchangeRate(models.Model):
         _("rate"),
         max_digits=16,
         decimal_places=6,
-        validators=[MinValueValidator(0.000001), MaxValueValidator(1_000_000)],
+        validators=[MinValueValidator(Decimal("0.000001")), MaxValueValidator(1_000_000)],
     )
     updated_at = models.DateTimeField(_("updated on"), auto_now=True)
 

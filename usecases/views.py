@@ -42,7 +42,6 @@ from usecases.forms import (
     model_role_forms,
 )
 from usecases.models import CostSettings, Trial, UseCase
-from vendors.models import AIModel
 
 
 class UseCaseAccessMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -463,36 +462,6 @@ class ModelRolesView(RoadmapManagerMixin, TemplateView):
         return super().get_context_data(use_case=self.use_case, **kwargs)
 
 
-def economics_context(use_case):
-    """The cost picture, the return and the KPI progress of one use case."""
-    choices = list(use_case.model_choices.select_related("ai_model__publisher"))
-    assumptions = economics.Assumptions.load(use_case)
-    catalogue = AIModel.objects.filter(status="approved").select_related("publisher")
-    cost = economics.estimate_cost(use_case, choices, assumptions, catalogue)
-    benefits = list(use_case.benefits.all())
-    kpis = [economics.kpi_progress(kpi) for kpi in use_case.kpis.prefetch_related("measurements")]
-    return {
-        "cost": cost,
-        "assumptions": assumptions,
-        "returns": economics.estimate_return(benefits, cost.running["total"], assumptions.hourly_rate),
-        "kpis": kpis,
-        "chart": {
-            "cost": cost.curve,
-            "kpis": [
-                {
-                    "name": item["kpi"].name,
-                    "unit": item["kpi"].unit,
-                    "dates": [day.isoformat() for day, _value in item["points"]],
-                    "values": [float(value) for _day, value in item["points"]],
-                    "baseline": None if item["kpi"].baseline is None else float(item["kpi"].baseline),
-                    "target": None if item["kpi"].target is None else float(item["kpi"].target),
-                }
-                for item in kpis
-            ],
-        },
-    }
-
-
 class UseCaseEconomicsView(UseCaseObjectMixin, TemplateView):
     """Cost and value of one use case; its two forms post here and come back with their
     errors (and what was typed) on the page."""
@@ -513,7 +482,7 @@ class UseCaseEconomicsView(UseCaseObjectMixin, TemplateView):
             benefit_form = BenefitForm(initial={"month": timezone.localdate().replace(day=1)})
         return super().get_context_data(
             use_case=use_case,
-            **economics_context(use_case),
+            **economics.use_case_economics(use_case),
             can_manage=may_manage,
             assumptions_form=assumptions_form if may_manage else None,
             benefit_form=benefit_form if may_manage and use_case.status in LIVE_STATES else None,

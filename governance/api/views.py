@@ -1,5 +1,3 @@
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
@@ -7,7 +5,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -41,27 +39,11 @@ from governance.models import (
     Reminder,
 )
 from governance.recommend import recommend
+from portal.api.permissions import ActionPermission, django_errors
 from portal.api.responses import CONFLICT, ERRORS
 from portal.models import AuditEvent
 from usecases.models import UseCase
 from usecases.services import TransitionNotAllowed
-
-
-class ActionPermission(permissions.BasePermission):
-    """``view.action_permissions`` maps an action to the permission it needs; others need ``view.read_permission``."""
-
-    def has_permission(self, request, view):
-        required = view.action_permissions.get(getattr(view, "action", None), view.read_permission)
-        return request.user.is_authenticated and (required is None or request.user.has_perm(required))
-
-
-def _django_errors(call, *args, **kwargs):
-    try:
-        return call(*args, **kwargs)
-    except DjangoValidationError as error:
-        raise ValidationError(error.message_dict) from error
-    except DjangoPermissionDenied as error:
-        raise PermissionDenied from error
 
 
 def _conflict(error):
@@ -113,7 +95,7 @@ class ApprovalStageViewSet(viewsets.ReadOnlyModelViewSet):
         serializer = StageDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            stage = _django_errors(
+            stage = django_errors(
                 services.decide_stage,
                 stage,
                 request.user,
@@ -177,7 +159,7 @@ class PolicyExceptionViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            exception = _django_errors(
+            exception = django_errors(
                 services.grant_exception,
                 data["use_case"],
                 request.user,
@@ -227,7 +209,7 @@ class UseCaseReviewViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         serializer = RiskTierOverrideSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            _django_errors(
+            django_errors(
                 services.override_risk_tier,
                 use_case,
                 request.user,

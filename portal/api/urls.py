@@ -14,6 +14,12 @@ from governance.api.views import (
     UseCaseReviewViewSet,
 )
 from portal.api.views import CurrentUserView, DepartmentViewSet
+from usecases.api.roadmap import (
+    CostSettingsView,
+    ExchangeRateViewSet,
+    OrganisationEconomicsView,
+    OrganisationRoadmapView,
+)
 from usecases.api.views import UseCaseViewSet
 from vendors.api.views import (
     AIModelViewSet,
@@ -26,6 +32,7 @@ from vendors.api.views import (
 
 router = DefaultRouter()
 router.register("use-cases", UseCaseViewSet, basename="use-case")
+router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
 router.register("departments", DepartmentViewSet, basename="department")
 router.register("vendors", VendorViewSet, basename="vendor")
 router.register("ai-models", AIModelViewSet, basename="ai-model")
@@ -47,5 +54,8 @@ app_name = "api"
 urlpatterns = [
     path("me/", CurrentUserView.as_view(), name="me"),
     path("recommendations/", RecommendationView.as_view(), name="recommendation"),
+    path("roadmap/", OrganisationRoadmapView.as_view(), name="roadmap"),
+    path("roadmap/economics/", OrganisationEconomicsView.as_view(), name="roadmap-economics"),
+    path("cost-settings/", CostSettingsView.as_view(), name="cost-settings"),
     *router.urls,
 ]

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from portal.api.responses import CONFLICT, ERRORS
 from usecases import services
+from usecases.api.roadmap import RoadmapActionsMixin
 from usecases.api.serializers import (
     KpiMeasurementSerializer,
     SubmitErrorSerializer,
@@ -32,7 +33,16 @@ class UseCasePermission(permissions.BasePermission):
         "record_measurement": "usecases.change_usecase",
     }
 
+    # Recording the journey after approval: the owner (change) or a reviewer; the service
+    # checks which use case. Reading these needs only the view permission.
+    ROADMAP_WRITE_ACTIONS = frozenset(
+        {"advance", "go_live", "move_back", "retire", "trial", "model_roles", "cost_assumptions", "benefits"}
+    )
+
     def has_permission(self, request, view):
+        if view.action in self.ROADMAP_WRITE_ACTIONS and request.method not in permissions.SAFE_METHODS:
+            user = request.user
+            return user.has_perm("usecases.change_usecase") or user.has_perm("usecases.review_usecase")
         required = self.ACTION_PERMISSIONS.get(view.action, "usecases.view_usecase")
         return request.user.has_perm(required)
 
@@ -54,6 +64,7 @@ class UseCasePermission(permissions.BasePermission):
     ),
 )
 class UseCaseViewSet(
+    RoadmapActionsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
