@@ -1,7 +1,17 @@
 from django.contrib import admin
 
 from portal.admin import ReadOnlyAdmin
-from usecases.models import Kpi, KpiMeasurement, UseCase, UseCaseTask
+from usecases.models import (
+    BenefitRecord,
+    CostSettings,
+    ExchangeRate,
+    Kpi,
+    KpiMeasurement,
+    Trial,
+    UseCase,
+    UseCaseModel,
+    UseCaseTask,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -30,6 +40,18 @@ class KpiInline(ReadOnlyInline):
 # services in usecases/services.py, which check the rules and write the audit trail.
 
 
+class UseCaseModelInline(ReadOnlyInline):
+    model = UseCaseModel
+
+
+class TrialInline(ReadOnlyInline):
+    model = Trial
+
+
+class BenefitRecordInline(ReadOnlyInline):
+    model = BenefitRecord
+
+
 @admin.register(UseCase)
 class UseCaseAdmin(ReadOnlyAdmin):
     list_display = ["reference", "title", "department", "owner", "category", "status", "roadmap_step", "updated_at"]
@@ -44,7 +66,7 @@ class UseCaseAdmin(ReadOnlyAdmin):
     ]
     search_fields = ["reference", "title", "summary", "owner__username"]
     list_select_related = ["department", "owner"]
-    inlines = [UseCaseTaskInline, KpiInline]
+    inlines = [UseCaseTaskInline, KpiInline, UseCaseModelInline, TrialInline, BenefitRecordInline]
 
 
 class KpiMeasurementInline(ReadOnlyInline):
@@ -74,3 +96,21 @@ class UseCaseTaskAdmin(ReadOnlyAdmin):
     list_filter = ["performer"]
     search_fields = ["description", "use_case__reference"]
     list_select_related = ["use_case"]
+
+
+@admin.register(CostSettings)
+class CostSettingsAdmin(admin.ModelAdmin):
+    """The one row of cost defaults: edited, never added twice or deleted."""
+
+    list_display = ["__str__", "currency", "gpu_monthly_cost", "engineer_monthly_cost", "operations_fte", "hourly_rate"]
+
+    def has_add_permission(self, request):
+        return not CostSettings.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "rate", "updated_at"]

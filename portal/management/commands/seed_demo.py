@@ -5,6 +5,7 @@ username and use-case title). Passwords are documented in README.md.
 """
 
 import datetime
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -21,8 +22,8 @@ from portal.models import Department
 from portal.roles import Role
 from portal.services import record_event
 from usecases import services
-from usecases.choices import LIVE_STATES, UseCaseStatus
-from usecases.models import UseCase
+from usecases.choices import LIVE_STATES, ModelRole, TrialKind, UseCaseStatus
+from usecases.models import BenefitRecord, KpiMeasurement, Trial, UseCase, UseCaseModel
 from vendors.demo import seed_vendors
 from vendors.models import AIModel
 
@@ -436,6 +437,7 @@ class Command(BaseCommand):
         vendors = seed_vendors(users["reviewer"])
         created_count = sum(self._use_case(row, users) for row in USE_CASES)
         self._review_dates()
+        self._roadmap_history()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(users)} users, {created_count} new use cases, {len(vendors)} vendors."
@@ -518,6 +520,87 @@ class Command(BaseCommand):
                 comment="デモデータとして取り込み / imported as demo data",
             )
         return True
+
+    @staticmethod
+    def _roadmap_history():
+        """The journey of imported live use cases past step 2: pilot on closed AI, a PoC on
+        the open model (or skipped with a reason), hybrid roles, KPI actuals and benefits,
+        so the roadmap, cost and ROI pages show figures. Imported as history, like the states."""
+        now, today = timezone.now(), timezone.localdate()
+        days = datetime.timedelta
+        fallback_closed = AIModel.objects.filter(name="GPT-4o").first()
+        imported = UseCase.objects.filter(status__in=LIVE_STATES, trials__isnull=True).prefetch_related(
+            "model_choices__ai_model", "kpis"
+        )
+        for use_case in imported:
+            UseCase.objects.filter(pk=use_case.pk).update(
+                approved_at=use_case.approved_at or now - days(120),
+                step_entered_at=now - days(30 if use_case.status == S.IN_PRODUCTION else 45),
+                went_live_at=now - days(30) if use_case.status == S.IN_PRODUCTION else None,
+            )
+            if use_case.roadmap_step < 3:
+                continue
+            choices = list(use_case.model_choices.all())
+            closed = next((c.ai_model for c in choices if c.deployment in ("closed_api", "closed_saas")), None)
+            open_model = next((c.ai_model for c in choices if c.ai_model.openness == "open_weights"), None)
+            pilot_model = closed or fallback_closed
+            if pilot_model is not None:
+                Trial.objects.create(
+                    use_case=use_case,
+                    kind=TrialKind.CLOSED_PILOT,
+                    ai_model=pilot_model,
+                    scope="1チーム・1か月で試行",
+                    starts_on=today - days(110),
+                    planned_end_on=today - days(80),
+                    ended_on=today - days(80),
+                    results="担当者の作業時間が約3割減。出力の最終確認は引き続き人が行う。",
+                    updated_by=use_case.owner,
+                )
+            for kpi in use_case.kpis.all():
+                if kpi.baseline is not None and kpi.target is not None:
+                    for offset, share in ((90, "0.3"), (60, "0.6"), (30, "0.9")):
+                        value = kpi.baseline + (kpi.target - kpi.baseline) * Decimal(share)
+                        KpiMeasurement.objects.get_or_create(
+                            kpi=kpi, measured_on=today - days(offset), defaults={"value": value}
+                        )
+            if use_case.roadmap_step >= 4 and open_model is not None:
+                Trial.objects.create(
+                    use_case=use_case,
+                    kind=TrialKind.OPEN_POC,
+                    ai_model=open_model,
+                    scope="自社データでの回答品質を限定範囲で検証",
+                    starts_on=today - days(75),
+                    planned_end_on=today - days(45),
+                    results="社内用語の正答率がクローズドAIより高い。運用体制の整備が必要。",
+                    comparison="品質は同等以上、月額費用は量が増えるほど有利。",
+                    updated_by=use_case.owner,
+                )
+            elif use_case.roadmap_step >= 5:
+                UseCase.objects.filter(pk=use_case.pk).update(
+                    poc_skipped_reason="カスタマイズの効果が小さく、クローズドAIで十分なため"
+                )
+            if use_case.roadmap_step >= 5:
+                for choice in choices:
+                    is_open = choice.deployment in ("open_cloud", "open_self_hosted")
+                    UseCaseModel.objects.filter(pk=choice.pk).update(
+                        role=ModelRole.CORE if is_open else ModelRole.OPERATIONS,
+                        role_rationale="差別化の中核は自社データで"
+                        if is_open
+                        else "日常業務は素早く安定したクローズドAIで",
+                    )
+            if use_case.status == S.IN_PRODUCTION:
+                for months_ago in (3, 2, 1):
+                    month = (today.replace(day=1) - days(28 * months_ago)).replace(day=1)
+                    BenefitRecord.objects.get_or_create(
+                        use_case=use_case,
+                        month=month,
+                        defaults={
+                            "hours_saved": 40 + 10 * (3 - months_ago),
+                            "cost_saved": 50_000,
+                            "revenue_gained": 0,
+                            "recorded_by": use_case.owner,
+                        },
+                    )
 
     @staticmethod
     def _review_dates():
