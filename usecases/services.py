@@ -399,6 +399,24 @@ class GateNotMet(Exception):
         )
 
 
+class StepChanged(Exception):
+    """The use case moved on the roadmap after the user loaded it; nothing was changed."""
+
+    def __init__(self, use_case):
+        self.use_case = use_case
+        super().__init__(
+            _("%(reference)s moved to %(step)s meanwhile; nothing was changed. Reload and check the gate again.")
+            % {"reference": use_case.reference, "step": use_case.get_roadmap_step_display()}
+        )
+
+
+def _check_expected_step(locked, expected_step):
+    """A move is based on the step the user saw: a double click or a colleague's move in
+    between must not carry the use case two steps."""
+    if expected_step is not None and int(expected_step) != locked.roadmap_step:
+        raise StepChanged(locked)
+
+
 def _reason_required(reason, field="reason"):
     reason = (reason or "").strip()
     if not reason:
@@ -406,7 +424,7 @@ def _reason_required(reason, field="reason"):
     return reason
 
 
-def advance_step(use_case, user, *, skip_poc=False, reason=""):
+def advance_step(use_case, user, *, skip_poc=False, reason="", expected_step=None):
     """Move ``use_case`` one roadmap step forward, or from step 3 straight to 5 when
     ``skip_poc`` (with the reason). The gate is checked on the locked row; every unmet
     item is listed in ``GateNotMet``."""
@@ -416,6 +434,7 @@ def advance_step(use_case, user, *, skip_poc=False, reason=""):
         reason = _reason_required(reason)
     with transaction.atomic():
         locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
+        _check_expected_step(locked, expected_step)
         step = locked.roadmap_step
         if skip_poc:
             if step != RoadmapStep.CLOSED_START:
@@ -466,12 +485,13 @@ def go_live(use_case, user, comment=""):
     )
 
 
-def move_back(use_case, user, to_step, reason):
+def move_back(use_case, user, to_step, reason, expected_step=None):
     """A reviewer sends the use case back to an earlier step (2 at the lowest), with a reason.
     Back to 2 stops the pilot (approved again); below 5 a live use case returns to piloting."""
     reason = _reason_required(reason)
     with transaction.atomic():
         locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
+        _check_expected_step(locked, expected_step)
         try:
             to_step = RoadmapStep(int(to_step))
         except (TypeError, ValueError):

@@ -378,7 +378,11 @@ class UseCaseRoadmapActionView(UseCaseObjectMixin, View):
                     messages.error(request, _("Give the reason for skipping the proof of concept."))
                     return redirect("usecases:roadmap", reference=reference)
                 use_case = services.advance_step(
-                    use_case, user, skip_poc=skip, reason=form.cleaned_data["reason"] if form else ""
+                    use_case,
+                    user,
+                    skip_poc=skip,
+                    reason=form.cleaned_data["reason"] if form else "",
+                    expected_step=_posted_step(request),
                 )
                 messages.success(request, _("Moved to %(step)s.") % {"step": use_case.get_roadmap_step_display()})
             elif self.action == "go_live":
@@ -391,7 +395,13 @@ class UseCaseRoadmapActionView(UseCaseObjectMixin, View):
                         for error in errors:
                             messages.error(request, error)
                     return redirect("usecases:roadmap", reference=reference)
-                use_case = services.move_back(use_case, user, form.cleaned_data["to_step"], form.cleaned_data["reason"])
+                use_case = services.move_back(
+                    use_case,
+                    user,
+                    form.cleaned_data["to_step"],
+                    form.cleaned_data["reason"],
+                    expected_step=_posted_step(request),
+                )
                 messages.success(request, _("Moved back to %(step)s.") % {"step": use_case.get_roadmap_step_display()})
             else:
                 form = RoadmapReasonForm(request.POST, prefix="retire")
@@ -404,12 +414,20 @@ class UseCaseRoadmapActionView(UseCaseObjectMixin, View):
             messages.error(request, _("Step %(step)s cannot be entered yet. Still needed:") % {"step": error.step})
             for item in error.items:
                 messages.error(request, f"{item.label}{' — ' + item.detail if item.detail else ''}")
-        except services.TransitionNotAllowed as error:
+        except (services.TransitionNotAllowed, services.StepChanged) as error:
             messages.error(request, str(error))
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
         return redirect("usecases:roadmap", reference=reference)
+
+
+def _posted_step(request):
+    """The step the page showed (hidden ``from_step``), so a double click moves once."""
+    try:
+        return int(request.POST["from_step"])
+    except (KeyError, ValueError):
+        return None
 
 
 class TrialFormView(RoadmapManagerMixin, TemplateView):

@@ -100,16 +100,23 @@ class RoadmapSerializer(serializers.Serializer):
     allowed_actions = serializers.ListField(child=serializers.CharField())
 
 
+FROM_STEP_HELP = gettext_lazy(
+    "The step you saw the use case at: if it moved meanwhile, the request is refused with 409, not applied again."
+)
+
+
 class AdvanceSerializer(serializers.Serializer):
     skip_poc = serializers.BooleanField(
         default=False, help_text=gettext_lazy("From step 3 straight to 5; needs the reason.")
     )
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    from_step = serializers.IntegerField(min_value=1, max_value=6, required=False, help_text=FROM_STEP_HELP)
 
 
 class MoveBackSerializer(serializers.Serializer):
     to_step = serializers.IntegerField(min_value=2, max_value=5)
     reason = serializers.CharField(max_length=2000)
+    from_step = serializers.IntegerField(min_value=1, max_value=6, required=False, help_text=FROM_STEP_HELP)
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -377,10 +384,11 @@ class RoadmapActionsMixin:
                 request.user,
                 skip_poc=serializer.validated_data["skip_poc"],
                 reason=serializer.validated_data.get("reason", ""),
+                expected_step=serializer.validated_data.get("from_step"),
             )
         except services.GateNotMet as error:
             return _gate_response(error)
-        except services.TransitionNotAllowed as error:
+        except (services.TransitionNotAllowed, services.StepChanged) as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return self._roadmap_response(use_case)
 
@@ -416,8 +424,15 @@ class RoadmapActionsMixin:
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            use_case = django_errors(services.move_back, use_case, request.user, data["to_step"], data["reason"])
-        except services.TransitionNotAllowed as error:
+            use_case = django_errors(
+                services.move_back,
+                use_case,
+                request.user,
+                data["to_step"],
+                data["reason"],
+                expected_step=data.get("from_step"),
+            )
+        except (services.TransitionNotAllowed, services.StepChanged) as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
         return self._roadmap_response(use_case)
 
