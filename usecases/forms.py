@@ -2,6 +2,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout, Submit
 from django import forms
 from django.db.models import Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from portal.forms import RowsFormSet
@@ -278,7 +279,9 @@ class CostAssumptionsForm(FieldValidatorsOnlyMixin, forms.ModelForm):
         for name in COST_FIELDS:
             default = getattr(defaults, name, None)
             if default is not None:
-                self.fields[name].help_text = _("Empty: the organisation's default (%(value)s).") % {"value": default}
+                self.fields[name].help_text = _("Empty: the organisation's default (%(value)s).") % {
+                    "value": number_format(default, use_l10n=True, force_grouping=True)
+                }
         self.helper = _helper(_("Save the assumptions"))
 
 

@@ -498,9 +498,12 @@ class UseCaseEconomicsView(UseCaseObjectMixin, TemplateView):
             assumptions_form = CostAssumptionsForm(instance=use_case, defaults=CostSettings.load())
         if may_manage and benefit_form is None and use_case.status in LIVE_STATES:
             benefit_form = BenefitForm(initial={"month": timezone.localdate().replace(day=1)})
+        figures = economics.use_case_economics(use_case)
+        currency = figures["assumptions"].currency
         return super().get_context_data(
             use_case=use_case,
-            **economics.use_case_economics(use_case),
+            **figures,
+            other_rates=sorted((c, r) for c, r in figures["assumptions"].rates.items() if c != currency),
             can_manage=may_manage,
             assumptions_form=assumptions_form if may_manage else None,
             benefit_form=benefit_form if may_manage and use_case.status in LIVE_STATES else None,
