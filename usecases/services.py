@@ -447,9 +447,12 @@ def advance_step(use_case, user, *, skip_poc=False, reason="", expected_step=Non
             action = (
                 UseCaseAction.START_PILOT if locked.status == UseCaseStatus.APPROVED else UseCaseAction.ADVANCE_STEP
             )
-        blocking = roadmap.unmet(roadmap.requirements(roadmap.gates(locked), step, target))
-        if blocking:
-            raise GateNotMet(target, blocking)
+
+        def check_gate(row):  # after the table and the actor's rights (apply_transition)
+            blocking = roadmap.unmet(roadmap.requirements(roadmap.gates(row), step, target))
+            if blocking:
+                raise GateNotMet(target, blocking)
+
         updates = {"roadmap_step": target, "step_entered_at": timezone.now()}
         if skip_poc:
             updates["poc_skipped_reason"] = reason
@@ -458,6 +461,7 @@ def advance_step(use_case, user, *, skip_poc=False, reason="", expected_step=Non
             action,
             user,
             comment=reason,
+            check=check_gate,
             data={"from_step": step, "to_step": target},
             **updates,
         )
@@ -513,8 +517,8 @@ def move_back(use_case, user, to_step, reason, expected_step=None):
         updates = {"roadmap_step": to_step, "step_entered_at": timezone.now()}
         if to_step < RoadmapStep.HYBRID:
             updates["went_live_at"] = None
-        if to_step <= RoadmapStep.CLOSED_START:
-            updates["poc_skipped_reason"] = ""  # the next move forward decides again
+        if to_step <= RoadmapStep.OPEN_POC:
+            updates["poc_skipped_reason"] = ""  # the PoC is (re)considered: the skip no longer holds
         return apply_transition(
             locked,
             action,
