@@ -127,7 +127,7 @@ def install():
         usecase_services.TRANSITION_HOOKS.append(on_use_case_transition)
     if poc_licence_items not in roadmap.GATE_CHECKS[RoadmapStep.OPEN_POC]:
         roadmap.GATE_CHECKS[RoadmapStep.OPEN_POC].append(poc_licence_items)
-        roadmap.ORG_CHECKS[RoadmapStep.GOVERNANCE].insert(0, matrix_readiness_items)
+        roadmap.ORG_CHECKS[RoadmapStep.GOVERNANCE].append(matrix_readiness_items)
 
 
 def matrix_readiness_items():

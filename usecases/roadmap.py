@@ -71,7 +71,7 @@ class Facts:
     @classmethod
     def load(cls, use_case):
         choices = list(use_case.model_choices.select_related("ai_model__publisher", "ai_model__licence"))
-        trials = {trial.kind: trial for trial in use_case.trials.select_related("ai_model__publisher")}
+        trials = {trial.kind: trial for trial in use_case.trials.select_related("ai_model__publisher", "updated_by")}
         vendor_ids = {trial.ai_model.publisher_id for trial in trials.values()}
         ready = frozenset(
             Assessment.objects.readiness_completed()

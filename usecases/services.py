@@ -495,6 +495,8 @@ def move_back(use_case, user, to_step, reason, expected_step=None):
     reason = _reason_required(reason)
     with transaction.atomic():
         locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
+        if not _is_reviewer(user, locked):
+            raise PermissionDenied
         _check_expected_step(locked, expected_step)
         try:
             to_step = RoadmapStep(int(to_step))
@@ -613,8 +615,13 @@ def decide_roles(use_case, user, rows):
     with transaction.atomic():
         locked = _lock_for_roadmap(use_case, user)
         choices = {choice.pk: choice for choice in locked.model_choices.select_related("ai_model")}
-        given = {row["choice"].pk: row for row in rows if row.get("choice") is not None}
-        if set(given) != set(choices) or any(row["choice"].use_case_id != locked.pk for row in given.values()):
+        listed = [row for row in rows if row.get("choice") is not None]
+        given = {row["choice"].pk: row for row in listed}
+        if (
+            len(given) != len(listed)
+            or set(given) != set(choices)
+            or any(row["choice"].use_case_id != locked.pk for row in given.values())
+        ):
             raise ValidationError({"roles": [_("Give a role for each of the use case's models, and only for them.")]})
         for pk, choice in choices.items():
             row = given[pk]

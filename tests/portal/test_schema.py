@@ -62,6 +62,16 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
         status="failed",
     )
     notification = Notification.objects.create(user=admin_user, reminder=reminder)
+    from usecases.models import Trial
+
+    Trial.objects.create(
+        use_case=use_case,
+        kind="closed_pilot",
+        ai_model=ai_model,
+        starts_on=datetime.date.today(),
+        planned_end_on=datetime.date.today(),
+        updated_by=requester,
+    )
     ids = {
         "approval-stages": ApprovalStage.objects.filter(use_case=blocked).first().pk,
         "policy-exceptions": exception.pk,
@@ -79,12 +89,19 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
         "assessments": assessment.reference,
         "reminders": reminder.pk,
         "notifications": notification.pk,
+        "exchange-rates": "USD",
     }
+    # Path parameters that are not the collection's own lookup.
+    parameters = {"kind": "pilot"}
     client = api_client_for(admin_user)
     checked = []
     for path, operations in schema["paths"].items():
         collection = path.split("/")[3]
-        url = re.sub(r"\{(\w+)\}", lambda match, collection=collection: str(ids[collection]), path)
+        url = re.sub(
+            r"\{(\w+)\}",
+            lambda match, collection=collection: str(parameters.get(match.group(1)) or ids[collection]),
+            path,
+        )
         for method in operations:
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
@@ -99,4 +116,9 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
     assert ("post", "/api/v1/assessments/{reference}/decide/") in checked
     assert ("post", "/api/v1/reminders/{id}/retry/") in checked
     assert ("post", "/api/v1/notifications/read-all/") in checked
+    assert ("get", "/api/v1/roadmap/") in checked and ("get", "/api/v1/roadmap/economics/") in checked
+    assert ("patch", "/api/v1/cost-settings/") in checked
+    assert ("delete", "/api/v1/exchange-rates/{currency}/") in checked
+    assert ("get", "/api/v1/use-cases/{reference}/roadmap/{kind}/") in checked
+    assert ("patch", "/api/v1/use-cases/{reference}/economics/assumptions/") in checked
     assert len(checked) >= 25

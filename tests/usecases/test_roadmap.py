@@ -13,7 +13,6 @@ no service can reach (a pilot written on an open model, roles without a rational
 written directly and say so.
 """
 
-import datetime
 from decimal import Decimal
 
 import pytest
@@ -24,6 +23,7 @@ from governance import services as governance_services
 from governance.models import Finding
 from portal.models import AuditEvent
 from tests.factories import AIModelFactory, UseCaseFactory, VendorFactory, approved_vendor, send_assessment
+from tests.usecases.roadmap_helpers import approved, days, place
 from tests.vendors.helpers import submit_through_service
 from usecases import roadmap, services
 from usecases.choices import OPEN_STYLES
@@ -40,24 +40,6 @@ MOVES = ("start_pilot", "advance_step", "skip_poc", "go_live", "move_back", "sto
 def _english():
     with translation.override("en"):
         yield
-
-
-def days(n):
-    return timezone.localdate() + datetime.timedelta(days=n)
-
-
-def approved(owner, **fields):
-    """A complete use case approved at step 2 (status written directly, see the module docstring)."""
-    use_case = UseCaseFactory(complete=True, owner=owner, **fields)
-    now = timezone.now()
-    UseCase.objects.filter(pk=use_case.pk).update(status="approved", roadmap_step=2, submitted_at=now, approved_at=now)
-    return UseCase.objects.get(pk=use_case.pk)
-
-
-def place(use_case, step, status="piloting"):
-    """Stand the use case at ``step`` directly, to test one gate without walking the others."""
-    UseCase.objects.filter(pk=use_case.pk).update(roadmap_step=step, status=status)
-    return UseCase.objects.get(pk=use_case.pk)
 
 
 def closed_model(status="approved", publisher=None):
