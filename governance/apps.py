@@ -8,9 +8,10 @@ class GovernanceConfig(AppConfig):
 
     def ready(self):
         from governance import panels, services, signals  # noqa: F401 - signals connects the receivers
-        from governance.choices import GovernanceAuditAction
+        from governance.choices import EducationAuditAction, GovernanceAuditAction
         from portal.choices import register_audit_actions
 
         register_audit_actions(GovernanceAuditAction)
+        register_audit_actions(EducationAuditAction)
         services.install()
         panels.install()

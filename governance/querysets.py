@@ -50,3 +50,33 @@ class NotificationQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(user=user).select_related("reminder")
+
+
+class AudienceQuerySet(models.QuerySet):
+    def applying_to(self, user):
+        """Active policies or courses meant for ``user``: all staff, their department or one of their roles."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        condition = models.Q(all_staff=True) | models.Q(roles__in=user.groups.all())
+        if user.department_id:
+            condition |= models.Q(departments=user.department_id)
+        return self.filter(condition, is_active=True).distinct()
+
+
+class TrainingCompletionQuerySet(models.QuerySet):
+    def valid(self, on=None):
+        """Completions still valid on ``on`` (today by default)."""
+        on = on or timezone.localdate()
+        return self.filter(models.Q(expires_on__isnull=True) | models.Q(expires_on__gte=on))
+
+
+class PromptTemplateQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Approved prompts for everyone with a role; drafts and retired ones for their owner and reviewers."""
+        from governance.choices import PromptStatus
+
+        if not user.is_authenticated or not user.has_perm("governance.view_prompttemplate"):
+            return self.none()
+        if user.has_perm("governance.approve_prompttemplate"):
+            return self
+        return self.filter(models.Q(status=PromptStatus.APPROVED) | models.Q(owner=user))

@@ -32,15 +32,24 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from governance.choices import URGENT_STEPS, ReminderKind, ReminderStatus, ReminderStep
-from governance.models import ApprovalStage, Notification, PolicyException, Reminder, ReminderSetting
+from governance.choices import URGENT_STEPS, PolicyVersionStatus, ReminderKind, ReminderStatus, ReminderStep
+from governance.models import (
+    ApprovalStage,
+    Notification,
+    PolicyAcknowledgement,
+    PolicyException,
+    PolicyVersion,
+    Reminder,
+    ReminderSetting,
+    TrainingCompletion,
+)
 from portal.roles import Role
 from usecases.choices import CLOSED_STATES, LIVE_STATES, REVIEW_STATES
 from usecases.models import UseCase
@@ -91,6 +100,10 @@ class Kind:
     def describe(self, obj):
         """(object_repr, url, params) of an item."""
         raise NotImplementedError
+
+    def settled(self, rows):
+        """Pks of outbox ``rows`` whose recipient has done what was asked meanwhile (not sent)."""
+        return set()
 
     def current_due_dates(self, object_ids):
         """{pk: due date} of the given objects that are still due: a row whose item was
@@ -326,6 +339,103 @@ class ExceptionExpiringKind(Kind):
         return _use_case_repr(use_case), use_case.get_absolute_url(), {"rule": exception.rule_id}
 
 
+class PolicyAcknowledgementKind(Kind):
+    """A policy version in force that people it applies to have not acknowledged yet."""
+
+    kind = ReminderKind.POLICY_ACKNOWLEDGEMENT
+    model = PolicyVersion
+    due_field = "acknowledge_by"
+    default_days = (7, 1)
+    default_escalation = 7
+    overdue = True
+    titles = {
+        ReminderStep.BEFORE: _("Please acknowledge by %(due_on)s: %(object)s"),
+        ReminderStep.OVERDUE: _("Acknowledgement overdue since %(due_on)s: %(object)s"),
+        ReminderStep.ESCALATION: _("Escalation: %(object)s is still not acknowledged by everyone"),
+    }
+    messages = {
+        ReminderStep.BEFORE: _(
+            "A new version of %(object)s is in force. Please read it and acknowledge it by %(due_on)s."
+        ),
+        ReminderStep.OVERDUE: _(
+            "%(object)s was to be acknowledged by %(due_on)s. Please read it and acknowledge it now."
+        ),
+        ReminderStep.ESCALATION: _(
+            "%(object)s was to be acknowledged by %(due_on)s and some of the people it applies to have not done "
+            "so. As a governance admin, see who is missing on the policy's acknowledgement page."
+        ),
+    }
+
+    def items(self):
+        return PolicyVersion.objects.filter(
+            status=PolicyVersionStatus.PUBLISHED,
+            acknowledge_by__isnull=False,
+            document__is_active=True,
+            document__requires_acknowledgement=True,
+        ).select_related("document")
+
+    def recipients(self, objects, step):
+        if step == ReminderStep.ESCALATION:
+            admins = [Recipient(pk) for pk in _users_in_role(Role.GOVERNANCE_ADMIN).values_list("pk", flat=True)]
+            return {version.pk: admins for version in objects}
+        return {
+            version.pk: [
+                Recipient(pk)
+                for pk in version.document.audience_users()
+                .exclude(acknowledgements__version=version)
+                .values_list("pk", flat=True)
+            ]
+            for version in objects
+        }
+
+    def settled(self, rows):
+        asked = [row for row in rows if row.step != ReminderStep.ESCALATION and row.recipient_id]
+        done = set(
+            PolicyAcknowledgement.objects.filter(
+                version_id__in={row.object_id for row in asked}, user_id__in={row.recipient_id for row in asked}
+            ).values_list("version_id", "user_id")
+        )
+        return {row.pk for row in asked if (int(row.object_id), row.recipient_id) in done}
+
+    def describe(self, version):
+        document = version.document
+        title = {"ja": document.title_ja, "en": document.title_en or document.title_ja}
+        return f"{document.title_ja} v{version.number}"[:200], document.get_absolute_url(), {"policy": title}
+
+
+class TrainingExpiringKind(Kind):
+    """A person's training that runs out, unless they have completed the course again since."""
+
+    kind = ReminderKind.TRAINING_EXPIRING
+    model = TrainingCompletion
+    due_field = "expires_on"
+    default_days = (30, 7)
+    titles = {ReminderStep.BEFORE: _("Your training expires on %(due_on)s: %(object)s")}
+    messages = {
+        ReminderStep.BEFORE: _(
+            "Your completion of %(object)s is valid until %(due_on)s. Take the course again and record it, "
+            "so that the use cases you work on stay cleared for rules and education."
+        )
+    }
+
+    def items(self):
+        newer = TrainingCompletion.objects.filter(
+            course=OuterRef("course"), user=OuterRef("user"), completed_on__gt=OuterRef("completed_on")
+        )
+        return (
+            TrainingCompletion.objects.filter(expires_on__isnull=False, course__is_active=True, user__is_active=True)
+            .exclude(Exists(newer))
+            .select_related("course")
+        )
+
+    def recipients(self, objects, step):
+        return {completion.pk: [Recipient(completion.user_id)] for completion in objects}
+
+    def describe(self, completion):
+        course = completion.course
+        return course.title_ja[:200], course.get_absolute_url(), {}
+
+
 KINDS = {
     spec.kind: spec
     for spec in (
@@ -334,6 +444,8 @@ KINDS = {
         AssessmentUnansweredKind(),
         AssessmentExpiringKind(),
         ExceptionExpiringKind(),
+        PolicyAcknowledgementKind(),
+        TrainingExpiringKind(),
     )
 }
 
@@ -598,7 +710,8 @@ def _still_due(rows):
     due = set()
     for kind, kind_rows in by_kind.items():
         current = KINDS[kind].current_due_dates({row.object_id for row in kind_rows})
-        due.update(row.pk for row in kind_rows if current.get(row.object_id) == row.due_on)
+        settled = KINDS[kind].settled(kind_rows)
+        due.update(row.pk for row in kind_rows if current.get(row.object_id) == row.due_on and row.pk not in settled)
     return due
 
 

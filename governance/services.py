@@ -126,8 +126,12 @@ def install():
         usecase_services.CHANGE_HOOKS.append(on_use_case_change)
         usecase_services.TRANSITION_HOOKS.append(on_use_case_transition)
     if poc_licence_items not in roadmap.GATE_CHECKS[RoadmapStep.OPEN_POC]:
+        from governance.education import services as education
+
         roadmap.GATE_CHECKS[RoadmapStep.OPEN_POC].append(poc_licence_items)
+        roadmap.GATE_CHECKS[RoadmapStep.RULES_EDUCATION].append(education.rules_gate_items)
         roadmap.ORG_CHECKS[RoadmapStep.GOVERNANCE].append(matrix_readiness_items)
+        roadmap.ORG_CHECKS[RoadmapStep.RULES_EDUCATION].append(education.organisation_rules_items)
 
 
 def matrix_readiness_items():

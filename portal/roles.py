@@ -40,20 +40,41 @@ _GOVERNANCE_SETTINGS = [
     for verb in ("view", "change")
 ]
 
+# Rules and education: everyone reads the policies, courses and prompt library, reports
+# their own training (with evidence) and shares prompts; reviewers approve prompts.
+_EDUCATION = [
+    "governance.view_policydocument",
+    "governance.view_trainingcourse",
+    "governance.add_trainingcompletion",
+    "governance.view_prompttemplate",
+    "governance.add_prompttemplate",
+]
+_EDUCATION_FIGURES = ["governance.view_policyacknowledgement", "governance.view_trainingcompletion"]
+_MANAGE_EDUCATION = [
+    "governance.manage_policy",
+    "governance.manage_training",
+    "governance.approve_prompttemplate",
+    *_EDUCATION_FIGURES,
+]
+
 ROLE_PERMISSIONS = {
-    Role.REQUESTER: [*_READ_INVENTORY, "usecases.add_usecase", "usecases.change_usecase"],
+    Role.REQUESTER: [*_READ_INVENTORY, "usecases.add_usecase", "usecases.change_usecase", *_EDUCATION],
     Role.REVIEWER: [
         *_READ_ALL,
         "usecases.review_usecase",
         *_MANAGE_VENDORS,
         "governance.decide_approvalstage",
         "portal.view_auditevent",
+        *_EDUCATION,
+        "governance.approve_prompttemplate",
     ],
     Role.EXECUTIVE: [
         *_READ_ALL,
         "governance.decide_approvalstage",
         "governance.grant_policyexception",
         "portal.view_auditevent",
+        *_EDUCATION,
+        *_EDUCATION_FIGURES,
     ],
     Role.GOVERNANCE_ADMIN: [
         *_READ_ALL,
@@ -84,6 +105,8 @@ ROLE_PERMISSIONS = {
         "usecases.add_exchangerate",
         "usecases.change_exchangerate",
         "usecases.delete_exchangerate",
+        *_EDUCATION,
+        *_MANAGE_EDUCATION,
     ],
 }
 

@@ -468,3 +468,35 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.user}: {self.reminder}"
+
+
+# Rules and education (roadmap step 6), kept in their own module.
+from governance.models.education import (  # noqa: E402
+    PolicyAcknowledgement,
+    PolicyDocument,
+    PolicyVersion,
+    PromptRating,
+    PromptTemplate,
+    TrainingCompletion,
+    TrainingCourse,
+)
+
+__all__ = [
+    "ApprovalStage",
+    "ClassificationLevel",
+    "ClassificationRule",
+    "Finding",
+    "Notification",
+    "PolicyAcknowledgement",
+    "PolicyDocument",
+    "PolicyException",
+    "PolicyVersion",
+    "PromptRating",
+    "PromptTemplate",
+    "Reminder",
+    "ReminderSetting",
+    "RiskTierSetting",
+    "StageDefinition",
+    "TrainingCompletion",
+    "TrainingCourse",
+]

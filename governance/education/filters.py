@@ -1,0 +1,52 @@
+import django_filters
+from django.db.models import F, Q
+from django.db.models.functions import NullIf
+from django.utils.translation import gettext_lazy as _
+
+from governance.choices import PromptStatus, PromptStyle
+from governance.models import PromptTemplate
+from usecases.choices import UseCaseCategory
+
+
+class PromptTemplateFilterSet(django_filters.FilterSet):
+    """Search and filters of the prompt library (pages and API)."""
+
+    q = django_filters.CharFilter(method="search", label=_("Search"), max_length=200)
+    category = django_filters.ChoiceFilter(choices=UseCaseCategory.choices, label=_("category"))
+    style = django_filters.ChoiceFilter(choices=PromptStyle.choices, label=_("suitable style"))
+    status = django_filters.ChoiceFilter(choices=PromptStatus.choices, label=_("status"))
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("usage_count", "usage_count"),
+            ("rating_average", "rating"),
+            ("title", "title"),
+            ("created_at", "created"),
+        ),
+        field_labels={
+            "usage_count": _("Times used"),
+            "rating_average": _("Rating"),
+            "title": _("Title"),
+            "created_at": _("Newest"),
+        },
+        label=_("Order by"),
+    )
+
+    class Meta:
+        model = PromptTemplate
+        fields = ["q", "category", "style", "status"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(title__icontains=value) | Q(body__icontains=value) | Q(notes__icontains=value))
+
+    def __init__(self, data=None, queryset=None, **kwargs):
+        # The average rating is computed in SQL so that the list can be ordered by it.
+        queryset = PromptTemplate.objects.all() if queryset is None else queryset
+        average = F("rating_total") * 1.0 / NullIf(F("rating_count"), 0)
+        super().__init__(data, queryset.annotate(rating_average=average).select_related("owner"), **kwargs)
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.data.get("ordering"):  # most used first
+            queryset = queryset.order_by("-usage_count", "title", "pk")
+        return queryset
