@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 import portal.converters  # noqa: F401 - registers <reference:...>
 from governance import views
@@ -22,4 +22,5 @@ urlpatterns = [
     path("usecases/<reference:reference>/stages/<int:pk>/decide/", views.StageDecideView.as_view(), name="decide"),
     path("usecases/<reference:reference>/exceptions/new/", views.GrantExceptionView.as_view(), name="grant-exception"),
     path("usecases/<reference:reference>/risk-tier/", views.RiskTierOverrideView.as_view(), name="override-risk-tier"),
+    path("", include("governance.education.urls")),
 ]

@@ -23,6 +23,10 @@ def navigation(request):
     if user.has_perm("governance.decide_approvalstage"):
         items.append(("governance:queue", _("Review queue")))
     items.append(("governance:matrix", _("Classification")))
+    if user.has_perm("governance.view_policydocument"):
+        items.append(("governance:policy-list", _("Rules")))
+        items.append(("governance:course-list", _("Training")))
+        items.append(("governance:prompt-list", _("Prompts")))
     if user.has_perm("portal.view_auditevent"):
         items.append(("governance:audit", _("Audit trail")))
     if user.has_perm("governance.view_reminder"):

@@ -4,6 +4,7 @@ from django.db.models import Count
 from django.views import i18n as i18n_views
 from django.views.generic import TemplateView
 
+from governance.education.services import pending_acknowledgements
 from portal.choices import UserLanguage
 from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
@@ -33,6 +34,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
         ]
         context["total"] = sum(counts.values())
         context["my_use_cases"] = visible.filter(owner=user).with_related()[:10]
+        context["pending_acknowledgements"] = list(pending_acknowledgements(user)[:10])
         return context
 
 

@@ -36,6 +36,46 @@ def can_manage_policies(user):
     return user.is_authenticated and user.has_perm("governance.manage_policy")
 
 
+AUDIENCE_RELATIONS = ("departments", "roles")
+
+
+def _save_audienced(model, permission, user, fields, instance=None):
+    """Create or change a policy document or course (its settings and audience), audited."""
+    if not user.has_perm(permission):
+        raise PermissionDenied
+    created = instance is None
+    with transaction.atomic():
+        # Re-read (and lock) the row: a bound form has already written its values on ``instance``.
+        instance = model() if created else model.objects.select_for_update().get(pk=instance.pk)
+        changes = {}
+        for name, value in fields.items():
+            if name in AUDIENCE_RELATIONS:
+                continue
+            if created or getattr(instance, name) != value:
+                changes[name] = [None if created else str(getattr(instance, name)), str(value)]
+                setattr(instance, name, value)
+        instance.full_clean(exclude=AUDIENCE_RELATIONS)
+        instance.save()
+        for name in AUDIENCE_RELATIONS:
+            if name in fields:
+                before = sorted(str(item) for item in getattr(instance, name).all()) if not created else []
+                getattr(instance, name).set(fields[name])
+                after = sorted(str(item) for item in fields[name])
+                if before != after:
+                    changes[name] = [before, after]
+        if changes:
+            record_event(instance, AuditAction.CREATE if created else AuditAction.UPDATE, user, changes=changes)
+    return instance
+
+
+def save_policy_document(user, fields, instance=None):
+    return _save_audienced(PolicyDocument, "governance.manage_policy", user, fields, instance)
+
+
+def save_course(user, fields, instance=None):
+    return _save_audienced(TrainingCourse, "governance.manage_training", user, fields, instance)
+
+
 def save_draft_version(document, user, body_ja, body_en="", change_summary=""):
     """Write the next version of ``document`` as a draft (the one draft, if there is one)."""
     if not can_manage_policies(user):
