@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from governance import services as governance
 from governance.choices import StageStatus
+from governance.education.demo import seed_education
 from governance.models import ApprovalStage
 from portal.choices import AuditAction
 from portal.models import Department
@@ -438,6 +439,7 @@ class Command(BaseCommand):
         created_count = sum(self._use_case(row, users) for row in USE_CASES)
         self._review_dates()
         self._roadmap_history()
+        seed_education(users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(users)} users, {created_count} new use cases, {len(vendors)} vendors."
