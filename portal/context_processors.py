@@ -5,7 +5,8 @@ from portal.roles import Role, has_role
 
 
 def navigation(request):
-    """Navigation entries the user's role may use; the views check again."""
+    """Navigation entries the user's role may use; the views check again. An entry is
+    ``(url name, label)``, or ``(None, label, [(url name, label), ...])`` for a menu."""
     user = request.user
     if not user.is_authenticated:
         return {"nav_items": []}
@@ -24,16 +25,24 @@ def navigation(request):
         items.append(("governance:queue", _("Review queue")))
     items.append(("governance:matrix", _("Classification")))
     if user.has_perm("governance.view_policydocument"):
-        items.append(("governance:policy-list", _("Rules")))
-        items.append(("governance:course-list", _("Training")))
-        items.append(("governance:prompt-list", _("Prompts")))
+        items.append(
+            (
+                None,
+                _("Rules and education"),
+                [
+                    ("governance:policy-list", _("Usage rules and guidelines")),
+                    ("governance:course-list", _("Training")),
+                    ("governance:prompt-list", _("Prompt library")),
+                ],
+            )
+        )
     if user.has_perm("portal.view_auditevent"):
         items.append(("governance:audit", _("Audit trail")))
     if user.has_perm("governance.view_reminder"):
         items.append(("governance:reminders", _("Reminders")))
     items.append(("api-docs", _("API")))
     return {
-        "nav_items": items,
+        "nav_items": [item if len(item) == 3 else (*item, None) for item in items],
         "nav_admin": user.is_staff and (user.is_superuser or has_role(user, Role.GOVERNANCE_ADMIN)),
         "user_roles": [Role(name).label for name in sorted(user.role_names) if name in Role.values],
         "unread_notifications": Notification.objects.filter(user=user, read_at__isnull=True).count(),

@@ -9,6 +9,17 @@ from markdown_it import MarkdownIt
 
 _renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 
+
+def _demote_heading(self, tokens, idx, options, env):
+    """A document's "# title" becomes an h2: the page has its own h1."""
+    token = tokens[idx]
+    token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+    return self.renderToken(tokens, idx, options, env)
+
+
+_renderer.add_render_rule("heading_open", _demote_heading)
+_renderer.add_render_rule("heading_close", _demote_heading)
+
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "code", "pre", "blockquote",
     "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td", "img",

@@ -13,6 +13,12 @@ from governance.api.views import (
     ReminderViewSet,
     UseCaseReviewViewSet,
 )
+from governance.education.api import (
+    PolicyDocumentViewSet,
+    PromptTemplateViewSet,
+    TrainingCompletionViewSet,
+    TrainingCourseViewSet,
+)
 from portal.api.views import CurrentUserView, DepartmentViewSet
 from usecases.api.roadmap import (
     CostSettingsView,
@@ -49,6 +55,10 @@ router.register("classification-rules", ClassificationRuleViewSet, basename="cla
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("reminders", ReminderViewSet, basename="reminder")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("policies", PolicyDocumentViewSet, basename="policy")
+router.register("training-courses", TrainingCourseViewSet, basename="training-course")
+router.register("training-completions", TrainingCompletionViewSet, basename="training-completion")
+router.register("prompt-templates", PromptTemplateViewSet, basename="prompt-template")
 
 app_name = "api"
 urlpatterns = [

@@ -20,22 +20,39 @@
 
   async function copy(text) {
     if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(text);
-      return;
+      try {
+        await navigator.clipboard.writeText(text);
+        return true;
+      } catch (error) {
+        // refused (page not focused, permission): fall back to selecting the text
+      }
     }
-    output.select();  // older browsers, plain http: select and copy
-    document.execCommand("copy");
+    output.select();
+    try {
+      return document.execCommand("copy");
+    } catch (error) {
+      return false;
+    }
+  }
+
+  function show(message, kind) {
+    status.textContent = message;
+    status.className = "small text-" + kind;
   }
 
   button.addEventListener("click", async () => {
-    const text = filled();
-    await copy(text);
+    const copied = await copy(filled());
+    if (!copied) {
+      show(button.dataset.failed, "danger");
+      return;
+    }
     const empty = inputs.some((input) => !input.value);
-    status.textContent = empty ? button.dataset.missing : button.dataset.copied;
-    status.className = "small " + (empty ? "text-warning" : "text-success");
+    show(empty ? button.dataset.missing : button.dataset.copied, empty ? "warning" : "success");
     if (button.dataset.useUrl) {
       const token = document.querySelector("#csrf-holder input[name=csrfmiddlewaretoken]").value;
-      fetch(button.dataset.useUrl, { method: "POST", headers: { "X-CSRFToken": token }, credentials: "same-origin" });
+      fetch(button.dataset.useUrl, { method: "POST", headers: { "X-CSRFToken": token }, credentials: "same-origin" })
+        .then((response) => { if (!response.ok) show(button.dataset.notCounted, "warning"); })
+        .catch(() => show(button.dataset.notCounted, "warning"));
     }
   });
 })();
