@@ -375,18 +375,19 @@ class PolicyAcknowledgementKind(Kind):
         ).select_related("document")
 
     def recipients(self, objects, step):
+        missing = {version.pk: self._missing(version) for version in objects}
         if step == ReminderStep.ESCALATION:
             admins = [Recipient(pk) for pk in _users_in_role(Role.GOVERNANCE_ADMIN).values_list("pk", flat=True)]
-            return {version.pk: admins for version in objects}
+            # Only while someone is still missing.
+            return {version.pk: admins if missing[version.pk].exists() else [] for version in objects}
         return {
-            version.pk: [
-                Recipient(pk)
-                for pk in version.document.audience_users()
-                .exclude(acknowledgements__version=version)
-                .values_list("pk", flat=True)
-            ]
+            version.pk: [Recipient(pk) for pk in missing[version.pk].values_list("pk", flat=True)]
             for version in objects
         }
+
+    @staticmethod
+    def _missing(version):
+        return version.document.audience_users().exclude(acknowledgements__version=version)
 
     def settled(self, rows):
         asked = [row for row in rows if row.step != ReminderStep.ESCALATION and row.recipient_id]
@@ -395,7 +396,15 @@ class PolicyAcknowledgementKind(Kind):
                 version_id__in={row.object_id for row in asked}, user_id__in={row.recipient_id for row in asked}
             ).values_list("version_id", "user_id")
         )
-        return {row.pk for row in asked if (int(row.object_id), row.recipient_id) in done}
+        settled = {row.pk for row in asked if (int(row.object_id), row.recipient_id) in done}
+        escalations = [row for row in rows if row.step == ReminderStep.ESCALATION]
+        if escalations:
+            versions = PolicyVersion.objects.filter(pk__in={row.object_id for row in escalations}).select_related(
+                "document"
+            )
+            complete = {version.pk for version in versions if not self._missing(version).exists()}
+            settled |= {row.pk for row in escalations if int(row.object_id) in complete}
+        return settled
 
     def describe(self, version):
         document = version.document

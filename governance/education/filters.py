@@ -8,6 +8,15 @@ from governance.models import PromptTemplate
 from usecases.choices import UseCaseCategory
 
 
+class NullsLastOrderingFilter(django_filters.OrderingFilter):
+    """Unrated prompts come last whichever way the rating is ordered (databases differ)."""
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        field = self.param_map[param[1:] if descending else param]
+        return F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+
+
 class PromptTemplateFilterSet(django_filters.FilterSet):
     """Search and filters of the prompt library (pages and API)."""
 
@@ -15,7 +24,7 @@ class PromptTemplateFilterSet(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=UseCaseCategory.choices, label=_("category"))
     style = django_filters.ChoiceFilter(choices=PromptStyle.choices, label=_("suitable style"))
     status = django_filters.ChoiceFilter(choices=PromptStatus.choices, label=_("status"))
-    ordering = django_filters.OrderingFilter(
+    ordering = NullsLastOrderingFilter(
         fields=(
             ("usage_count", "usage_count"),
             ("rating_average", "rating"),

@@ -5,10 +5,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
+from governance.education.services import MAX_EVIDENCE_BYTES  # noqa: F401 - the API reads it here
 from governance.models import PolicyDocument, PromptTemplate, TrainingCourse
 from portal.roles import Role
-
-MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 
 
 def _helper(label):
@@ -124,16 +123,6 @@ class CompletionForm(forms.Form):
         else:
             del self.fields["person"]
         self.helper = _helper(_("Record the completion"))
-
-    def clean_evidence(self):
-        evidence = self.cleaned_data.get("evidence")
-        if evidence and evidence.size > MAX_EVIDENCE_BYTES:
-            raise forms.ValidationError(_("The file is larger than 10 MB."))
-        if evidence:
-            from governance.models.education import TrainingCompletion
-
-            TrainingCompletion._meta.get_field("evidence").run_validators(evidence)
-        return evidence
 
 
 class RemoveCompletionForm(forms.Form):

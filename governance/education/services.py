@@ -205,6 +205,20 @@ def add_months(day, months):
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+
+
+def _evidence_errors(evidence):
+    """The evidence file's type and size (pages and API alike)."""
+    if evidence.size > MAX_EVIDENCE_BYTES:
+        return {"evidence": [_("The file is larger than 10 MB.")]}
+    try:
+        TrainingCompletion._meta.get_field("evidence").run_validators(evidence)
+    except ValidationError as error:
+        return {"evidence": error.messages}
+    return {}
+
+
 def record_completion(course, user, *, person=None, completed_on, evidence=None, note=""):
     """Record that ``person`` (``user`` themselves by default) completed ``course``.
     Admins record anyone's; a person reporting their own attaches evidence."""
@@ -221,6 +235,13 @@ def record_completion(course, user, *, person=None, completed_on, evidence=None,
         errors["completed_on"] = [_("A completion cannot be dated in the future.")]
     if own and not evidence:
         errors["evidence"] = [_("Attach the certificate or other evidence of completion.")]
+    elif evidence:
+        errors.update(_evidence_errors(evidence))
+    if (
+        completed_on is not None
+        and TrainingCompletion.objects.filter(course=course, user=person, completed_on=completed_on).exists()
+    ):
+        errors["completed_on"] = [_("This completion is already recorded for that day.")]
     if not course.is_active:
         errors["course"] = [_("This course is no longer offered.")]
     if errors:
@@ -269,20 +290,25 @@ def remove_completion(completion, user, reason):
             comment=reason,
             data={"user": completion.user.username, "completed_on": completion.completed_on.isoformat()},
         )
+        evidence = completion.evidence
         completion.delete()
+        if evidence:
+            storage, name = evidence.storage, evidence.name
+            transaction.on_commit(lambda: storage.delete(name))
 
 
 def completion_rates(course, on=None):
     """Who of the course's audience holds a valid completion on ``on``, by department (SQL)."""
     on = on or timezone.localdate()
-    valid = Q(training_completions__course=course) & (
+    valid = Q(training_completions__course=course, training_completions__completed_on__lte=on) & (
         Q(training_completions__expires_on__isnull=True) | Q(training_completions__expires_on__gte=on)
     )
     return _rates(course.audience_users(), valid)
 
 
 def valid_completion_users(course, on=None):
-    return TrainingCompletion.objects.filter(course=course).valid(on).values("user")
+    on = on or timezone.localdate()
+    return TrainingCompletion.objects.filter(course=course, completed_on__lte=on).valid(on).values("user")
 
 
 # --- Step 6 of the roadmap, for a use case and for the organisation --------------------------------
@@ -297,39 +323,26 @@ def use_case_people(use_case):
 
 def education_gaps(people):
     """What the rules-and-education gate checks for ``people``: per policy in force that
-    needs acknowledging, and per required course, those of them it applies to who have not
-    acknowledged it / do not hold a valid completion. (None, None) when nothing is in place."""
-    versions = list(
-        PolicyVersion.objects.filter(
-            status=PolicyVersionStatus.PUBLISHED, document__is_active=True, document__requires_acknowledgement=True
-        ).select_related("document")
-    )
-    courses = list(TrainingCourse.objects.filter(is_active=True, required=True))
-    policy_gaps = [
-        (
-            version,
-            list(
-                version.document.audience_users()
-                .filter(pk__in=people.values("pk"))
-                .exclude(acknowledgements__version=version)
-                .values_list("username", flat=True)
-            ),
-        )
-        for version in versions
-    ]
-    training_gaps = [
-        (
-            course,
-            list(
-                course.audience_users()
-                .filter(pk__in=people.values("pk"))
-                .exclude(pk__in=valid_completion_users(course))
-                .values_list("username", flat=True)
-            ),
-        )
-        for course in courses
-    ]
-    return (policy_gaps if versions else None), (training_gaps if courses else None)
+    needs acknowledging, and per required course, among those that apply to at least one
+    of them, the ones of them who have not acknowledged it / hold no valid completion.
+    None for either when nothing of that kind applies to them: the gate stays shut."""
+    people_ids = list(people.values_list("pk", flat=True))
+    versions = PolicyVersion.objects.filter(
+        status=PolicyVersionStatus.PUBLISHED, document__is_active=True, document__requires_acknowledgement=True
+    ).select_related("document")
+    policy_gaps = []
+    for version in versions:
+        concerned = version.document.audience_users().filter(pk__in=people_ids)
+        if concerned.exists():
+            missing = concerned.exclude(acknowledgements__version=version)
+            policy_gaps.append((version, list(missing.values_list("username", flat=True))))
+    training_gaps = []
+    for course in TrainingCourse.objects.filter(is_active=True, required=True):
+        concerned = course.audience_users().filter(pk__in=people_ids)
+        if concerned.exists():
+            missing = concerned.exclude(pk__in=valid_completion_users(course))
+            training_gaps.append((course, list(missing.values_list("username", flat=True))))
+    return policy_gaps or None, training_gaps or None
 
 
 # --- Prompt library ---------------------------------------------------------------------------------
@@ -381,8 +394,8 @@ def update_prompt(prompt, user, fields):
         for name in changes:
             setattr(locked, name, fields[name])
         from_state = locked.status
-        # A changed text needs a reviewer's approval again, unless a reviewer changed it.
-        if locked.status == PromptStatus.APPROVED and not can_approve_prompts(user):
+        # A changed text needs a reviewer's approval again, unless another reviewer changed it.
+        if locked.status == PromptStatus.APPROVED and (not can_approve_prompts(user) or locked.owner_id == user.pk):
             locked.status, locked.approved_by, locked.approved_at = PromptStatus.DRAFT, None, None
         locked.save()
         record_event(locked, AuditAction.UPDATE, user, from_state=from_state, to_state=locked.status, changes=changes)
@@ -467,13 +480,13 @@ def rules_gate_items(use_case, facts=None):
             "rules.acknowledged",
             _("The use case's people have acknowledged the usage rules in force"),
             policy_gaps,
-            _("No usage rule that needs acknowledging is in force yet."),
+            _("No usage rule that needs acknowledging is in force for these people yet."),
         ),
         _gap_item(
             "rules.trained",
             _("The use case's people hold valid training in the required courses"),
             training_gaps,
-            _("No required training course is set up yet."),
+            _("No required training course applies to these people yet."),
         ),
     ]
 

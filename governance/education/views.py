@@ -219,6 +219,10 @@ class PolicyAcknowledgementsView(PolicyObjectMixin, TemplateView):
     template_name = "governance/education/policy_acknowledgements.html"
     permission_required = "governance.view_policyacknowledgement"
 
+    def get_document(self):
+        # Those who see the figures see them for every policy, not only for theirs.
+        return get_object_or_404(PolicyDocument, key=self.kwargs["key"])
+
     def get_context_data(self, **kwargs):
         document = self.get_document()
         version = services.in_force(document)

@@ -191,11 +191,23 @@ GATE_ROWS = [
     ("PoC without comparison", (*POC_READY, "poc_results"), 4, 5, ["poc.comparison"]),
     ("PoC written up", POC_DONE, 4, 5, []),
     # Step 5 finishes with the roles decided and the use case live; step 6 cannot be checked.
-    ("roles undecided", POC_DONE, 5, 6, ["hybrid.roles", "hybrid.live", "rules.in_place"]),
-    ("no rationale", (*POC_DONE, "roles_no_rationale"), 5, 6, ["hybrid.roles", "hybrid.live", "rules.in_place"]),
-    ("every model retired, live", (*POC_DONE, "roles_all_retired", "live"), 5, 6, ["hybrid.roles", "rules.in_place"]),
-    ("roles decided", (*POC_DONE, "roles"), 5, 6, ["hybrid.live", "rules.in_place"]),
-    ("roles decided, live", (*POC_DONE, "roles", "live"), 5, 6, ["rules.in_place"]),
+    ("roles undecided", POC_DONE, 5, 6, ["hybrid.roles", "hybrid.live", "rules.acknowledged", "rules.trained"]),
+    (
+        "no rationale",
+        (*POC_DONE, "roles_no_rationale"),
+        5,
+        6,
+        ["hybrid.roles", "hybrid.live", "rules.acknowledged", "rules.trained"],
+    ),
+    (
+        "every model retired, live",
+        (*POC_DONE, "roles_all_retired", "live"),
+        5,
+        6,
+        ["hybrid.roles", "rules.acknowledged", "rules.trained"],
+    ),
+    ("roles decided", (*POC_DONE, "roles"), 5, 6, ["hybrid.live", "rules.acknowledged", "rules.trained"]),
+    ("roles decided, live", (*POC_DONE, "roles", "live"), 5, 6, ["rules.acknowledged", "rules.trained"]),
 ]
 
 
@@ -238,9 +250,13 @@ def test_gate_items_explain_what_is_wrong(requester, reviewer):
     journey.build(("pilot_model_under_review",))
     model_item = next(item for item in roadmap.gates(journey.use_case)[3].start if item.code == "pilot.model")
     assert model_item.detail == "GPT-4o is Under review."  # the new pilot model's vendor is approved
-    (rules_item,) = gates[6].start
-    assert (rules_item.code, rules_item.met, rules_item.state) == ("rules.in_place", None, "unknown")
-    assert rules_item.detail.startswith("Not yet checkable")
+    # Nothing of rules and education is in place yet: step 6 says so and stays shut.
+    acknowledged, trained = gates[6].start
+    assert [(i.code, i.met, i.state) for i in (acknowledged, trained)] == [
+        ("rules.acknowledged", False, "unmet"),
+        ("rules.trained", False, "unmet"),
+    ]
+    assert acknowledged.detail.startswith("No usage rule") and trained.detail.startswith("No required training")
 
 
 def test_the_whole_journey_from_approval_to_production(requester, reviewer):
@@ -282,7 +298,7 @@ def test_the_whole_journey_from_approval_to_production(requester, reviewer):
     ]
     summary = roadmap.summary(use_case)
     assert (summary["step"], summary["next_step"], summary["can_skip_poc"]) == (5, 6, False)
-    assert codes(summary["next_step_unmet"]) == ["rules.in_place"]
+    assert codes(summary["next_step_unmet"]) == ["rules.acknowledged", "rules.trained"]
 
 
 def walk(requester, reviewer, *, to_step, skip=False, live=False):
@@ -400,12 +416,15 @@ def test_going_live_needs_step_5_and_the_roles(requester, reviewer):
         services.go_live(use_case, requester)
 
 
-def test_step_6_is_not_yet_checkable_and_blocks_even_when_everything_else_holds(requester, reviewer):
+def test_step_6_blocks_without_rules_and_training_even_when_everything_else_holds(requester, reviewer):
     use_case = walk(requester, reviewer, to_step=5, live=True)
     with pytest.raises(services.GateNotMet) as caught:
         services.advance_step(use_case, reviewer)
-    (item,) = caught.value.items
-    assert (caught.value.step, item.code, item.met) == (6, "rules.in_place", None)
+    assert caught.value.step == 6
+    assert [(item.code, item.met) for item in caught.value.items] == [
+        ("rules.acknowledged", False),
+        ("rules.trained", False),
+    ]
     assert UseCase.objects.get(pk=use_case.pk).roadmap_step == 5
 
 

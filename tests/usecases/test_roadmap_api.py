@@ -59,10 +59,10 @@ def test_roadmap_lists_every_gate_and_what_the_next_move_needs(requester, review
     assert gate[3] == (["pilot.model", "pilot.dates"], ["pilot.kpi_results", "pilot.feedback"])
     assert gate[4] == (["poc.model", "poc.readiness", "poc.scope", "poc.licence"], ["poc.results", "poc.comparison"])
     assert gate[5] == ([], ["hybrid.roles", "hybrid.live"])
-    assert gate[6] == (["rules.in_place"], [])
+    assert gate[6] == (["rules.acknowledged", "rules.trained"], [])
     met = {item["code"]: item["met"] for g in body["gates"] for item in g["start"] + g["finish"]}
     assert met["inventory.submitted"] is True and met["governance.approved"] is True
-    assert met["pilot.model"] is False and met["rules.in_place"] is None
+    assert met["pilot.model"] is False and met["rules.acknowledged"] is False and met["rules.trained"] is False
     assert codes(body["next_step_unmet"]) == ["pilot.model", "pilot.dates"]
     assert body["next_step_unmet"][0]["detail"] == "No pilot is recorded yet."
     assert body["trials"] == [] and body["models"] == []
@@ -199,7 +199,7 @@ def test_a_move_based_on_a_step_no_longer_current_is_a_conflict(requester, revie
     assert UseCase.objects.get(pk=use_case.pk).roadmap_step == 3
 
 
-def test_go_live_needs_the_hybrid_roles_and_then_step_6_stays_uncheckable(requester):
+def test_go_live_needs_the_hybrid_roles_and_then_step_6_needs_rules_and_training(requester):
     use_case = at_hybrid(requester)
     client = api_client_for(requester)
     assert codes(client.get(url(use_case, "roadmap/")).json()["go_live_unmet"]) == ["hybrid.roles"]
@@ -212,7 +212,10 @@ def test_go_live_needs_the_hybrid_roles_and_then_step_6_stays_uncheckable(reques
     assert live.json()["status"] == "in_production" and live.json()["went_live_at"] is not None
     onward = client.post(url(use_case, "roadmap/advance/"), {}, format="json")
     assert onward.status_code == 400
-    assert [(i["code"], i["met"]) for i in onward.json()["unmet"]] == [("rules.in_place", None)]
+    assert [(i["code"], i["met"]) for i in onward.json()["unmet"]] == [
+        ("rules.acknowledged", False),
+        ("rules.trained", False),
+    ]
 
 
 def test_go_live_away_from_step_5_is_a_conflict(requester):
@@ -513,7 +516,7 @@ def test_organisation_roadmap_counts_by_step_department_and_category(reviewer, p
     categories = [(c["category"], c["counts"]) for c in body["by_category"]]
     assert categories == [("", [1, 0, 0, 0, 0, 0]), ("analytics", [0, 0, 0, 0, 1, 0]), ("creative", [1, 1, 1, 0, 0, 0])]
     readiness = {s["step"]: codes(s["readiness"]) for s in body["steps"]}
-    assert readiness[2] == ["org.assessment", "org.matrix"] and readiness[6] == ["org.rules"]
+    assert readiness[2] == ["org.assessment", "org.matrix"] and readiness[6] == ["org.rules_published", "org.training"]
     assert {i["code"]: i["met"] for s in body["steps"] for i in s["readiness"]}["org.inventory"] is True
 
 
