@@ -1,16 +1,14 @@
 """Rules and education through the API: policy documents with their versions and
 acknowledgements, training courses and completions, and the shared prompt library.
 
-Every write goes through ``governance.education.services`` (which checks who may act and
-writes the audit event), except creating and changing documents and courses, which are
-plain rows saved here with their audit event. Object lists are scoped in the queryset:
+The serializers check the input; every write then goes through ``governance.education.services``,
+which checks who may act and writes the audit event. Object lists are scoped in the queryset:
 people see the policies and courses meant for them, their own completions and the prompts
 ``visible_to`` them; managers and the holders of the figures permissions see everything."""
 
 import django_filters
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
 from django.db.models import F, Prefetch
 from django.http import Http404
 from django.utils import timezone
@@ -32,7 +30,6 @@ from rest_framework.response import Response
 from governance.choices import PolicyVersionStatus
 from governance.education import markdown, services
 from governance.education.filters import PromptTemplateFilterSet
-from governance.education.forms import MAX_EVIDENCE_BYTES
 from governance.models import (
     PolicyAcknowledgement,
     PolicyDocument,
@@ -45,11 +42,9 @@ from governance.models import (
 from portal.api.permissions import ActionPermission, django_errors
 from portal.api.responses import ERRORS
 from portal.api.serializers import UserSummarySerializer
-from portal.choices import AuditAction
 from portal.filters import MAX_ID, IdChoiceFilter
 from portal.models import Department
 from portal.roles import Role
-from portal.services import record_event
 
 User = get_user_model()
 # Paths of list actions that a document or course key would otherwise shadow.
@@ -150,41 +145,24 @@ class AudienceObjectSerializer(serializers.ModelSerializer):
         return attrs
 
 
-def _plain(obj, name):
-    value = getattr(obj, name)
-    return sorted(str(item) for item in value.all()) if hasattr(value, "all") else value
-
-
-def _audited_save(serializer, user):
-    """Save a document or course (with its audience) and its audit event, in one transaction."""
-    instance = serializer.instance
-    names = list(serializer.validated_data)
-    before = {} if instance is None else {name: _plain(instance, name) for name in names}
-    with transaction.atomic():
-        saved = serializer.save()
-        after = {name: _plain(saved, name) for name in names}
-        changes = {name: [before.get(name), after[name]] for name in names if before.get(name) != after[name]}
-        if instance is None or changes:
-            record_event(saved, AuditAction.CREATE if instance is None else AuditAction.UPDATE, user, changes=changes)
-    return saved
-
-
 class _AudienceObjectViewSet(_EditableViewSet):
-    # Policies and courses: found by key; created and changed as plain rows, with the audit event.
-
+    # Policies and courses: found by key; saved with their audience by ``service``
+    # (services.save_policy_document or save_course: user, fields, instance=None).
     filter_backends = []
     lookup_field = "key"
     lookup_value_regex = r"[-a-zA-Z0-9_]{1,60}"
+    service = None
 
     def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return self._respond(_audited_save(serializer, request.user), status.HTTP_201_CREATED)
+        fields = dict(self._validated(self.get_serializer_class()))
+        return self._respond(django_errors(type(self).service, request.user, fields), status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
-        serializer = self.get_serializer(self.get_object(), data=request.data, partial=kwargs.get("partial", False))
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        return self._respond(_audited_save(serializer, request.user))
+        fields = dict(serializer.validated_data)
+        return self._respond(django_errors(type(self).service, request.user, fields, instance))
 
 
 class DepartmentRateSerializer(serializers.Serializer):
@@ -312,6 +290,7 @@ class PolicyDocumentViewSet(_AudienceObjectViewSet):
     earlier ones superseded but readable. People acknowledge the version in force."""
 
     serializer_class = PolicyDocumentSerializer
+    service = services.save_policy_document
     read_permission = "governance.view_policydocument"
     action_permissions = {
         **dict.fromkeys(("create", "update", "partial_update", "draft", "publish"), "governance.manage_policy"),
@@ -462,6 +441,7 @@ class TrainingCourseViewSet(_AudienceObjectViewSet):
     """Training courses, with the user's own completion status."""
 
     serializer_class = TrainingCourseSerializer
+    service = services.save_course
     read_permission = "governance.view_trainingcourse"
     action_permissions = {
         **dict.fromkeys(("create", "update", "partial_update"), "governance.manage_training"),
@@ -533,12 +513,6 @@ class CompletionCreateSerializer(serializers.Serializer):
             if not request.user.has_perm("governance.manage_training"):
                 courses = courses.applying_to(request.user)
             self.fields["course"].queryset = courses
-
-    def validate_evidence(self, evidence):
-        if evidence.size > MAX_EVIDENCE_BYTES:
-            raise serializers.ValidationError(_("The file is larger than 10 MB."))
-        TrainingCompletion._meta.get_field("evidence").run_validators(evidence)
-        return evidence
 
 
 class CompletionFilterSet(django_filters.FilterSet):

@@ -5,7 +5,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from governance.education.services import MAX_EVIDENCE_BYTES  # noqa: F401 - the API reads it here
 from governance.models import PolicyDocument, PromptTemplate, TrainingCourse
 from portal.roles import Role
 

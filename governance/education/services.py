@@ -90,6 +90,7 @@ def save_draft_version(document, user, body_ja, body_en="", change_summary=""):
             last = document.versions.order_by("-number").values_list("number", flat=True).first() or 0
             draft = PolicyVersion(document=document, number=last + 1)
         draft.body_ja, draft.body_en, draft.change_summary = body_ja, body_en or "", change_summary or ""
+        draft.full_clean(exclude=["document", "published_by"])  # lengths: a 400, not a database error
         draft.save()
         record_event(
             document,
@@ -407,20 +408,17 @@ def decide_prompt(prompt, user, action, comment=""):
     the owner may retire their own prompt."""
     with transaction.atomic():
         locked = PromptTemplate.objects.select_for_update().get(pk=prompt.pk)
-        to_state = PROMPT_TRANSITIONS.get((locked.status, action))
-        if to_state is None:
-            raise ValidationError(
-                {
-                    "status": [
-                        _("This is not possible while the prompt is %(status)s.")
-                        % {"status": locked.get_status_display()}
-                    ]
-                }
-            )
+        # Who may act first, then whether the prompt's status allows it.
         if action == "approve" and (not can_approve_prompts(user) or locked.owner_id == user.pk):
             raise PermissionDenied
         if action == "retire" and not (can_approve_prompts(user) or locked.owner_id == user.pk):
             raise PermissionDenied
+        to_state = PROMPT_TRANSITIONS.get((locked.status, action))
+        if to_state is None:
+            message = _("This is not possible while the prompt is %(status)s.") % {
+                "status": locked.get_status_display()
+            }
+            raise ValidationError({"status": [message]})
         from_state = locked.status
         locked.status = to_state
         if to_state == PromptStatus.APPROVED:

@@ -72,7 +72,12 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
         planned_end_on=datetime.date.today(),
         updated_by=requester,
     )
+    policy, course, completion, prompt = _education_rows(requester, admin_user)
     ids = {
+        "policies": policy.key,
+        "training-courses": course.key,
+        "training-completions": completion.pk,
+        "prompt-templates": prompt.pk,
         "approval-stages": ApprovalStage.objects.filter(use_case=blocked).first().pk,
         "policy-exceptions": exception.pk,
         "use-case-reviews": blocked.reference,
@@ -92,7 +97,7 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
         "exchange-rates": "USD",
     }
     # Path parameters that are not the collection's own lookup.
-    parameters = {"kind": "pilot"}
+    parameters = {"kind": "pilot", "number": 1}
     client = api_client_for(admin_user)
     checked = []
     for path, operations in schema["paths"].items():
@@ -121,4 +126,21 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
     assert ("delete", "/api/v1/exchange-rates/{currency}/") in checked
     assert ("get", "/api/v1/use-cases/{reference}/roadmap/{kind}/") in checked
     assert ("patch", "/api/v1/use-cases/{reference}/economics/assumptions/") in checked
+    assert ("get", "/api/v1/policies/{key}/versions/{number}/") in checked
+    assert ("get", "/api/v1/policies/pending/") in checked
+    assert ("post", "/api/v1/training-completions/{id}/remove/") in checked
+    assert ("post", "/api/v1/prompt-templates/{id}/fill/") in checked
     assert len(checked) >= 25
+
+
+def _education_rows(requester, admin_user):
+    """A policy with version 1 in force, a course with a completion, and a requester's draft prompt."""
+    from governance.education import services as education
+    from governance.models import PolicyDocument, TrainingCourse
+
+    policy = PolicyDocument.objects.create(key="usage-rules", title_ja="利用ルール")
+    education.publish_version(education.save_draft_version(policy, admin_user, "# ルール"), admin_user)
+    course = TrainingCourse.objects.create(key="genai-basics", title_ja="生成AI基礎")
+    completion = education.record_completion(course, admin_user, completed_on=datetime.date.today())
+    prompt = education.create_prompt(requester, {"title": "要約", "category": "other", "body": "{{文章}}を要約して"})
+    return policy, course, completion, prompt
