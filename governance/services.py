@@ -126,8 +126,11 @@ def install():
         usecase_services.CHANGE_HOOKS.append(on_use_case_change)
         usecase_services.TRANSITION_HOOKS.append(on_use_case_transition)
     if poc_licence_items not in roadmap.GATE_CHECKS[RoadmapStep.OPEN_POC]:
+        from governance import reminders
+        from governance.education import reminders as education_reminders
         from governance.education import services as education
 
+        reminders.KINDS.update(education_reminders.KINDS)
         roadmap.GATE_CHECKS[RoadmapStep.OPEN_POC].append(poc_licence_items)
         roadmap.GATE_CHECKS[RoadmapStep.RULES_EDUCATION].append(education.rules_gate_items)
         roadmap.ORG_CHECKS[RoadmapStep.GOVERNANCE].append(matrix_readiness_items)

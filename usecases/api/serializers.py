@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -5,7 +6,17 @@ from portal.api.serializers import UserSummarySerializer
 from portal.filters import MAX_ID
 from portal.models import Department
 from usecases import services
-from usecases.models import Kpi, KpiMeasurement, UseCase, UseCaseModel, UseCaseTask
+from usecases.models import (
+    BenefitRecord,
+    CostSettings,
+    ExchangeRate,
+    Kpi,
+    KpiMeasurement,
+    Trial,
+    UseCase,
+    UseCaseModel,
+    UseCaseTask,
+)
 from vendors.models import AIModel
 
 
@@ -164,3 +175,338 @@ class MissingItemSerializer(serializers.Serializer):
 class SubmitErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     missing = MissingItemSerializer(many=True)
+
+
+# --- Roadmap, cost and value (usecases/api/roadmap.py) ----------------------------------------------
+
+MONEY = {"max_digits": 20, "decimal_places": 2}
+PRECISE = {"max_digits": 24, "decimal_places": 6}
+
+FROM_STEP_HELP = gettext_lazy(
+    "The step you saw the use case at: if it moved meanwhile, the request is refused with 409, not applied again."
+)
+
+
+class GateItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    met = serializers.BooleanField(allow_null=True, help_text=gettext_lazy("null: cannot be checked yet."))
+    detail = serializers.CharField()
+
+
+class StepGateSerializer(serializers.Serializer):
+    step = serializers.IntegerField()
+    label = serializers.CharField()
+    start = GateItemSerializer(many=True, help_text=gettext_lazy("What entering the step needs."))
+    finish = GateItemSerializer(many=True, help_text=gettext_lazy("What leaving the step forward needs."))
+
+
+class TrialSerializer(serializers.ModelSerializer):
+    ai_model = serializers.PrimaryKeyRelatedField(
+        queryset=AIModel.objects.all(), pk_field=serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    )
+    ai_model_name = serializers.CharField(source="ai_model.__str__", read_only=True)
+    updated_by = serializers.CharField(source="updated_by.__str__", read_only=True)
+
+    class Meta:
+        model = Trial
+        fields = [
+            "kind",
+            "ai_model",
+            "ai_model_name",
+            "scope",
+            "starts_on",
+            "planned_end_on",
+            "ended_on",
+            "results",
+            "comparison",
+            "updated_by",
+            "updated_at",
+        ]
+        read_only_fields = ["kind", "updated_at"]
+        validators = []  # one per kind: the service updates the existing one
+
+
+class ModelRoleSerializer(serializers.ModelSerializer):
+    ai_model = serializers.PrimaryKeyRelatedField(
+        queryset=AIModel.objects.all(), pk_field=serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    )
+    ai_model_name = serializers.CharField(source="ai_model.__str__", read_only=True)
+    rationale = serializers.CharField(source="role_rationale", max_length=2000, required=False, allow_blank=True)
+
+    class Meta:
+        model = UseCaseModel
+        fields = ["ai_model", "ai_model_name", "deployment", "role", "rationale", "request_share"]
+        read_only_fields = ["deployment"]
+        validators = []
+
+
+class RoadmapSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    step = serializers.IntegerField()
+    next_step = serializers.IntegerField(allow_null=True)
+    can_skip_poc = serializers.BooleanField()
+    step_entered_at = serializers.DateTimeField(allow_null=True)
+    poc_skipped_reason = serializers.CharField()
+    went_live_at = serializers.DateTimeField(allow_null=True)
+    next_step_unmet = GateItemSerializer(many=True, help_text=gettext_lazy("What the next move still needs."))
+    go_live_unmet = GateItemSerializer(many=True)
+    gates = StepGateSerializer(many=True)
+    trials = TrialSerializer(many=True)
+    models = ModelRoleSerializer(many=True)
+    allowed_actions = serializers.ListField(child=serializers.CharField())
+
+
+class AdvanceSerializer(serializers.Serializer):
+    skip_poc = serializers.BooleanField(
+        default=False, help_text=gettext_lazy("From step 3 straight to 5; needs the reason.")
+    )
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    from_step = serializers.IntegerField(min_value=1, max_value=6, required=False, help_text=FROM_STEP_HELP)
+
+
+class MoveBackSerializer(serializers.Serializer):
+    to_step = serializers.IntegerField(min_value=2, max_value=5)
+    reason = serializers.CharField(max_length=2000)
+    from_step = serializers.IntegerField(min_value=1, max_value=6, required=False, help_text=FROM_STEP_HELP)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class GateErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    step = serializers.IntegerField()
+    unmet = GateItemSerializer(many=True)
+
+
+class CostAssumptionsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UseCase
+        fields = list(services.COST_FIELDS)
+        extra_kwargs = {name: {"required": False, "allow_null": True} for name in services.COST_FIELDS}
+
+
+class BenefitRecordSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.CharField(source="recorded_by.__str__", read_only=True)
+
+    class Meta:
+        model = BenefitRecord
+        fields = ["id", "month", "hours_saved", "cost_saved", "revenue_gained", "note", "recorded_by", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        validators = []  # a month recorded again replaces the first record
+
+
+class CandidateCostSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    ai_model = serializers.IntegerField(source="model.pk")
+    deployment = serializers.CharField()
+    price_currency = serializers.CharField()
+    price_input_per_million = serializers.DecimalField(source="price_input", **PRECISE)
+    price_output_per_million = serializers.DecimalField(source="price_output", **PRECISE)
+    rate = serializers.DecimalField(allow_null=True, **PRECISE)
+    cost_per_request = serializers.DecimalField(source="per_request", allow_null=True, **PRECISE)
+    monthly_now = serializers.DecimalField(allow_null=True, **MONEY)
+    monthly_2x = serializers.DecimalField(allow_null=True, **MONEY)
+    monthly_10x = serializers.DecimalField(allow_null=True, **MONEY)
+    break_even_requests = serializers.DecimalField(source="break_even", allow_null=True, **MONEY)
+
+
+class ScaledCostSerializer(serializers.Serializer):
+    now = serializers.DecimalField(allow_null=True, **MONEY)
+    at_2x = serializers.DecimalField(allow_null=True, **MONEY)
+    at_10x = serializers.DecimalField(allow_null=True, **MONEY)
+
+
+class ScaledLabelSerializer(serializers.Serializer):
+    now = serializers.CharField(allow_null=True)
+    at_2x = serializers.CharField(allow_null=True)
+    at_10x = serializers.CharField(allow_null=True)
+
+
+class CurveSeriesSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    values = serializers.ListField(child=serializers.FloatField())
+
+
+class CurveSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    volumes = serializers.ListField(child=serializers.IntegerField())
+    series = CurveSeriesSerializer(many=True)
+
+
+class CostLineSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    share = serializers.DecimalField(allow_null=True, max_digits=7, decimal_places=2)
+    cost = serializers.DecimalField(**MONEY)
+
+
+class RunningCostSerializer(serializers.Serializer):
+    lines = CostLineSerializer(many=True)
+    closed = serializers.DecimalField(**MONEY)
+    self_hosted = serializers.DecimalField(**MONEY)
+    other = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
+    problems = serializers.ListField(child=serializers.CharField())
+
+
+class AssumptionsSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    rates = serializers.DictField(child=serializers.DecimalField(**PRECISE))
+    gpu_monthly_cost = serializers.DecimalField(**MONEY)
+    gpu_capacity_requests = serializers.IntegerField(allow_null=True)
+    engineer_monthly_cost = serializers.DecimalField(**MONEY)
+    operations_fte = serializers.DecimalField(max_digits=7, decimal_places=2)
+    hourly_rate = serializers.DecimalField(**MONEY)
+    other_monthly_cost = serializers.DecimalField(**MONEY)
+
+
+class BenefitMonthSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    hours_saved = serializers.DecimalField(**MONEY)
+    hours_value = serializers.DecimalField(**MONEY)
+    cost_saved = serializers.DecimalField(**MONEY)
+    revenue_gained = serializers.DecimalField(**MONEY)
+    benefit = serializers.DecimalField(**MONEY)
+
+
+class ReturnSerializer(serializers.Serializer):
+    hourly_rate = serializers.DecimalField(**MONEY)
+    monthly_cost = serializers.DecimalField(**MONEY)
+    months = BenefitMonthSerializer(many=True)
+    total_benefit = serializers.DecimalField(**MONEY)
+    total_cost = serializers.DecimalField(**MONEY)
+    roi = serializers.DecimalField(
+        allow_null=True, help_text=gettext_lazy("(benefit - cost) / cost; 0.25 is 25%."), **PRECISE
+    )
+    roi_percent = serializers.DecimalField(allow_null=True, max_digits=20, decimal_places=1)
+
+
+class KpiPointSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    value = serializers.DecimalField(max_digits=20, decimal_places=4)
+
+
+class KpiProgressSerializer(serializers.Serializer):
+    kpi = serializers.IntegerField()
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    direction = serializers.CharField()
+    baseline = serializers.DecimalField(allow_null=True, max_digits=20, decimal_places=4)
+    target = serializers.DecimalField(allow_null=True, max_digits=20, decimal_places=4)
+    latest = serializers.DecimalField(allow_null=True, max_digits=20, decimal_places=4)
+    progress_percent = serializers.DecimalField(allow_null=True, max_digits=20, decimal_places=1)
+    attained = serializers.BooleanField(allow_null=True)
+    points = KpiPointSerializer(many=True)
+
+
+class EconomicsSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    currency = serializers.CharField()
+    monthly_requests = serializers.IntegerField(allow_null=True)
+    avg_input_tokens = serializers.IntegerField(allow_null=True)
+    avg_output_tokens = serializers.IntegerField(allow_null=True)
+    assumptions = AssumptionsSerializer()
+    candidates = CandidateCostSerializer(many=True)
+    self_hosting = ScaledCostSerializer()
+    cheapest = ScaledLabelSerializer()
+    curve = CurveSerializer(allow_null=True)
+    running = RunningCostSerializer()
+    returns = ReturnSerializer()
+    kpis = KpiProgressSerializer(many=True)
+    problems = serializers.ListField(child=serializers.CharField())
+
+
+class WaitingUseCaseSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    title = serializers.CharField()
+    department = serializers.CharField(source="department.name")
+    status = serializers.CharField()
+    waiting_since = serializers.DateTimeField()
+
+
+class OrganisationStepSerializer(serializers.Serializer):
+    step = serializers.IntegerField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    readiness = GateItemSerializer(many=True)
+    oldest_waiting = WaitingUseCaseSerializer(many=True)
+
+
+class StepCountsSerializer(serializers.Serializer):
+    id = serializers.IntegerField(required=False)
+    name = serializers.CharField(required=False)
+    category = serializers.CharField(required=False)
+    counts = serializers.ListField(
+        child=serializers.IntegerField(), help_text=gettext_lazy("Use cases at steps 1 to 6.")
+    )
+
+
+class OrganisationRoadmapSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    steps = OrganisationStepSerializer(many=True)
+    by_department = StepCountsSerializer(many=True)
+    by_category = StepCountsSerializer(many=True)
+
+
+class CostTotalsSerializer(serializers.Serializer):
+    closed = serializers.DecimalField(required=False, **MONEY)
+    self_hosted = serializers.DecimalField(required=False, **MONEY)
+    other = serializers.DecimalField(required=False, **MONEY)
+    cost = serializers.DecimalField(**MONEY)
+    benefit = serializers.DecimalField(**MONEY)
+    cost_over_months = serializers.DecimalField(**MONEY)
+    roi = serializers.DecimalField(allow_null=True, **PRECISE)
+    roi_percent = serializers.DecimalField(allow_null=True, max_digits=20, decimal_places=1)
+
+
+class DepartmentTotalsSerializer(CostTotalsSerializer):
+    name = serializers.CharField()
+
+
+class UseCaseTotalsSerializer(serializers.Serializer):
+    reference = serializers.CharField(source="use_case.reference")
+    title = serializers.CharField(source="use_case.title")
+    department = serializers.CharField(source="use_case.department.name")
+    status = serializers.CharField(source="use_case.status")
+    running = RunningCostSerializer()
+    total_benefit = serializers.DecimalField(source="returns.total_benefit", **MONEY)
+    cost_over_months = serializers.DecimalField(source="returns.total_cost", **MONEY)
+    roi_percent = serializers.DecimalField(
+        source="returns.roi_percent", allow_null=True, max_digits=20, decimal_places=1
+    )
+
+
+class OrganisationEconomicsSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    total = CostTotalsSerializer()
+    departments = DepartmentTotalsSerializer(many=True)
+    use_cases = UseCaseTotalsSerializer(many=True, source="rows")
+
+
+class CostSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CostSettings
+        fields = [
+            "currency",
+            "gpu_monthly_cost",
+            "gpu_capacity_requests",
+            "engineer_monthly_cost",
+            "operations_fte",
+            "hourly_rate",
+            "updated_at",
+        ]
+        read_only_fields = ["updated_at"]
+
+
+class ExchangeRateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "rate", "updated_at"]
+        read_only_fields = ["updated_at"]
