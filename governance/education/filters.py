@@ -31,11 +31,16 @@ class PromptTemplateFilterSet(django_filters.FilterSet):
             ("title", "title"),
             ("created_at", "created"),
         ),
+        # Every label given, both ways, so they follow the reader's language (built once at start-up).
         field_labels={
-            "usage_count": _("Times used"),
-            "rating_average": _("Rating"),
-            "title": _("Title"),
-            "created_at": _("Newest"),
+            "usage_count": _("Least used"),
+            "-usage_count": _("Most used"),
+            "rating_average": _("Lowest rated"),
+            "-rating": _("Best rated"),
+            "title": _("Title (A to Z)"),
+            "-title": _("Title (Z to A)"),
+            "created_at": _("Oldest"),
+            "-created": _("Newest"),
         },
         label=_("Order by"),
     )
