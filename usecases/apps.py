@@ -8,6 +8,7 @@ class UsecasesConfig(AppConfig):
 
     def ready(self):
         from portal.choices import register_audit_actions
+        from usecases import signals  # noqa: F401 - connects the receivers
         from usecases.choices import RoadmapAuditAction
 
         register_audit_actions(RoadmapAuditAction)

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from usecases.choices import IN_USE_ROLES, DeploymentStyle, KpiDirection
@@ -420,3 +421,35 @@ def use_case_economics(use_case):
             ],
         },
     }
+
+
+REFRESH_CHUNK = 500
+
+
+def refresh_cost_estimates(use_case_ids=None):
+    """Store each use case's running monthly cost (closed and self-hosted parts) on its row,
+    for the adoption figures. ``None``: every use case. Returns how many were refreshed."""
+    from usecases.models import UseCase
+
+    settings_row = CostSettings.load()
+    rates = {rate.currency: rate.rate for rate in ExchangeRate.objects.all()}
+    queryset = UseCase.objects.all() if use_case_ids is None else UseCase.objects.filter(pk__in=list(use_case_ids))
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    now = timezone.now()
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        rows = list(
+            UseCase.objects.filter(pk__in=ids[start : start + REFRESH_CHUNK]).prefetch_related(
+                "model_choices__ai_model"
+            )
+        )
+        for use_case in rows:
+            running = running_cost(
+                use_case, list(use_case.model_choices.all()), Assumptions.load(use_case, settings_row, rates)
+            )
+            use_case.estimated_closed_cost = running["closed"]
+            use_case.estimated_self_hosted_cost = running["self_hosted"]
+            use_case.cost_estimated_at = now
+        UseCase.objects.bulk_update(
+            rows, ["estimated_closed_cost", "estimated_self_hosted_cost", "cost_estimated_at"], batch_size=REFRESH_CHUNK
+        )
+    return len(ids)

@@ -119,6 +119,14 @@ class UseCase(models.Model):
     )
     other_monthly_cost = money_field(_("other costs a month (software, people, cloud)"), null=True, blank=True)
     hourly_rate = money_field(_("value of an hour saved"), null=True, blank=True)
+    # The running monthly cost in the reporting currency (economics.running_cost), kept up to
+    # date by ``economics.refresh_cost_estimates`` so the adoption figures sum it in SQL.
+    estimated_closed_cost = money_field(_("estimated closed AI cost a month"), null=True, blank=True, editable=False)
+    estimated_self_hosted_cost = money_field(
+        _("estimated self-hosting cost a month"), null=True, blank=True, editable=False
+    )
+    cost_estimated_at = models.DateTimeField(_("cost estimated on"), null=True, blank=True, editable=False)
+    retired_at = models.DateTimeField(_("retired on"), null=True, blank=True, editable=False)
     status = models.CharField(
         _("status"), max_length=20, choices=UseCaseStatus.choices, default=UseCaseStatus.DRAFT, editable=False
     )

@@ -238,6 +238,14 @@ def check_models(rows):
 def _run_change_hooks(use_case, user):
     for hook in CHANGE_HOOKS:
         hook(use_case, user)
+    _refresh_costs(use_case)
+
+
+def _refresh_costs(use_case):
+    """Keep the stored cost estimate (summed by the adoption figures) in step with the change."""
+    from usecases.economics import refresh_cost_estimates
+
+    refresh_cost_estimates([use_case.pk])
 
 
 def _audit_value(value):
@@ -533,7 +541,7 @@ def move_back(use_case, user, to_step, reason, expected_step=None):
 
 def retire(use_case, user, reason):
     reason = _reason_required(reason)
-    return apply_transition(use_case, UseCaseAction.RETIRE, user, comment=reason)
+    return apply_transition(use_case, UseCaseAction.RETIRE, user, comment=reason, retired_at=timezone.now())
 
 
 def _lock_for_roadmap(use_case, user):
@@ -660,6 +668,7 @@ def decide_roles(use_case, user, rows):
                 choice.save(update_fields=["role", "role_rationale", "request_share"])
         if changes:
             record_event(locked, RoadmapAuditAction.DECIDE_ROLES, user, changes=changes)
+            _refresh_costs(locked)
     return list(choices.values())
 
 
@@ -683,6 +692,7 @@ def update_cost_assumptions(use_case, user, fields):
             locked.version += 1
             locked.save(update_fields=[*changes, "version", "updated_at"])
             record_event(locked, RoadmapAuditAction.CHANGE_COSTS, user, changes=changes)
+            _refresh_costs(locked)
     return locked
 
 

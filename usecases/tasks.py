@@ -90,3 +90,12 @@ def notify_pending_submissions():
     if pending:
         logger.warning("Re-enqueued %s unsent submission notices", len(pending))
     return len(pending)
+
+
+@shared_task
+def refresh_cost_estimates(use_case_ids=None):
+    """Recompute the stored monthly cost estimates (all use cases when ``use_case_ids`` is None):
+    after a price, rate or default changes, and daily as a catch-up."""
+    from usecases.economics import refresh_cost_estimates as refresh
+
+    return refresh(use_case_ids)

@@ -19,6 +19,7 @@ from governance.education.api import (
     TrainingCompletionViewSet,
     TrainingCourseViewSet,
 )
+from portal.api import adoption
 from portal.api.views import CurrentUserView, DepartmentViewSet
 from usecases.api.roadmap import (
     CostSettingsView,
@@ -62,6 +63,12 @@ router.register("prompt-templates", PromptTemplateViewSet, basename="prompt-temp
 
 app_name = "api"
 urlpatterns = [
+    path("adoption/summary/", adoption.SummaryView.as_view(), name="adoption-summary"),
+    path("adoption/approvals/", adoption.ApprovalsView.as_view(), name="adoption-approvals"),
+    path("adoption/vendors/", adoption.VendorsView.as_view(), name="adoption-vendors"),
+    path("adoption/cost-value/", adoption.CostValueView.as_view(), name="adoption-cost-value"),
+    path("adoption/education/", adoption.EducationView.as_view(), name="adoption-education"),
+    path("adoption/trend/", adoption.TrendView.as_view(), name="adoption-trend"),
     path("me/", CurrentUserView.as_view(), name="me"),
     path("recommendations/", RecommendationView.as_view(), name="recommendation"),
     path("roadmap/", OrganisationRoadmapView.as_view(), name="roadmap"),

@@ -24,6 +24,7 @@ from portal.roles import Role
 from portal.services import record_event
 from usecases import services
 from usecases.choices import LIVE_STATES, ModelRole, TrialKind, UseCaseStatus
+from usecases.economics import refresh_cost_estimates
 from usecases.models import BenefitRecord, KpiMeasurement, Trial, UseCase, UseCaseModel
 from vendors.demo import seed_vendors
 from vendors.models import AIModel
@@ -440,6 +441,7 @@ class Command(BaseCommand):
         self._review_dates()
         self._roadmap_history()
         seed_education(users)
+        refresh_cost_estimates()  # the imported history bypassed the services that keep them
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(users)} users, {created_count} new use cases, {len(vendors)} vendors."

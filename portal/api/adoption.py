@@ -1,0 +1,230 @@
+"""The adoption API: read-only figures for executives, reviewers and admins (requesters get
+403), by session or personal token. The figures come from ``portal.adoption``."""
+
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from portal import adoption
+from portal.api.permissions import ActionPermission
+from portal.api.responses import ERRORS
+from usecases.models import UseCase
+
+READ_PERMISSION = "usecases.view_all_usecases"  # executives, reviewers and admins, not requesters
+MONEY = {"max_digits": 20, "decimal_places": 2}
+PERCENT = {"max_digits": 9, "decimal_places": 1, "allow_null": True}
+
+
+class CountSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class SummarySerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_status = CountSerializer(many=True)
+    by_roadmap_step = CountSerializer(many=True)
+    by_category = CountSerializer(many=True)
+    by_department = CountSerializer(many=True)
+    by_style = CountSerializer(many=True, help_text=gettext_lazy("closed, open, hybrid, or empty when not set."))
+    by_risk_tier = CountSerializer(many=True)
+
+
+class AgeingSerializer(serializers.Serializer):
+    bucket = serializers.CharField(help_text=gettext_lazy("Days since the stage started."))
+    count = serializers.IntegerField()
+
+
+class GroupPendingSerializer(serializers.Serializer):
+    group = serializers.CharField()
+    pending = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+
+
+class ApprovalsSerializer(serializers.Serializer):
+    pending = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    ageing = AgeingSerializer(many=True)
+    by_group = GroupPendingSerializer(many=True)
+    median_days_to_decision = serializers.DecimalField(
+        help_text=gettext_lazy("From submission to the final approval or rejection."), **PERCENT
+    )
+
+
+class ReassessmentSerializer(serializers.Serializer):
+    overdue = serializers.IntegerField()
+    within_30_days = serializers.IntegerField()
+    within_60_days = serializers.IntegerField()
+    within_90_days = serializers.IntegerField()
+
+
+class VendorsSerializer(serializers.Serializer):
+    by_status = CountSerializer(many=True)
+    by_approved_level = CountSerializer(many=True)
+    reassessment_due = ReassessmentSerializer()
+
+
+class DepartmentCostSerializer(serializers.Serializer):
+    department = serializers.IntegerField()
+    department_name = serializers.CharField()
+    use_cases = serializers.IntegerField()
+    not_estimated = serializers.IntegerField()
+    closed = serializers.DecimalField(**MONEY)
+    self_hosted = serializers.DecimalField(**MONEY)
+    other = serializers.DecimalField(**MONEY)
+    monthly_total = serializers.DecimalField(**MONEY)
+    benefit = serializers.DecimalField(**MONEY)
+    cost_over_months = serializers.DecimalField(**MONEY)
+    roi_percent = serializers.DecimalField(**PERCENT)
+
+
+class CostTotalSerializer(serializers.Serializer):
+    closed = serializers.DecimalField(**MONEY)
+    self_hosted = serializers.DecimalField(**MONEY)
+    other = serializers.DecimalField(**MONEY)
+    monthly_total = serializers.DecimalField(**MONEY)
+    benefit = serializers.DecimalField(**MONEY)
+    cost_over_months = serializers.DecimalField(**MONEY)
+    roi_percent = serializers.DecimalField(**PERCENT)
+
+
+class KpiAttainmentSerializer(serializers.Serializer):
+    measured = serializers.IntegerField()
+    attained = serializers.IntegerField()
+    attainment_percent = serializers.DecimalField(**PERCENT)
+
+
+class CostValueSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    total = CostTotalSerializer()
+    by_department = DepartmentCostSerializer(many=True)
+    kpis = KpiAttainmentSerializer()
+
+
+class RateSerializer(serializers.Serializer):
+    department_id = serializers.IntegerField(allow_null=True)
+    department = serializers.CharField()
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True)
+
+
+class PolicyRatesSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    version = serializers.IntegerField()
+    by_department = RateSerializer(many=True)
+
+
+class CourseRatesSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    by_department = RateSerializer(many=True)
+
+
+class EducationSerializer(serializers.Serializer):
+    policies = PolicyRatesSerializer(many=True)
+    courses = CourseRatesSerializer(many=True)
+
+
+class TrendMonthSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    created = serializers.IntegerField()
+    approved = serializers.IntegerField()
+    in_production = serializers.IntegerField()
+    retired = serializers.IntegerField()
+
+
+FILTERS = [
+    OpenApiParameter("department", int, many=True, description=gettext_lazy("Department id (repeat for several).")),
+    OpenApiParameter("category", str, many=True, description=gettext_lazy("Use-case category (repeat for several).")),
+    OpenApiParameter("since", str, description=gettext_lazy("Registered on or after (YYYY-MM-DD).")),
+    OpenApiParameter("until", str, description=gettext_lazy("Registered on or before (YYYY-MM-DD).")),
+]
+
+
+class AdoptionView(APIView):
+    permission_classes = [ActionPermission]
+    read_permission = READ_PERMISSION
+    action_permissions = {}
+
+    def use_cases(self, request, dates=True):
+        data = request.query_params.copy()
+        if not dates:
+            data.pop("since", None)
+            data.pop("until", None)
+        filterset = adoption.AdoptionFilterSet(data, queryset=UseCase.objects.visible_to(request.user))
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        return filterset
+
+
+def _adoption_view(name, serializer, summary, figures, many=False):
+    """One read-only endpoint: its serializer, documentation and figures."""
+
+    class View(AdoptionView):
+        @extend_schema(
+            summary=summary,
+            parameters=FILTERS,
+            responses={200: serializer(many=many), 400: ERRORS[400], 403: ERRORS[403]},
+        )
+        def get(self, request):
+            data = figures(self, request)
+            return Response(serializer(data, many=many).data)
+
+    View.__name__ = View.__qualname__ = name
+    return View
+
+
+SummaryView = _adoption_view(
+    "AdoptionSummaryView",
+    SummarySerializer,
+    gettext_lazy("Use cases by status, roadmap step, category, department, style and risk tier"),
+    lambda view, request: adoption.summary(view.use_cases(request).qs),
+)
+ApprovalsView = _adoption_view(
+    "AdoptionApprovalsView",
+    ApprovalsSerializer,
+    gettext_lazy("Pending approval stages, their age, overdue ones by group, median days to a decision"),
+    lambda view, request: adoption.approvals(view.use_cases(request).qs),
+)
+VendorsView = _adoption_view(
+    "AdoptionVendorsView",
+    VendorsSerializer,
+    gettext_lazy("Vendors by status and approved level; reassessments due in 30, 60 and 90 days"),
+    lambda view, request: (view.use_cases(request), adoption.vendors())[1],
+)
+CostValueView = _adoption_view(
+    "AdoptionCostValueView",
+    CostValueSerializer,
+    gettext_lazy("Estimated monthly spend (closed and self-hosted) by department, benefits, ROI, KPI attainment"),
+    lambda view, request: adoption.cost_value(view.use_cases(request).qs),
+)
+EducationView = _adoption_view(
+    "AdoptionEducationView",
+    EducationSerializer,
+    gettext_lazy("Policy acknowledgement and training completion by department"),
+    lambda view, request: (view.use_cases(request), adoption.education_figures())[1],
+)
+
+
+def _trend(view, request):
+    filterset = view.use_cases(request)
+    return adoption.trend(
+        view.use_cases(request, dates=False).qs,
+        since=filterset.form.cleaned_data.get("since"),
+        until=filterset.form.cleaned_data.get("until"),
+    )
+
+
+TrendView = _adoption_view(
+    "AdoptionTrendView",
+    TrendMonthSerializer,
+    gettext_lazy("Per month: use cases created, approved, gone live and retired"),
+    _trend,
+    many=True,
+)
