@@ -24,6 +24,7 @@ class AuditAction(models.TextChoices):
     WITHDRAW = "withdraw", pgettext_lazy("audit action", "withdrawn")
     IMPORT = "import", pgettext_lazy("audit action", "imported")
     RECORD_MEASUREMENT = "record_measurement", pgettext_lazy("audit action", "recorded a KPI measurement")
+    REVOKE = "revoke", pgettext_lazy("audit action", "revoked")
 
 
 # Labels of audit actions for display. The column holds plain strings (no choices), so

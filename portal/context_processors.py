@@ -40,7 +40,7 @@ def navigation(request):
         items.append(("governance:audit", _("Audit trail")))
     if user.has_perm("governance.view_reminder"):
         items.append(("governance:reminders", _("Reminders")))
-    items.append(("api-docs", _("API")))
+    items.append((None, _("API"), [("api-docs", _("API documentation")), ("api-tokens", _("Your API tokens"))]))
     return {
         "nav_items": [item if len(item) == 3 else (*item, None) for item in items],
         "nav_admin": user.is_staff and (user.is_superuser or has_role(user, Role.GOVERNANCE_ADMIN)),

@@ -32,3 +32,11 @@ def add_errors(form, error):
     for field, messages in errors.items():
         for message in messages:
             form.add_error(field if field in form.fields else None, message)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("What will use it"),
+        max_length=100,
+        help_text=_("For example “BI dashboard” or “monthly report script”."),
+    )

@@ -3,9 +3,13 @@
 import secrets
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from portal.choices import AuditAction
 from portal.models import ApiToken, AuditEvent, ReferenceSequence
 
 
@@ -41,11 +45,46 @@ def record_event(obj, action, actor=None, *, from_state="", to_state="", comment
     )
 
 
-def create_api_token(user, name):
-    """Create a token and return ``(token, key)``; the key is not stored and cannot be shown again."""
+MAX_ACTIVE_TOKENS = 20
+
+
+def may_use_tokens(user):
+    """People with a role may hold personal API tokens."""
+    return user.is_authenticated and user.is_active and user.has_perm("usecases.view_usecase")
+
+
+def create_api_token(user, name, *, check=False):
+    """Create a token and return ``(token, key)``; the key is not stored and cannot be shown again.
+    With ``check`` (self-service), the user must hold a role, name it, and stay under the limit."""
+    name = (name or "").strip()
+    if check:
+        if not may_use_tokens(user):
+            raise PermissionDenied
+        errors = []
+        if not name:
+            errors.append(_("Name the token after what will use it (e.g. “BI dashboard”)."))
+        if ApiToken.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_ACTIVE_TOKENS:
+            errors.append(
+                _("You already hold %(count)s active tokens; revoke one first.") % {"count": MAX_ACTIVE_TOKENS}
+            )
+        if errors:
+            raise ValidationError({"name": errors})
     key = secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, prefix=key[:8], key_hash=ApiToken.hash_key(key))
+    with transaction.atomic():
+        token = ApiToken.objects.create(user=user, name=name[:100], prefix=key[:8], key_hash=ApiToken.hash_key(key))
+        record_event(token, AuditAction.CREATE, user, data={"name": token.name, "prefix": token.prefix})
     return token, key
+
+
+def revoke_api_token(token, user):
+    """Revoke one of ``user``'s own tokens (a conditional UPDATE: revoking twice keeps the first time)."""
+    if token.user_id != user.pk:
+        raise PermissionDenied
+    with transaction.atomic():
+        if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+            record_event(token, AuditAction.REVOKE, user, data={"name": token.name, "prefix": token.prefix})
+    token.refresh_from_db()
+    return token
 
 
 def _differs(instance, name, value):

@@ -14,6 +14,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/tokens/", views.ApiTokenView.as_view(), name="api-tokens"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("usecases/", include("usecases.urls")),
     path("vendors/", include("vendors.urls")),

@@ -20,6 +20,7 @@ from governance.education.api import (
     TrainingCourseViewSet,
 )
 from portal.api import adoption
+from portal.api.tokens import ApiTokenViewSet
 from portal.api.views import CurrentUserView, DepartmentViewSet
 from usecases.api.roadmap import (
     CostSettingsView,
@@ -40,6 +41,7 @@ from vendors.api.views import (
 router = DefaultRouter()
 router.register("use-cases", UseCaseViewSet, basename="use-case")
 router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
+router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("departments", DepartmentViewSet, basename="department")
 router.register("vendors", VendorViewSet, basename="vendor")
 router.register("ai-models", AIModelViewSet, basename="ai-model")
