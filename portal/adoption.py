@@ -36,12 +36,13 @@ from governance.models import ApprovalStage, PolicyVersion, TrainingCourse
 from portal.models import Department
 from usecases.choices import (
     LIVE_STATES,
+    STYLE_FAMILIES,
+    STYLE_FAMILY,
     KpiDirection,
     RiskTier,
     RoadmapStep,
     UseCaseCategory,
     UseCaseStatus,
-    UseCaseStyle,
 )
 from usecases.models import BenefitRecord, CostSettings, Kpi, KpiMeasurement, UseCase
 from vendors.choices import APPROVED_VENDOR_STATES, VendorStatus
@@ -50,14 +51,7 @@ from vendors.models import Vendor
 MONEY = DecimalField(max_digits=20, decimal_places=2)
 AGEING_BUCKETS = ((7, "0-7"), (14, "8-14"), (30, "15-30"))  # days since the stage started; older: "31+"
 EXPIRY_WINDOWS = (30, 60, 90)
-STYLE_FAMILY = {
-    UseCaseStyle.CLOSED_SAAS: "closed",
-    UseCaseStyle.CLOSED_API: "closed",
-    UseCaseStyle.OPEN_CLOUD: "open",
-    UseCaseStyle.OPEN_SELF_HOSTED: "open",
-    UseCaseStyle.HYBRID: "hybrid",
-}
-STYLE_LABELS = {"closed": _("Closed AI"), "open": _("Open model"), "hybrid": _("Hybrid"), "": _("Not set")}
+STYLE_LABELS = {**dict(STYLE_FAMILIES), "": _("Not set")}
 
 
 class AdoptionFilterSet(django_filters.FilterSet):
@@ -71,6 +65,17 @@ class AdoptionFilterSet(django_filters.FilterSet):
     class Meta:
         model = UseCase
         fields = ["department", "category", "since", "until"]
+
+    def undated_qs(self):
+        """The use cases filtered by all but the dates (the trend bounds its months by them instead)."""
+        queryset = self.queryset
+        for name in ("department", "category"):
+            queryset = self.filters[name].filter(queryset, self.form.cleaned_data.get(name))
+        return queryset
+
+    def trend(self):
+        data = self.form.cleaned_data
+        return trend(self.undated_qs(), since=data.get("since"), until=data.get("until"))
 
 
 def _percent(part, whole):

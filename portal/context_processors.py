@@ -11,6 +11,8 @@ def navigation(request):
     if not user.is_authenticated:
         return {"nav_items": []}
     items = [("home", _("Home"))]
+    if user.has_perm("usecases.view_all_usecases"):
+        items.append(("dashboard", _("Dashboard")))
     if user.has_perm("usecases.view_usecase"):
         items.append(("usecases:list", _("Use cases")))
         items.append(("usecases:organisation-roadmap", _("Roadmap")))

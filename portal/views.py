@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
@@ -9,7 +9,7 @@ from django.views import i18n as i18n_views
 from django.views.generic import TemplateView
 
 from governance.education.services import pending_acknowledgements
-from portal import services
+from portal import adoption, services
 from portal.choices import UserLanguage
 from portal.forms import ApiTokenForm, add_errors
 from portal.models import ApiToken
@@ -90,3 +90,50 @@ class ApiTokenView(LoginRequiredMixin, TemplateView):
                 # The key is shown in this response only (no redirect: it must not travel in a URL or session).
                 return self.render_to_response(self.get_context_data(new_token=token, new_key=key))
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class DashboardView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """The adoption figures of the API, with charts; every figure links to the inventory behind it."""
+
+    template_name = "portal/dashboard.html"
+    permission_required = "usecases.view_all_usecases"
+
+    def get_context_data(self, **kwargs):
+        request = self.request
+        visible = UseCase.objects.visible_to(request.user)
+        filterset = adoption.AdoptionFilterSet(request.GET or None, queryset=visible)
+        valid = filterset.is_valid()
+        use_cases = filterset.qs if valid else visible.none()
+        # The inventory understands the same filters, so the figures' links keep them.
+        query = request.GET.copy()
+        for name in list(query):
+            if name not in filterset.filters:
+                query.pop(name)
+        summary = adoption.summary(use_cases)
+        costs = adoption.cost_value(use_cases)
+        trend = filterset.trend() if valid else []
+        charts = {
+            "status": [[row["label"], row["count"]] for row in summary["by_status"] if row["count"]],
+            "step": [[row["label"], row["count"]] for row in summary["by_roadmap_step"]],
+            "style": [[row["label"], row["count"]] for row in summary["by_style"]],
+            "departments": [
+                [row["department_name"], float(row["closed"]), float(row["self_hosted"])]
+                for row in costs["by_department"]
+            ],
+            "trend": [
+                [row["month"].strftime("%Y-%m"), row["created"], row["approved"], row["in_production"], row["retired"]]
+                for row in trend
+            ],
+        }
+        return super().get_context_data(
+            filterset=filterset,
+            base_query=query.urlencode(),
+            summary=summary,
+            approvals=adoption.approvals(use_cases),
+            vendors=adoption.vendors(),
+            costs=costs,
+            education=adoption.education_figures(),
+            trend=trend,
+            charts=charts,
+            **kwargs,
+        )

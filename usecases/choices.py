@@ -26,6 +26,17 @@ class UseCaseStyle(models.TextChoices):
     HYBRID = "hybrid", _("Hybrid")
 
 
+# The three families executives count: closed AI, open models, hybrid.
+STYLE_FAMILY = {
+    UseCaseStyle.CLOSED_SAAS: "closed",
+    UseCaseStyle.CLOSED_API: "closed",
+    UseCaseStyle.OPEN_CLOUD: "open",
+    UseCaseStyle.OPEN_SELF_HOSTED: "open",
+    UseCaseStyle.HYBRID: "hybrid",
+}
+STYLE_FAMILIES = [("closed", _("Closed AI")), ("open", _("Open model")), ("hybrid", _("Hybrid"))]
+
+
 class DeploymentStyle(models.TextChoices):
     """How one model is deployed: the columns of the classification matrix."""
 

@@ -6,7 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from portal.filters import IdChoiceFilter, IdMultipleChoiceFilter
 from portal.models import Department
 from usecases.choices import (
+    STYLE_FAMILIES,
+    STYLE_FAMILY,
     DataClassification,
+    RiskTier,
     RoadmapStep,
     UseCaseAudience,
     UseCaseCategory,
@@ -30,6 +33,13 @@ class UseCaseFilterSet(django_filters.FilterSet):
     audience = django_filters.ChoiceFilter(choices=UseCaseAudience.choices, label=_("Audience"))
     intended_style = django_filters.ChoiceFilter(choices=UseCaseStyle.choices, label=_("Intended style"))
     owner = IdChoiceFilter(queryset=get_user_model().objects.all(), label=_("Owner"))
+    # The dashboard's figures link here with their own filters.
+    style = django_filters.ChoiceFilter(choices=STYLE_FAMILIES, label=_("Style"), method="filter_style")
+    risk_tier = django_filters.MultipleChoiceFilter(
+        choices=RiskTier.choices, label=_("Risk tier"), method="filter_risk_tier"
+    )
+    since = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("Registered from"))
+    until = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Registered until"))
     ordering = django_filters.OrderingFilter(
         fields=(
             ("reference", "reference"),
@@ -54,6 +64,13 @@ class UseCaseFilterSet(django_filters.FilterSet):
             self.filters["owner"].queryset = (
                 get_user_model().objects.filter(use_cases__in=visible).distinct().order_by("username")
             )
+
+    def filter_style(self, queryset, name, value):
+        return queryset.filter(intended_style__in=[style for style, family in STYLE_FAMILY.items() if family == value])
+
+    def filter_risk_tier(self, queryset, name, values):
+        """The effective tier: a reviewer's override, else the derived one."""
+        return queryset.filter(Q(risk_tier_override__in=values) | Q(risk_tier_override="", risk_tier__in=values))
 
     def search(self, queryset, name, value):
         value = value.strip()

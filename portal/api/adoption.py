@@ -152,12 +152,8 @@ class AdoptionView(APIView):
     read_permission = READ_PERMISSION
     action_permissions = {}
 
-    def use_cases(self, request, dates=True):
-        data = request.query_params.copy()
-        if not dates:
-            data.pop("since", None)
-            data.pop("until", None)
-        filterset = adoption.AdoptionFilterSet(data, queryset=UseCase.objects.visible_to(request.user))
+    def use_cases(self, request):
+        filterset = adoption.AdoptionFilterSet(request.query_params, queryset=UseCase.objects.visible_to(request.user))
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         return filterset
@@ -212,19 +208,10 @@ EducationView = _adoption_view(
 )
 
 
-def _trend(view, request):
-    filterset = view.use_cases(request)
-    return adoption.trend(
-        view.use_cases(request, dates=False).qs,
-        since=filterset.form.cleaned_data.get("since"),
-        until=filterset.form.cleaned_data.get("until"),
-    )
-
-
 TrendView = _adoption_view(
     "AdoptionTrendView",
     TrendMonthSerializer,
     gettext_lazy("Per month: use cases created, approved, gone live and retired"),
-    _trend,
+    lambda view, request: view.use_cases(request).trend(),
     many=True,
 )
