@@ -28,6 +28,7 @@ from governance.forms import (
 from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule, Notification, Reminder
 from governance.recommend import recommend
 from governance.reminders import reminders_sent_again
+from portal.exports import _Echo, safe_cell
 from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.views import QueryStringMixin
@@ -35,7 +36,6 @@ from usecases.choices import DeploymentStyle
 from usecases.forms import UseCaseForm
 from usecases.models import UseCase
 from usecases.services import TransitionNotAllowed
-from usecases.views import _csv_cell, _Echo
 
 
 class MatrixView(LoginRequiredMixin, TemplateView):
@@ -285,7 +285,7 @@ class AuditExportView(AuditAccessMixin, View):
             for event in rows.iterator(chunk_size=500):
                 yield writer.writerow(
                     [
-                        _csv_cell(value)
+                        safe_cell(value)
                         for value in (
                             timezone.localtime(event.created_at).isoformat(),
                             event.actor_name,

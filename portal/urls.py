@@ -10,6 +10,11 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path(
+        "dashboard/export/<slug:table>.<str:fmt>",
+        views.DashboardExportView.as_view(),
+        name="dashboard-export",
+    ),
+    path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
         name="login",

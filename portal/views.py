@@ -3,14 +3,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.views import View
 from django.views import i18n as i18n_views
 from django.views.generic import TemplateView
 
 from governance.education.services import pending_acknowledgements
 from portal import adoption, services
 from portal.choices import UserLanguage
+from portal.exports import table_response
 from portal.forms import ApiTokenForm, add_errors
 from portal.models import ApiToken
 from usecases.choices import UseCaseStatus
@@ -101,7 +105,7 @@ class DashboardView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         request = self.request
         visible = UseCase.objects.visible_to(request.user)
-        filterset = adoption.AdoptionFilterSet(request.GET or None, queryset=visible)
+        filterset = adoption.AdoptionFilterSet(request.GET, queryset=visible)
         valid = filterset.is_valid()
         use_cases = filterset.qs if valid else visible.none()
         # The inventory understands the same filters, so the figures' links keep them.
@@ -135,5 +139,112 @@ class DashboardView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
             education=adoption.education_figures(),
             trend=trend,
             charts=charts,
+            export_tables=EXPORT_LABELS,
             **kwargs,
         )
+
+
+def _count_rows(key):
+    return lambda figures: ([row["label"], row["count"]] for row in figures["summary"][key])
+
+
+# table -> (header, figures needed, rows); each dashboard table, as the page shows it.
+EXPORT_TABLES = {
+    "status": ((_l("Status"), _l("Use cases")), "summary", _count_rows("by_status")),
+    "roadmap-step": ((_l("Roadmap step"), _l("Use cases")), "summary", _count_rows("by_roadmap_step")),
+    "category": ((_l("Category"), _l("Use cases")), "summary", _count_rows("by_category")),
+    "department": ((_l("Department"), _l("Use cases")), "summary", _count_rows("by_department")),
+    "style": ((_l("Style"), _l("Use cases")), "summary", _count_rows("by_style")),
+    "risk-tier": ((_l("Risk tier"), _l("Use cases")), "summary", _count_rows("by_risk_tier")),
+    "approvals": (
+        (_l("Review group"), _l("Waiting"), _l("Overdue")),
+        "approvals",
+        lambda f: ([row["group"], row["pending"], row["overdue"]] for row in f["approvals"]["by_group"]),
+    ),
+    "vendors": (
+        (_l("Status"), _l("Vendors")),
+        "vendors",
+        lambda f: ([row["label"], row["count"]] for row in f["vendors"]["by_status"]),
+    ),
+    "cost-value": (
+        (
+            _l("Department"),
+            _l("Closed AI"),
+            _l("Self-hosted"),
+            _l("Other"),
+            _l("Total a month"),
+            _l("Benefit recorded"),
+            _l("Cost over those months"),
+            _l("ROI (%)"),
+        ),
+        "costs",
+        lambda f: (
+            [
+                row["department_name"],
+                row["closed"],
+                row["self_hosted"],
+                row["other"],
+                row["monthly_total"],
+                row["benefit"],
+                row["cost_over_months"],
+                row["roi_percent"],
+            ]
+            for row in f["costs"]["by_department"]
+        ),
+    ),
+    "education": (
+        (_l("Policy or course"), _l("Department"), _l("People"), _l("Done"), _l("Rate (%)")),
+        "education",
+        lambda f: (
+            [item["title"], row["department"], row["total"], row["done"], row["rate"]]
+            for item in [*f["education"]["policies"], *f["education"]["courses"]]
+            for row in item["by_department"]
+        ),
+    ),
+    "trend": (
+        (_l("Month"), _l("Created"), _l("Approved"), _l("In production"), _l("Retired")),
+        "trend",
+        lambda f: (
+            [row["month"].strftime("%Y-%m"), row["created"], row["approved"], row["in_production"], row["retired"]]
+            for row in f["trend"]
+        ),
+    ),
+}
+
+
+EXPORT_LABELS = [
+    ("status", _l("By status")),
+    ("roadmap-step", _l("By roadmap step")),
+    ("category", _l("By category")),
+    ("department", _l("By department")),
+    ("style", _l("By style")),
+    ("risk-tier", _l("By risk tier")),
+    ("approvals", _l("Approvals")),
+    ("vendors", _l("Vendors")),
+    ("cost-value", _l("Spend and return")),
+    ("education", _l("Rules and education")),
+    ("trend", _l("Trend per month")),
+]
+
+
+class DashboardExportView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """One dashboard table, with the dashboard's filters, as CSV or Excel."""
+
+    permission_required = "usecases.view_all_usecases"
+
+    def get(self, request, table, fmt):
+        if table not in EXPORT_TABLES:
+            raise Http404
+        header, needed, rows = EXPORT_TABLES[table]
+        filterset = adoption.AdoptionFilterSet(request.GET, queryset=UseCase.objects.visible_to(request.user))
+        if not filterset.is_valid():
+            return HttpResponseBadRequest("; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()))
+        compute = {
+            "summary": lambda: adoption.summary(filterset.qs),
+            "approvals": lambda: adoption.approvals(filterset.qs),
+            "vendors": adoption.vendors,
+            "costs": lambda: adoption.cost_value(filterset.qs),
+            "education": adoption.education_figures,
+            "trend": filterset.trend,
+        }
+        return table_response(f"adoption-{table}", header, rows({needed: compute[needed]()}), fmt)

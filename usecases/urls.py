@@ -8,6 +8,7 @@ app_name = "usecases"
 urlpatterns = [
     path("", views.UseCaseListView.as_view(), name="list"),
     path("export.csv", views.UseCaseExportView.as_view(), name="export"),
+    path("export.xlsx", views.UseCaseExportView.as_view(format="xlsx"), name="export-xlsx"),
     path("new/", views.UseCaseCreateView.as_view(), name="create"),
     path("roadmap/", views.OrganisationRoadmapView.as_view(), name="organisation-roadmap"),
     path("roadmap/economics/", views.OrganisationEconomicsView.as_view(), name="organisation-economics"),

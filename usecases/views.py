@@ -1,10 +1,7 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +10,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
+from portal.exports import table_response
 from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.views import QueryStringMixin
@@ -60,7 +58,7 @@ class UseCaseListView(UseCaseAccessMixin, QueryStringMixin, FilterView):
 
 
 class UseCaseExportView(UseCaseAccessMixin, View):
-    """CSV of the filtered inventory, streamed so a large export stays flat in memory."""
+    """CSV (streamed, flat in memory) or Excel of the filtered inventory."""
 
     HEADER = (
         gettext_lazy("Reference"),
@@ -81,21 +79,14 @@ class UseCaseExportView(UseCaseAccessMixin, View):
         gettext_lazy("Updated on"),
     )
 
+    format = "csv"
+
     def get(self, request):
         filterset = UseCaseFilterSet(request.GET, queryset=self.get_queryset(), request=request)
         rows = filterset.qs if filterset.is_valid() else self.get_queryset().none()
-        writer = csv.writer(_Echo())
-
-        def lines():
-            yield "\ufeff"  # so spreadsheet programs open Japanese text as UTF-8
-            yield writer.writerow([str(label) for label in self.HEADER])
-            for use_case in rows.iterator(chunk_size=500):
-                yield writer.writerow([_csv_cell(value) for value in self._row(use_case)])
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="use-cases-{stamp}.csv"'
-        return response
+        return table_response(
+            "use-cases", self.HEADER, (self._row(uc) for uc in rows.iterator(chunk_size=500)), self.format
+        )
 
     @staticmethod
     def _row(use_case):
@@ -117,21 +108,6 @@ class UseCaseExportView(UseCaseAccessMixin, View):
             timezone.localtime(use_case.submitted_at).isoformat() if use_case.submitted_at else "",
             timezone.localtime(use_case.updated_at).isoformat(),
         )
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_cell(value):
-    """Neutralise spreadsheet formulas in user-entered text (CSV injection)."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not isinstance(value, int | float):
-        return "'" + text
-    return text
 
 
 class UseCaseDetailView(UseCaseAccessMixin, DetailView):

@@ -7,6 +7,8 @@ app_name = "vendors"
 
 urlpatterns = [
     path("", views.VendorListView.as_view(), name="list"),
+    path("export.csv", views.VendorExportView.as_view(), name="export"),
+    path("export.xlsx", views.VendorExportView.as_view(format="xlsx"), name="export-xlsx"),
     path("new/", views.VendorCreateView.as_view(), name="create"),
     path("<int:pk>/", views.VendorDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.VendorUpdateView.as_view(), name="update"),
