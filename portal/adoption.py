@@ -10,6 +10,7 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import django_filters
+from django import forms
 from django.db.models import (
     Case,
     CharField,
@@ -28,6 +29,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, NullIf, TruncMonth
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from governance.choices import PolicyVersionStatus, StageDecision
@@ -54,17 +56,28 @@ EXPIRY_WINDOWS = (30, 60, 90)
 STYLE_LABELS = {**dict(STYLE_FAMILIES), "": _("Not set")}
 
 
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
 class AdoptionFilterSet(django_filters.FilterSet):
     """Filters of every adoption figure: department, category, and when use cases were registered."""
 
     department = django_filters.ModelMultipleChoiceFilter(queryset=Department.objects.all(), label=_("Department"))
     category = django_filters.MultipleChoiceFilter(choices=UseCaseCategory.choices, label=_("Category"))
-    since = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("Registered from"))
-    until = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Registered until"))
+    since = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label=_("Registered from"), widget=DATE_INPUT
+    )
+    until = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label=_("Registered until"), widget=DATE_INPUT
+    )
 
     class Meta:
         model = UseCase
         fields = ["department", "category", "since", "until"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["department"].label_from_instance = lambda department: department.localized_name
 
     def undated_qs(self):
         """The use cases filtered by all but the dates (the trend bounds its months by them instead)."""
@@ -76,6 +89,12 @@ class AdoptionFilterSet(django_filters.FilterSet):
     def trend(self):
         data = self.form.cleaned_data
         return trend(self.undated_qs(), since=data.get("since"), until=data.get("until"))
+
+
+def _department_name(row, prefix="department__"):
+    """The department's English name on English pages when it has one."""
+    english = row.get(f"{prefix}name_en")
+    return english if english and (get_language() or "ja").startswith("en") else row[f"{prefix}name"]
 
 
 def _percent(part, whole):
@@ -101,7 +120,7 @@ def summary(use_cases):
     tier = Coalesce(NullIf(F("risk_tier_override"), Value("")), F("risk_tier"))
     departments = (
         use_cases.order_by()
-        .values("department_id", "department__name")
+        .values("department_id", "department__name", "department__name_en")
         .annotate(n=Count("id"))
         .order_by("department__name")
     )
@@ -112,8 +131,7 @@ def summary(use_cases):
         "by_roadmap_step": _counts(use_cases, "roadmap_step", RoadmapStep.choices),
         "by_category": _counts(use_cases, "category", [*UseCaseCategory.choices, ("", _("Not set"))]),
         "by_department": [
-            {"key": str(row["department_id"]), "label": row["department__name"], "count": row["n"]}
-            for row in departments
+            {"key": str(row["department_id"]), "label": _department_name(row), "count": row["n"]} for row in departments
         ],
         "by_style": _counts(use_cases.annotate(style_family=style), "style_family", STYLE_LABELS.items()),
         "by_risk_tier": _counts(use_cases.annotate(tier=tier), "tier", [*RiskTier.choices, ("", _("Not set"))]),
@@ -150,10 +168,11 @@ def approvals(use_cases):
     overdue = Q(due_on__lt=today)
     groups = (
         stages.order_by()
-        .values("group__name")
+        .values("group__name", "definition__name_ja", "definition__name_en")
         .annotate(pending=Count("id"), overdue=Count("id", filter=overdue))
-        .order_by("group__name")
+        .order_by("group__name", "definition__name_ja")
     )
+    english = (get_language() or "ja").startswith("en")
     rejected_on = ApprovalStage.objects.filter(use_case=OuterRef("pk"), decision=StageDecision.REJECT).values(
         "decided_at"
     )[:1]
@@ -171,7 +190,13 @@ def approvals(use_cases):
         "overdue": sum(row["overdue"] for row in groups),
         "ageing": [{"bucket": label, "count": ageing.get(label, 0)} for label in labels],
         "by_group": [
-            {"group": row["group__name"], "pending": row["pending"], "overdue": row["overdue"]} for row in groups
+            {
+                "group": row["group__name"],
+                "stage": (row["definition__name_en"] if english else "") or row["definition__name_ja"],
+                "pending": row["pending"],
+                "overdue": row["overdue"],
+            }
+            for row in groups
         ],
         "median_days_to_decision": None
         if median is None
@@ -237,7 +262,7 @@ def cost_value(use_cases):
     costs = (
         live.order_by()
         .annotate(months=Coalesce(Subquery(months, output_field=IntegerField()), Value(0)))
-        .values("department_id", "department__name")
+        .values("department_id", "department__name", "department__name_en")
         .annotate(
             closed=Sum(Coalesce(F("estimated_closed_cost"), zero), output_field=MONEY),
             self_hosted=Sum(Coalesce(F("estimated_self_hosted_cost"), zero), output_field=MONEY),
@@ -265,7 +290,7 @@ def cost_value(use_cases):
         benefit = benefits.get(row["department_id"]) or Decimal(0)
         entry = {
             "department": row["department_id"],
-            "department_name": row["department__name"],
+            "department_name": _department_name(row),
             "use_cases": row["use_cases"],
             "not_estimated": row["not_estimated"],
             "closed": row["closed"],

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AUDIT_ACTION_LABELS, UserLanguage
@@ -33,6 +34,11 @@ class Department(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def localized_name(self):
+        """The English name on English pages when there is one (``__str__`` stays the Japanese name)."""
+        return self.name_en if self.name_en and (get_language() or "ja").startswith("en") else self.name
 
 
 class User(AbstractUser):

@@ -111,8 +111,11 @@ class DashboardView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
         # The inventory understands the same filters, so the figures' links keep them.
         query = request.GET.copy()
         for name in list(query):
-            if name not in filterset.filters:
+            values = [value for value in query.getlist(name) if value]
+            if name not in filterset.filters or not values:
                 query.pop(name)
+            else:
+                query.setlist(name, values)
         summary = adoption.summary(use_cases)
         costs = adoption.cost_value(use_cases)
         trend = filterset.trend() if valid else []

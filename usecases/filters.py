@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -38,8 +39,18 @@ class UseCaseFilterSet(django_filters.FilterSet):
     risk_tier = django_filters.MultipleChoiceFilter(
         choices=RiskTier.choices, label=_("Risk tier"), method="filter_risk_tier"
     )
-    since = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("Registered from"))
-    until = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Registered until"))
+    since = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label=_("Registered from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label=_("Registered until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("reference", "reference"),

@@ -41,6 +41,9 @@ class AgeingSerializer(serializers.Serializer):
 
 class GroupPendingSerializer(serializers.Serializer):
     group = serializers.CharField()
+    stage = serializers.CharField(
+        help_text=gettext_lazy("The approval stage the group decides, in the reader's language.")
+    )
     pending = serializers.IntegerField()
     overdue = serializers.IntegerField()
 

@@ -21,8 +21,13 @@
     const step = document.getElementById("chart-step");
     new Chart(step, {
       type: "bar",
-      data: { labels: data.step.map((r) => r[0]), datasets: [{ data: data.step.map((r) => r[1]), backgroundColor: palette[0] }] },
-      options: { animation: false, plugins: { legend: { display: false } }, indexAxis: "y" },
+      // Step numbers on the axis (the names are long); the full name in the tooltip.
+      data: { labels: data.step.map((r, i) => String(i + 1)), datasets: [{ data: data.step.map((r) => r[1]), backgroundColor: palette[0] }] },
+      options: {
+        animation: false,
+        indexAxis: "y",
+        plugins: { legend: { display: false }, tooltip: { callbacks: { title: (items) => data.step[items[0].dataIndex][0] } } },
+      },
     });
     const departments = document.getElementById("chart-departments");
     new Chart(departments, {
@@ -44,7 +49,7 @@
         labels: data.trend.map((r) => r[0]),
         datasets: names.map((name, i) => ({ label: name, data: data.trend.map((r) => r[i + 1]), borderColor: palette[i], backgroundColor: palette[i] })),
       },
-      options: { animation: false, scales: { y: { beginAtZero: true } } },
+      options: { animation: false, scales: { x: { offset: true }, y: { beginAtZero: true } } },
     });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
