@@ -62,8 +62,11 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 class AdoptionFilterSet(django_filters.FilterSet):
     """Filters of every adoption figure: department, category, and when use cases were registered."""
 
-    department = django_filters.ModelMultipleChoiceFilter(queryset=Department.objects.all(), label=_("Department"))
-    category = django_filters.MultipleChoiceFilter(choices=UseCaseCategory.choices, label=_("Category"))
+    # distinct=False: these filter plain columns, and DISTINCT would fold equal durations in the median.
+    department = django_filters.ModelMultipleChoiceFilter(
+        queryset=Department.objects.all(), label=_("Department"), distinct=False
+    )
+    category = django_filters.MultipleChoiceFilter(choices=UseCaseCategory.choices, label=_("Category"), distinct=False)
     since = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label=_("Registered from"), widget=DATE_INPUT
     )
@@ -86,6 +89,13 @@ class AdoptionFilterSet(django_filters.FilterSet):
             queryset = self.filters[name].filter(queryset, self.form.cleaned_data.get(name))
         return queryset
 
+    def department_ids(self):
+        return {department.pk for department in self.form.cleaned_data.get("department") or ()}
+
+    def education(self):
+        """Education figures follow the department filter (category and dates do not apply to people)."""
+        return education_figures(self.department_ids())
+
     def trend(self):
         data = self.form.cleaned_data
         return trend(self.undated_qs(), since=data.get("since"), until=data.get("until"))
@@ -103,6 +113,13 @@ def _percent(part, whole):
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def _conditional_counts(figures, prefix, choices):
+    return [
+        {"key": str(key), "label": str(label), "count": figures[f"{prefix}{index}"]}
+        for index, (key, label) in enumerate(choices)
+    ]
+
+
 def _counts(queryset, field, choices):
     counts = dict(queryset.order_by().values_list(field).annotate(n=Count("id")))
     return [{"key": str(key), "label": str(label), "count": counts.get(key, 0)} for key, label in choices]
@@ -112,29 +129,49 @@ def _counts(queryset, field, choices):
 
 
 def summary(use_cases):
+    """Two queries: every fixed breakdown as conditional counts of one aggregate, and the
+    departments (an open list) grouped."""
     style = Case(
         *[When(intended_style=value, then=Value(family)) for value, family in STYLE_FAMILY.items()],
         default=Value(""),
         output_field=CharField(),
     )
     tier = Coalesce(NullIf(F("risk_tier_override"), Value("")), F("risk_tier"))
+    breakdowns = {
+        "status": ("status", UseCaseStatus.choices),
+        "step": ("roadmap_step", RoadmapStep.choices),
+        "category": ("category", [*UseCaseCategory.choices, ("", _("Not set"))]),
+        "style": ("style_family", list(STYLE_LABELS.items())),
+        "tier": ("tier", [*RiskTier.choices, ("", _("Not set"))]),
+    }
+    figures = (
+        use_cases.order_by()
+        .annotate(style_family=style, tier=tier)
+        .aggregate(
+            total=Count("id"),
+            **{
+                f"{name}{index}": Count("id", filter=Q(**{field: key}))
+                for name, (field, choices) in breakdowns.items()
+                for index, (key, _label) in enumerate(choices)
+            },
+        )
+    )
     departments = (
         use_cases.order_by()
         .values("department_id", "department__name", "department__name_en")
         .annotate(n=Count("id"))
         .order_by("department__name")
     )
-    by_status = _counts(use_cases, "status", UseCaseStatus.choices)
     return {
-        "total": sum(row["count"] for row in by_status),
-        "by_status": by_status,
-        "by_roadmap_step": _counts(use_cases, "roadmap_step", RoadmapStep.choices),
-        "by_category": _counts(use_cases, "category", [*UseCaseCategory.choices, ("", _("Not set"))]),
+        "total": figures["total"],
+        "by_status": _conditional_counts(figures, "status", breakdowns["status"][1]),
+        "by_roadmap_step": _conditional_counts(figures, "step", breakdowns["step"][1]),
+        "by_category": _conditional_counts(figures, "category", breakdowns["category"][1]),
         "by_department": [
             {"key": str(row["department_id"]), "label": _department_name(row), "count": row["n"]} for row in departments
         ],
-        "by_style": _counts(use_cases.annotate(style_family=style), "style_family", STYLE_LABELS.items()),
-        "by_risk_tier": _counts(use_cases.annotate(tier=tier), "tier", [*RiskTier.choices, ("", _("Not set"))]),
+        "by_style": _conditional_counts(figures, "style", breakdowns["style"][1]),
+        "by_risk_tier": _conditional_counts(figures, "tier", breakdowns["tier"][1]),
     }
 
 
@@ -200,7 +237,9 @@ def approvals(use_cases):
         ],
         "median_days_to_decision": None
         if median is None
-        else Decimal(median.total_seconds() / 86400).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
+        else (Decimal(median // datetime.timedelta(microseconds=1)) / Decimal(86_400_000_000)).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        ),
     }
 
 
@@ -331,9 +370,13 @@ def kpi_attainment(use_cases):
 # --- Education ---------------------------------------------------------------------------------
 
 
-def education_figures(use_cases=None):
+def education_figures(departments=None):
     """Acknowledgement of each policy in force and completion of each active course, by department
-    (queries per policy and course, not per person)."""
+    (queries per policy and course, not per person); only ``departments`` (ids) when given."""
+
+    def only(rows):
+        return rows if not departments else [row for row in rows if row["department_id"] in departments]
+
     versions = PolicyVersion.objects.filter(
         status=PolicyVersionStatus.PUBLISHED, document__is_active=True, document__requires_acknowledgement=True
     ).select_related("document")
@@ -343,12 +386,12 @@ def education_figures(use_cases=None):
                 "key": version.document.key,
                 "title": version.document.title,
                 "version": version.number,
-                "by_department": education.acknowledgement_rates(version),
+                "by_department": only(education.acknowledgement_rates(version)),
             }
             for version in versions
         ],
         "courses": [
-            {"key": course.key, "title": course.title, "by_department": education.completion_rates(course)}
+            {"key": course.key, "title": course.title, "by_department": only(education.completion_rates(course))}
             for course in TrainingCourse.objects.filter(is_active=True)
         ],
     }

@@ -139,7 +139,7 @@ class DashboardView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
             approvals=adoption.approvals(use_cases),
             vendors=adoption.vendors(),
             costs=costs,
-            education=adoption.education_figures(),
+            education=filterset.education() if valid else adoption.education_figures(),
             trend=trend,
             charts=charts,
             export_tables=EXPORT_LABELS,
@@ -247,7 +247,7 @@ class DashboardExportView(LoginRequiredMixin, PermissionRequiredMixin, View):
             "approvals": lambda: adoption.approvals(filterset.qs),
             "vendors": adoption.vendors,
             "costs": lambda: adoption.cost_value(filterset.qs),
-            "education": adoption.education_figures,
+            "education": filterset.education,
             "trend": filterset.trend,
         }
         return table_response(f"adoption-{table}", header, rows({needed: compute[needed]()}), fmt)

@@ -174,7 +174,7 @@ def _rates(users, done):
     rows = (
         users.values("department_id", "department__name")
         .annotate(total=Count("id", distinct=True), done=Count("id", filter=done, distinct=True))
-        .order_by("department__name")
+        .order_by(F("department__name").asc(nulls_last=True))  # no department last, on every database
     )
     return [
         {

@@ -194,7 +194,7 @@ ApprovalsView = _adoption_view(
 VendorsView = _adoption_view(
     "AdoptionVendorsView",
     VendorsSerializer,
-    gettext_lazy("Vendors by status and approved level; reassessments due in 30, 60 and 90 days"),
+    gettext_lazy("Vendors by status and approved level; reassessments due in 30, 60 and 90 days (organisation-wide)"),
     lambda view, request: (view.use_cases(request), adoption.vendors())[1],
 )
 CostValueView = _adoption_view(
@@ -206,8 +206,8 @@ CostValueView = _adoption_view(
 EducationView = _adoption_view(
     "AdoptionEducationView",
     EducationSerializer,
-    gettext_lazy("Policy acknowledgement and training completion by department"),
-    lambda view, request: (view.use_cases(request), adoption.education_figures())[1],
+    gettext_lazy("Policy acknowledgement and training completion by department (only the department filter applies)"),
+    lambda view, request: view.use_cases(request).education(),
 )
 
 

@@ -73,7 +73,11 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
         updated_by=requester,
     )
     policy, course, completion, prompt = _education_rows(requester, admin_user)
+    from portal.services import create_api_token
+
+    admin_token, _key = create_api_token(admin_user, "schema check")
     ids = {
+        "tokens": admin_token.pk,
         "policies": policy.key,
         "training-courses": course.key,
         "training-completions": completion.pk,
@@ -130,6 +134,8 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
     assert ("get", "/api/v1/policies/pending/") in checked
     assert ("post", "/api/v1/training-completions/{id}/remove/") in checked
     assert ("post", "/api/v1/prompt-templates/{id}/fill/") in checked
+    for figures in ("summary", "approvals", "vendors", "cost-value", "education", "trend"):
+        assert ("get", f"/api/v1/adoption/{figures}/") in checked
     assert len(checked) >= 25
 
 
