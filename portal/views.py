@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views import i18n as i18n_views
 from django.views.generic import TemplateView
@@ -153,32 +153,36 @@ def _count_rows(key):
 
 # table -> (header, figures needed, rows); each dashboard table, as the page shows it.
 EXPORT_TABLES = {
-    "status": ((_l("Status"), _l("Use cases")), "summary", _count_rows("by_status")),
-    "roadmap-step": ((_l("Roadmap step"), _l("Use cases")), "summary", _count_rows("by_roadmap_step")),
-    "category": ((_l("Category"), _l("Use cases")), "summary", _count_rows("by_category")),
-    "department": ((_l("Department"), _l("Use cases")), "summary", _count_rows("by_department")),
-    "style": ((_l("Style"), _l("Use cases")), "summary", _count_rows("by_style")),
-    "risk-tier": ((_l("Risk tier"), _l("Use cases")), "summary", _count_rows("by_risk_tier")),
+    "status": ((gettext_lazy("Status"), gettext_lazy("Use cases")), "summary", _count_rows("by_status")),
+    "roadmap-step": (
+        (gettext_lazy("Roadmap step"), gettext_lazy("Use cases")),
+        "summary",
+        _count_rows("by_roadmap_step"),
+    ),
+    "category": ((gettext_lazy("Category"), gettext_lazy("Use cases")), "summary", _count_rows("by_category")),
+    "department": ((gettext_lazy("Department"), gettext_lazy("Use cases")), "summary", _count_rows("by_department")),
+    "style": ((gettext_lazy("Style"), gettext_lazy("Use cases")), "summary", _count_rows("by_style")),
+    "risk-tier": ((gettext_lazy("Risk tier"), gettext_lazy("Use cases")), "summary", _count_rows("by_risk_tier")),
     "approvals": (
-        (_l("Review group"), _l("Waiting"), _l("Overdue")),
+        (gettext_lazy("Review group"), gettext_lazy("Waiting"), gettext_lazy("Overdue")),
         "approvals",
         lambda f: ([row["group"], row["pending"], row["overdue"]] for row in f["approvals"]["by_group"]),
     ),
     "vendors": (
-        (_l("Status"), _l("Vendors")),
+        (gettext_lazy("Status"), gettext_lazy("Vendors")),
         "vendors",
         lambda f: ([row["label"], row["count"]] for row in f["vendors"]["by_status"]),
     ),
     "cost-value": (
         (
-            _l("Department"),
-            _l("Closed AI"),
-            _l("Self-hosted"),
-            _l("Other"),
-            _l("Total a month"),
-            _l("Benefit recorded"),
-            _l("Cost over those months"),
-            _l("ROI (%)"),
+            gettext_lazy("Department"),
+            gettext_lazy("Closed AI"),
+            gettext_lazy("Self-hosted"),
+            gettext_lazy("Other"),
+            gettext_lazy("Total a month"),
+            gettext_lazy("Benefit recorded"),
+            gettext_lazy("Cost over those months"),
+            gettext_lazy("ROI (%)"),
         ),
         "costs",
         lambda f: (
@@ -196,7 +200,13 @@ EXPORT_TABLES = {
         ),
     ),
     "education": (
-        (_l("Policy or course"), _l("Department"), _l("People"), _l("Done"), _l("Rate (%)")),
+        (
+            gettext_lazy("Policy or course"),
+            gettext_lazy("Department"),
+            gettext_lazy("People"),
+            gettext_lazy("Done"),
+            gettext_lazy("Rate (%)"),
+        ),
         "education",
         lambda f: (
             [item["title"], row["department"], row["total"], row["done"], row["rate"]]
@@ -205,7 +215,13 @@ EXPORT_TABLES = {
         ),
     ),
     "trend": (
-        (_l("Month"), _l("Created"), _l("Approved"), _l("In production"), _l("Retired")),
+        (
+            gettext_lazy("Month"),
+            gettext_lazy("Created"),
+            gettext_lazy("Approved"),
+            gettext_lazy("In production"),
+            gettext_lazy("Retired"),
+        ),
         "trend",
         lambda f: (
             [row["month"].strftime("%Y-%m"), row["created"], row["approved"], row["in_production"], row["retired"]]
@@ -216,17 +232,17 @@ EXPORT_TABLES = {
 
 
 EXPORT_LABELS = [
-    ("status", _l("By status")),
-    ("roadmap-step", _l("By roadmap step")),
-    ("category", _l("By category")),
-    ("department", _l("By department")),
-    ("style", _l("By style")),
-    ("risk-tier", _l("By risk tier")),
-    ("approvals", _l("Approvals")),
-    ("vendors", _l("Vendors")),
-    ("cost-value", _l("Spend and return")),
-    ("education", _l("Rules and education")),
-    ("trend", _l("Trend per month")),
+    ("status", gettext_lazy("By status")),
+    ("roadmap-step", gettext_lazy("By roadmap step")),
+    ("category", gettext_lazy("By category")),
+    ("department", gettext_lazy("By department")),
+    ("style", gettext_lazy("By style")),
+    ("risk-tier", gettext_lazy("By risk tier")),
+    ("approvals", gettext_lazy("Approvals")),
+    ("vendors", gettext_lazy("Vendors")),
+    ("cost-value", gettext_lazy("Spend and return")),
+    ("education", gettext_lazy("Rules and education")),
+    ("trend", gettext_lazy("Trend per month")),
 ]
 
 
