@@ -3,6 +3,7 @@ write-only mode to a temporary file). Text cells that a spreadsheet would run as
 are neutralised in both."""
 
 import csv
+import numbers
 import tempfile
 
 from django.http import FileResponse, Http404, StreamingHttpResponse
@@ -22,7 +23,7 @@ def safe_cell(value):
     """Neutralise spreadsheet formulas in user-entered text (CSV/Excel injection)."""
     if value is None:
         return ""
-    if isinstance(value, bool | int | float):
+    if isinstance(value, numbers.Number):  # numbers stay numbers (a negative ROI is not a formula)
         return value
     text = str(value)
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):

@@ -80,7 +80,10 @@ class ApiTokenView(LoginRequiredMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         if "revoke" in request.POST:
-            token = get_object_or_404(ApiToken, pk=request.POST.get("revoke"), user=request.user)
+            token_id = request.POST.get("revoke", "")
+            if not token_id.isdigit():
+                raise Http404
+            token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
             services.revoke_api_token(token, request.user)
             messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
             return redirect("api-tokens")
@@ -94,6 +97,12 @@ class ApiTokenView(LoginRequiredMixin, TemplateView):
                 # The key is shown in this response only (no redirect: it must not travel in a URL or session).
                 return self.render_to_response(self.get_context_data(new_token=token, new_key=key))
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+def _without(query, name):
+    query = query.copy()
+    query.pop(name, None)
+    return query.urlencode()
 
 
 class DashboardView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
@@ -135,6 +144,8 @@ class DashboardView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
         return super().get_context_data(
             filterset=filterset,
             base_query=query.urlencode(),
+            # A department's (or category's) figure replaces that filter instead of adding to it.
+            query_without={name: _without(query, name) for name in ("department", "category")},
             summary=summary,
             approvals=adoption.approvals(use_cases),
             vendors=adoption.vendors(),

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from governance.choices import (
@@ -169,17 +170,23 @@ def acknowledge(version, user):
     return acknowledgement
 
 
+def _department_name(row):
+    """The department's English name on English pages when it has one ("" for no department)."""
+    english = row["department__name_en"] if (get_language() or "ja").startswith("en") else ""
+    return english or row["department__name"] or ""
+
+
 def _rates(users, done):
     """Per department: people, how many of them ``done`` counts, and the rate (SQL)."""
     rows = (
-        users.values("department_id", "department__name")
+        users.values("department_id", "department__name", "department__name_en")
         .annotate(total=Count("id", distinct=True), done=Count("id", filter=done, distinct=True))
         .order_by(F("department__name").asc(nulls_last=True))  # no department last, on every database
     )
     return [
         {
             "department_id": row["department_id"],
-            "department": row["department__name"] or "",
+            "department": _department_name(row),
             "total": row["total"],
             "done": row["done"],
             "rate": round(100 * row["done"] / row["total"], 1) if row["total"] else None,
