@@ -87,7 +87,27 @@ class BlockingFindings(Exception):
 
 
 def active_stage(use_case):
+    prefetched = getattr(use_case, "prefetched_active_stages", None)
+    if prefetched is not None:  # loaded with the list (usecases CHILD_PREFETCHES)
+        return prefetched[0] if prefetched else None
     return ApprovalStage.objects.active().filter(use_case=use_case).select_related("definition", "group").first()
+
+
+def _active_stages_prefetch():
+    from django.db.models import Prefetch
+
+    return Prefetch(
+        "approval_stages",
+        queryset=ApprovalStage.objects.active().select_related("definition", "group"),
+        to_attr="prefetched_active_stages",
+    )
+
+
+def _group_ids(user):
+    """The user's group ids, read once per request (cached on the user object)."""
+    if not hasattr(user, "_group_ids"):
+        user._group_ids = frozenset(user.groups.values_list("pk", flat=True))
+    return user._group_ids
 
 
 def can_decide(user, stage):
@@ -96,7 +116,7 @@ def can_decide(user, stage):
         user.is_authenticated
         and user.has_perm("governance.decide_approvalstage")
         and stage.use_case.owner_id != user.pk
-        and (user.is_superuser or user.groups.filter(pk=stage.group_id).exists())
+        and (user.is_superuser or stage.group_id in _group_ids(user))
     )
 
 
@@ -111,6 +131,8 @@ def can_override_risk_tier(user, use_case):
 
 
 def _is_stage_decider(user, use_case):
+    if not user.is_authenticated or not user.has_perm("governance.decide_approvalstage"):
+        return False  # no query for those who never decide
     stage = active_stage(use_case)
     if stage is None:
         return False
@@ -122,6 +144,10 @@ def install():
     """Add this app's rows and rules to the use-case lifecycle (called once at start-up)."""
     usecase_services.TRANSITIONS.update(TRANSITIONS)
     usecase_services.ACTOR_RULES[STAGE_DECIDER] = _is_stage_decider
+    from usecases.querysets import CHILD_PREFETCHES
+
+    if _active_stages_prefetch not in CHILD_PREFETCHES:
+        CHILD_PREFETCHES.append(_active_stages_prefetch)
     if on_use_case_change not in usecase_services.CHANGE_HOOKS:
         usecase_services.CHANGE_HOOKS.append(on_use_case_change)
         usecase_services.TRANSITION_HOOKS.append(on_use_case_transition)

@@ -148,6 +148,8 @@ class UseCase(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "department"], name="usecases_status_dept_idx"),
+            # The inventory's default order (newest first): a page is an index scan, not a sort.
+            models.Index(fields=["-created_at", "-id"], name="usecases_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -3,13 +3,19 @@ from django.db.models import Q
 
 from usecases.choices import EDITABLE_STATES
 
+# Prefetches other apps add to ``with_children`` (governance: the stage waiting for a decision),
+# so per-row rules such as the allowed actions read loaded rows instead of querying per row.
+CHILD_PREFETCHES = []
+
 
 class UseCaseQuerySet(models.QuerySet):
     def with_related(self):
         return self.select_related("department", "owner", "owner__department")
 
     def with_children(self):
-        return self.with_related().prefetch_related("tasks", "kpis__measurements", "model_choices__ai_model__publisher")
+        return self.with_related().prefetch_related(
+            "tasks", "kpis__measurements", "model_choices__ai_model__publisher", *(make() for make in CHILD_PREFETCHES)
+        )
 
     def visible_to(self, user):
         """What ``user`` may read: all for reviewers, executives and admins; for

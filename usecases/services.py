@@ -151,9 +151,13 @@ class IncompleteUseCase(Exception):
 
 def allowed_actions(use_case, user):
     """Actions ``user`` may take on ``use_case`` now (for buttons and the API)."""
-    actions = []
+    actions, decided = [], {}
     for (from_state, action), (_to, who) in TRANSITIONS.items():
-        if from_state == use_case.status and ACTOR_RULES[who](user, use_case) and _step_allows(use_case, action):
+        if from_state != use_case.status or not _step_allows(use_case, action):
+            continue
+        if who not in decided:  # each actor rule once per use case
+            decided[who] = ACTOR_RULES[who](user, use_case)
+        if decided[who]:
             actions.append(action)
     return actions
 
