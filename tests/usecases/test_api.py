@@ -4,6 +4,7 @@ import pytest
 
 from tests.conftest import api_client_for
 from tests.factories import UseCaseFactory
+from usecases import services
 from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
 
@@ -112,13 +113,25 @@ def test_malformed_json_is_a_400(requester):
 
 
 def test_list_query_count_does_not_grow_with_rows(reviewer, requester, django_assert_max_num_queries):
+    """Drafts and use cases in review alike: a reviewer's allowed actions on each in-review row
+    read the prefetched waiting stage (one query for the page), not a query per row."""
     client = api_client_for(reviewer)
-    UseCaseFactory.create_batch(3, complete=True, owner=requester)
-    with django_assert_max_num_queries(8) as few:
+
+    def add(count):
+        for use_case in UseCaseFactory.create_batch(count, complete=True, owner=requester):
+            if use_case.pk % 2:
+                services.submit(use_case, requester)
+
+    add(3)
+    with django_assert_max_num_queries(10) as few:  # + the waiting stages, + the reviewer's groups, once
         assert len(client.get(BASE).json()["results"]) == 3
-    UseCaseFactory.create_batch(30, complete=True, owner=requester)
+    add(30)
     with django_assert_max_num_queries(len(few.captured_queries)) as many:
-        assert len(client.get(BASE).json()["results"]) == 33
+        rows = client.get(BASE).json()["results"]
+    assert len(rows) == 33
+    assert sum("approve" in row["allowed_actions"] for row in rows) == sum(
+        1 for row in rows if row["status"] != "draft"
+    )
     assert len(many.captured_queries) <= len(few.captured_queries)  # the first call also loads permissions
 
 
