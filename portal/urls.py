@@ -8,6 +8,7 @@ from portal.forms import LoginForm
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("health/", views.health, name="health"),
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path(
         "dashboard/export/<slug:table>.<str:fmt>",

@@ -2,8 +2,9 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, connection
 from django.db.models import Count
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -278,3 +279,36 @@ class DashboardExportView(LoginRequiredMixin, PermissionRequiredMixin, View):
             "trend": filterset.trend,
         }
         return table_response(f"adoption-{table}", header, rows({needed: compute[needed]()}), fmt)
+
+
+HEALTH_BROKER_TIMEOUT = 3  # seconds: a load balancer's probe must answer quickly
+
+
+def _database_ok():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except DatabaseError:
+        return False
+
+
+def _broker_ok():
+    from portal.celery import app
+
+    try:
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, timeout=HEALTH_BROKER_TIMEOUT)
+        return True
+    except Exception:  # noqa: BLE001 - any failure to reach the broker is "not healthy"
+        return False
+
+
+def health(request):
+    """For load balancers: 200 when the database and the Celery broker answer, else 503.
+    No login and no details beyond ok/error per dependency."""
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    body = {name: "ok" if healthy else "error" for name, healthy in checks.items()}
+    response = JsonResponse(body, status=200 if all(checks.values()) else 503)
+    response["Cache-Control"] = "no-store"
+    return response
