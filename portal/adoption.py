@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from governance.choices import PolicyVersionStatus, StageDecision
 from governance.education import services as education
 from governance.models import ApprovalStage, PolicyVersion, TrainingCourse
-from portal.models import Department
+from portal.models import Department, department_name
 from usecases.choices import (
     LIVE_STATES,
     STYLE_FAMILIES,
@@ -101,10 +101,8 @@ class AdoptionFilterSet(django_filters.FilterSet):
         return trend(self.undated_qs(), since=data.get("since"), until=data.get("until"))
 
 
-def _department_name(row, prefix="department__"):
-    """The department's English name on English pages when it has one."""
-    english = row.get(f"{prefix}name_en")
-    return english if english and (get_language() or "ja").startswith("en") else row[f"{prefix}name"]
+def _department_name(row):
+    return department_name(row["department__name"], row["department__name_en"])
 
 
 def _percent(part, whole):

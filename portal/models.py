@@ -19,6 +19,12 @@ from portal.choices import AUDIT_ACTION_LABELS, UserLanguage
 from portal.querysets import AuditEventQuerySet, DepartmentQuerySet
 
 
+def department_name(name, name_en):
+    """A department's name for the reader: the English one on English pages when there is one.
+    Works on rows read with ``values()`` too, so aggregates need not load departments."""
+    return name_en if name_en and (get_language() or "ja").startswith("en") else (name or "")
+
+
 class Department(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -38,7 +44,7 @@ class Department(models.Model):
     @property
     def localized_name(self):
         """The English name on English pages when there is one (``__str__`` stays the Japanese name)."""
-        return self.name_en if self.name_en and (get_language() or "ja").startswith("en") else self.name
+        return department_name(self.name, self.name_en)
 
 
 class User(AbstractUser):

@@ -10,6 +10,7 @@ import shutil
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from portal.celery import app as celery_app
@@ -41,6 +42,15 @@ def postgres():
 def chromium_path():
     require_service(shutil.which(CHROMIUM) is not None, f"Chromium at {CHROMIUM}")
     return CHROMIUM
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request leaves its language active in the thread (LocaleMiddleware); start every test
+    from the default so figures named in the reader's language do not depend on test order."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

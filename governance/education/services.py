@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from governance.choices import (
@@ -28,6 +27,7 @@ from governance.models import (
     TrainingCourse,
 )
 from portal.choices import AuditAction
+from portal.models import department_name
 from portal.services import record_event
 
 # --- Policies -----------------------------------------------------------------------------------
@@ -170,12 +170,6 @@ def acknowledge(version, user):
     return acknowledgement
 
 
-def _department_name(row):
-    """The department's English name on English pages when it has one ("" for no department)."""
-    english = row["department__name_en"] if (get_language() or "ja").startswith("en") else ""
-    return english or row["department__name"] or ""
-
-
 def _rates(users, done):
     """Per department: people, how many of them ``done`` counts, and the rate (SQL)."""
     rows = (
@@ -186,7 +180,7 @@ def _rates(users, done):
     return [
         {
             "department_id": row["department_id"],
-            "department": _department_name(row),
+            "department": department_name(row["department__name"], row["department__name_en"]),
             "total": row["total"],
             "done": row["done"],
             "rate": round(100 * row["done"] / row["total"], 1) if row["total"] else None,

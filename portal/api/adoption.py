@@ -71,20 +71,6 @@ class VendorsSerializer(serializers.Serializer):
     reassessment_due = ReassessmentSerializer()
 
 
-class DepartmentCostSerializer(serializers.Serializer):
-    department = serializers.IntegerField()
-    department_name = serializers.CharField()
-    use_cases = serializers.IntegerField()
-    not_estimated = serializers.IntegerField()
-    closed = serializers.DecimalField(**MONEY)
-    self_hosted = serializers.DecimalField(**MONEY)
-    other = serializers.DecimalField(**MONEY)
-    monthly_total = serializers.DecimalField(**MONEY)
-    benefit = serializers.DecimalField(**MONEY)
-    cost_over_months = serializers.DecimalField(**MONEY)
-    roi_percent = serializers.DecimalField(**PERCENT)
-
-
 class CostTotalSerializer(serializers.Serializer):
     closed = serializers.DecimalField(**MONEY)
     self_hosted = serializers.DecimalField(**MONEY)
@@ -93,6 +79,13 @@ class CostTotalSerializer(serializers.Serializer):
     benefit = serializers.DecimalField(**MONEY)
     cost_over_months = serializers.DecimalField(**MONEY)
     roi_percent = serializers.DecimalField(**PERCENT)
+
+
+class DepartmentCostSerializer(CostTotalSerializer):
+    department = serializers.IntegerField()
+    department_name = serializers.CharField()
+    use_cases = serializers.IntegerField()
+    not_estimated = serializers.IntegerField()
 
 
 class KpiAttainmentSerializer(serializers.Serializer):
