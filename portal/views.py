@@ -1,16 +1,24 @@
+import sys
+
+from csp import constants as CSP
+from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Count
-from django.http import Http404, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views import i18n as i18n_views
 from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from governance.education.services import pending_acknowledgements
 from portal import adoption, services
@@ -312,3 +320,53 @@ def health(request):
     response = JsonResponse(body, status=200 if all(checks.values()) else 503)
     response["Cache-Control"] = "no-store"
     return response
+
+
+# Errors that mean "the database cannot be reached right now" (restart, failover, network):
+# the request did nothing durable, so the client may simply try again.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+def server_error(request):
+    """handler500: 503 with Retry-After while the database is unreachable, else a plain 500.
+
+    Rendered without a request context, so it touches neither the database nor the session.
+    """
+    error = sys.exc_info()[1]
+    unavailable = isinstance(error, DATABASE_UNAVAILABLE)
+    status = 503 if unavailable else 500
+    if unavailable:
+        message = _("The service is briefly unavailable. Please try again in a few seconds.")
+    else:
+        message = _("Something went wrong on our side. The error has been logged.")
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message}, status=status)
+    else:
+        html = loader.render_to_string("portal/error.html", {"status": status, "message": message})
+        response = HttpResponse(html, status=status)
+    if unavailable:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+@method_decorator(csp_update({"style-src": [CSP.UNSAFE_INLINE]}), name="dispatch")
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI with its start-up script served as a file, so the page needs no inline script."""
+
+
+@method_decorator(
+    # Redoc injects its own <style> elements and runs its search index in a blob: worker.
+    csp_update({"script-src": [CSP.NONCE], "style-src": [CSP.UNSAFE_INLINE], "worker-src": ["blob:"]}),
+    name="dispatch",
+)
+class ApiRedocView(SpectacularRedocView):
+    """Redoc from the sidecar, started by a script that carries the request's CSP nonce."""
+
+    template_name = "portal/redoc.html"
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """django-axes lockout page: 429, in the reader's language, saying how long the lock lasts."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "portal/lockout.html", {"cooloff_minutes": minutes}, status=429)
