@@ -9,6 +9,8 @@ from portal.forms import LoginForm
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("health/", views.health, name="health"),
+    # Browsers ask for /favicon.ico on pages without an icon link (the admin, the API reference).
+    path("favicon.ico", views.favicon, name="favicon"),
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path(
         "dashboard/export/<slug:table>.<str:fmt>",
