@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from governance import services
 from governance.choices import SEVERITY_ORDER
 from governance.forms import StageDecisionForm
-from governance.models import ApprovalStage, PolicyException, Reminder
+from governance.models import ApprovalStage, PolicyException, Reminder, StageDefinition
 from governance.recommend import recommend
 from usecases.choices import CLOSED_STATES, LIVE_STATES
 from usecases.models import UseCase
@@ -108,6 +108,19 @@ def upcoming_dates(obj, user):
     return dates, {Vendor: [obj.pk], Assessment: assessment_ids}
 
 
+class StageNames:
+    """Use-case history: stage decisions record the stage's code; show its name."""
+
+    def __call__(self, events):
+        codes = {event.data.get("stage") for event in events if isinstance(event.data, dict)} - {None}
+        if not codes:
+            return
+        names = {stage.code: str(stage) for stage in StageDefinition.objects.filter(code__in=codes)}
+        for event in events:
+            if isinstance(event.data, dict) and event.data.get("stage"):
+                event.stage_name = names.get(event.data["stage"], event.data["stage"])
+
+
 def install():
     from portal.extensions import register
     from usecases import extensions
@@ -116,4 +129,5 @@ def install():
     register(extensions.DETAIL_PANELS, UseCaseGovernancePanel())
     register(extensions.DETAIL_PANELS, UpcomingRemindersPanel())
     register(extensions.FORM_PANELS, RecommendationFormPanel())
+    register(extensions.HISTORY_LABELLERS, StageNames())
     register(vendor_extensions.DETAIL_PANELS, UpcomingRemindersPanel())

@@ -25,6 +25,19 @@ def department_name(name, name_en):
     return name_en if name_en and (get_language() or "ja").startswith("en") else (name or "")
 
 
+def label_states(events, *choice_sets):
+    """Give audit events ``from_label``/``to_label``: the states' labels in the reader's
+    language (events store codes), the code itself when no choice set knows it."""
+    labels = {}
+    for choices in choice_sets:
+        labels.update(choices.choices)
+    events = list(events)
+    for event in events:
+        event.from_label = labels.get(event.from_state, event.from_state)
+        event.to_label = labels.get(event.to_state, event.to_state)
+    return events
+
+
 class Department(models.Model):
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)

@@ -8,3 +8,6 @@ from portal.extensions import render_context  # noqa: F401 - the use-case views 
 
 DETAIL_PANELS = []
 FORM_PANELS = []
+# Callables given the history's audit events, to add what only their app can name
+# (e.g. ``stage_name`` for an approval stage's code).
+HISTORY_LABELLERS = []

@@ -12,7 +12,7 @@ from django_filters.views import FilterView
 
 from portal.exports import table_response
 from portal.forms import add_errors
-from portal.models import AuditEvent
+from portal.models import AuditEvent, label_states
 from portal.views import QueryStringMixin
 from usecases import economics, extensions, roadmap, services
 from usecases.choices import (
@@ -138,11 +138,9 @@ class UseCaseDetailView(UseCaseAccessMixin, DetailView):
 
     @staticmethod
     def _history(use_case):
-        labels = {**dict(UseCaseStatus.choices), **dict(RiskTier.choices)}
-        events = list(AuditEvent.objects.for_object(use_case)[:50])
-        for event in events:
-            event.from_label = labels.get(event.from_state, event.from_state)
-            event.to_label = labels.get(event.to_state, event.to_state)
+        events = label_states(AuditEvent.objects.for_object(use_case)[:50], UseCaseStatus, RiskTier)
+        for labeller in extensions.HISTORY_LABELLERS:
+            labeller(events)
         return events
 
 

@@ -16,10 +16,10 @@ from django_filters.views import FilterView
 
 from portal.exports import table_response
 from portal.forms import add_errors
-from portal.models import AuditEvent
+from portal.models import AuditEvent, label_states
 from portal.views import QueryStringMixin
 from vendors import extensions, services
-from vendors.choices import ANSWERABLE_STATES, AssessmentStatus, TemplateAudience
+from vendors.choices import ANSWERABLE_STATES, AssessmentStatus, TemplateAudience, VendorStatus
 from vendors.filters import AIModelFilterSet, VendorFilterSet
 from vendors.forms import (
     AIModelForm,
@@ -132,11 +132,12 @@ class VendorDetailView(StaffMixin, DetailView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         context["assessments"] = Assessment.objects.visible_to(user).filter(vendor=self.object).with_related()
-        context["events"] = (
+        events = (
             self._history(self.object, context["assessments"])
             if user.has_perm("vendors.view_assessment")
             else AuditEvent.objects.for_object(self.object)[:100]
         )
+        context["events"] = label_states(events, AssessmentStatus, VendorStatus)
         context["can_edit"] = user.has_perm("vendors.change_vendor")
         context["can_send"] = user.has_perm("vendors.add_assessment")
         context["panels"] = extensions.render_context(extensions.DETAIL_PANELS, self.request, self.object)
