@@ -2,7 +2,7 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -139,6 +139,9 @@ class StageDecideView(_UseCaseActionView):
 
     def post(self, request, reference, pk):
         stage = get_object_or_404(ApprovalStage, pk=pk, use_case=self.use_case)
+        # Rights before input: a stage of another group is refused whatever the form says.
+        if not services.can_decide(request.user, stage):
+            raise PermissionDenied
         form = StageDecisionForm(request.POST, prefix="stage")
         if not form.is_valid():
             for errors in form.errors.values():

@@ -336,7 +336,7 @@ class UseCaseRoadmapView(UseCaseObjectMixin, TemplateView):
         )
 
 
-class UseCaseRoadmapActionView(UseCaseObjectMixin, View):
+class UseCaseRoadmapActionView(RoadmapManagerMixin, View):
     """POST-only roadmap buttons: advance (or skip the PoC), go live, move back, retire."""
 
     http_method_names = ["post"]
