@@ -412,7 +412,9 @@ def decide_stage(stage, user, decision, comment=""):
                 run_checks(fresh)
     with transaction.atomic():
         use_case = UseCase.objects.select_for_update().get(pk=stage.use_case_id)
-        stage = ApprovalStage.objects.select_for_update().select_related("definition", "group").get(pk=stage.pk)
+        stage = (
+            ApprovalStage.objects.select_for_update(of=("self",)).select_related("definition", "group").get(pk=stage.pk)
+        )
         stage.use_case = use_case
         if stage.status != StageStatus.PENDING:
             raise StageConflict(
@@ -570,7 +572,7 @@ def update_matrix_rule(rule, user, fields):
     """Change one cell of the matrix; the change is audited and dependent use cases re-checked."""
     _require_policy_admin(user)
     with transaction.atomic():
-        rule = ClassificationRule.objects.select_for_update().select_related("level").get(pk=rule.pk)
+        rule = ClassificationRule.objects.select_for_update(of=("self",)).select_related("level").get(pk=rule.pk)
         changes = _apply_changes(rule, fields, RULE_FIELDS)
         if fields.get("verdict", rule.verdict) != "conditional":
             for name in ClassificationRule.CONDITION_FIELDS:

@@ -102,6 +102,9 @@ else:
         # (benches/README.md); DATABASE_JIT_OFF=false keeps the server's setting.
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+# Each request is one transaction: a write and the answer that reports it commit together, so a
+# client told "try again" (503 while the database is lost) never finds its first try saved.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "portal.User"

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -313,6 +313,7 @@ def _broker_ok():
         return False
 
 
+@transaction.non_atomic_requests  # must answer (503) even when no transaction can be opened
 def health(request):
     """For load balancers: 200 when the database and the Celery broker answer, else 503.
     No login and no details beyond ok/error per dependency."""
