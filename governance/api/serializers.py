@@ -1,6 +1,5 @@
 from django.utils.translation import gettext_lazy as _
 from django_countries.serializer_fields import CountryField
-from rest_framework import serializers
 
 from governance.choices import StageDecision
 from governance.models import (
@@ -12,6 +11,7 @@ from governance.models import (
     PolicyException,
     Reminder,
 )
+from portal.api import strict as serializers
 from portal.api.serializers import UserSummarySerializer
 from portal.choices import AUDIT_ACTION_LABELS
 from portal.models import AuditEvent
@@ -35,7 +35,7 @@ class ApprovalStageSerializer(serializers.ModelSerializer):
     stage = serializers.CharField(source="definition.code", read_only=True)
     stage_name = serializers.CharField(source="definition.__str__", read_only=True)
     group = serializers.CharField(source="group.name", read_only=True)
-    decided_by = UserSummarySerializer(read_only=True)
+    decided_by = UserSummarySerializer(read_only=True, allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:

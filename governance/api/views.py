@@ -1,9 +1,7 @@
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, permissions, status, viewsets
-from rest_framework import serializers as drf_serializers
+from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -39,6 +37,9 @@ from governance.models import (
     Reminder,
 )
 from governance.recommend import recommend
+from portal.api import parsers
+from portal.api import strict as drf_serializers
+from portal.api.filters import StrictFilterBackend
 from portal.api.permissions import ActionPermission, django_errors
 from portal.api.responses import CONFLICT, ERRORS
 from portal.models import AuditEvent
@@ -61,11 +62,12 @@ def _visible_use_cases(user):
     ),
 )
 class ApprovalStageViewSet(viewsets.ReadOnlyModelViewSet):
+    parser_classes = parsers.JSON
     serializer_class = ApprovalStageSerializer
     permission_classes = [ActionPermission]
     read_permission = "usecases.view_usecase"
     action_permissions = {"decide": "governance.decide_approvalstage"}
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = ApprovalStageFilterSet
 
     def get_queryset(self):
@@ -92,6 +94,9 @@ class ApprovalStageViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         stage = self.get_object()
+        # Rights before input: a stage of another group is refused whatever the body says.
+        if not services.can_decide(request.user, stage):
+            raise exceptions.PermissionDenied
         serializer = StageDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -118,7 +123,7 @@ class FindingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [ActionPermission]
     read_permission = "usecases.view_usecase"
     action_permissions = {}
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = FindingFilterSet
 
     def get_queryset(self):
@@ -142,11 +147,12 @@ class FindingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class PolicyExceptionViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
+    parser_classes = parsers.JSON
     serializer_class = PolicyExceptionSerializer
     permission_classes = [ActionPermission]
     read_permission = "usecases.view_usecase"
     action_permissions = {"create": "governance.grant_policyexception"}
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = PolicyExceptionFilterSet
 
     def get_queryset(self):
@@ -180,6 +186,7 @@ class PolicyExceptionViewSet(
     ),
 )
 class UseCaseReviewViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    parser_classes = parsers.JSON
     serializer_class = UseCaseReviewSerializer
     permission_classes = [ActionPermission]
     read_permission = "usecases.view_usecase"
@@ -226,6 +233,7 @@ class _PolicyViewSet(
 ):
     """Readable by everyone signed in; changed by governance admins through the service."""
 
+    parser_classes = parsers.JSON
     permission_classes = [ActionPermission]
     read_permission = None
     action_permissions = {
@@ -286,7 +294,7 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [ActionPermission]
     read_permission = "portal.view_auditevent"
     action_permissions = {}
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = AuditEventFilterSet
     queryset = AuditEvent.objects.select_related("content_type")
 
@@ -294,6 +302,7 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
 class RecommendationView(APIView):
     """The style that fits a set of answers (the form asks as the requester types)."""
 
+    parser_classes = parsers.JSON
     permission_classes = [ActionPermission]
     read_permission = "usecases.view_usecase"
     action_permissions = {}
@@ -312,11 +321,12 @@ class RecommendationView(APIView):
 class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
     """Every reminder with its delivery state, for governance admins."""
 
+    parser_classes = parsers.JSON
     serializer_class = ReminderSerializer
     permission_classes = [ActionPermission]
     read_permission = "governance.view_reminder"
     action_permissions = {"retry": "governance.change_reminder"}
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = ReminderFilterSet
     queryset = Reminder.objects.select_related("content_type").order_by("-created_at", "-id")
 
@@ -342,6 +352,7 @@ class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
 class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     """The signed-in user's in-app notifications; nobody sees another user's."""
 
+    parser_classes = parsers.JSON
     serializer_class = NotificationSerializer
     permission_classes = [permissions.IsAuthenticated]
 

@@ -13,7 +13,6 @@ from django.db.models import F, Prefetch
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -22,7 +21,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -39,6 +38,9 @@ from governance.models import (
     TrainingCompletion,
     TrainingCourse,
 )
+from portal.api import parsers
+from portal.api import strict as serializers
+from portal.api.filters import StrictFilterBackend
 from portal.api.permissions import ActionPermission, django_errors
 from portal.api.responses import ERRORS
 from portal.api.serializers import UserSummarySerializer
@@ -66,6 +68,7 @@ def _documented(serializer, listed, one, created, changed):
 
 class _ViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     # No docstring: a viewset's docstring is its description in the schema.
+    parser_classes = parsers.JSON
     permission_classes = [ActionPermission]
 
     def get_queryset(self):
@@ -272,7 +275,9 @@ class AcknowledgementFiguresSerializer(serializers.Serializer):
 
 
 VERSION_QUERY = OpenApiParameter(
-    "version", OpenApiTypes.INT, description=_("A published version's number; the one in force by default.")
+    "version",
+    {"type": "integer", "minimum": 0, "maximum": 999_999_999},
+    description=_("A published version's number; the one in force by default."),
 )
 NUMBER_PATH = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("Version number."))
 NOTHING_IN_FORCE = OpenApiResponse(description=_("Nothing to act on: no draft, or nothing in force."))
@@ -539,10 +544,11 @@ class TrainingCompletionViewSet(_ViewSet):
     """Training completions: people report their own (with evidence); training managers
     record and remove anyone's."""
 
+    parser_classes = parsers.JSON_OR_UPLOAD
     serializer_class = TrainingCompletionSerializer
     read_permission = "governance.view_trainingcourse"
     action_permissions = {"create": None, "remove": "governance.manage_training"}
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = CompletionFilterSet
 
     def scoped(self, user):
@@ -644,7 +650,7 @@ class PromptTemplateViewSet(_EditableViewSet):
     serializer_class = PromptTemplateSerializer
     read_permission = "governance.view_prompttemplate"
     action_permissions = {"create": "governance.add_prompttemplate"}
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = PromptTemplateFilterSet
 
     def scoped(self, user):

@@ -2,6 +2,7 @@
 403), by session or personal token. The figures come from ``portal.adoption``."""
 
 from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -9,8 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import adoption
+from portal.api.filters import make_strict
 from portal.api.permissions import ActionPermission
 from portal.api.responses import ERRORS
+from portal.filters import MAX_ID
+from usecases.choices import UseCaseCategory
 from usecases.models import UseCase
 
 READ_PERMISSION = "usecases.view_all_usecases"  # executives, reviewers and admins, not requesters
@@ -136,10 +140,22 @@ class TrendMonthSerializer(serializers.Serializer):
 
 
 FILTERS = [
-    OpenApiParameter("department", int, many=True, description=gettext_lazy("Department id (repeat for several).")),
-    OpenApiParameter("category", str, many=True, description=gettext_lazy("Use-case category (repeat for several).")),
-    OpenApiParameter("since", str, description=gettext_lazy("Registered on or after (YYYY-MM-DD).")),
-    OpenApiParameter("until", str, description=gettext_lazy("Registered on or before (YYYY-MM-DD).")),
+    OpenApiParameter(
+        "department",
+        {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
+        style="form",
+        explode=True,
+        description=gettext_lazy("Department id (repeat for several)."),
+    ),
+    OpenApiParameter(
+        "category",
+        str,
+        many=True,
+        enum=UseCaseCategory.values,
+        description=gettext_lazy("Use-case category (repeat for several)."),
+    ),
+    OpenApiParameter("since", OpenApiTypes.DATE, description=gettext_lazy("Registered on or after (YYYY-MM-DD).")),
+    OpenApiParameter("until", OpenApiTypes.DATE, description=gettext_lazy("Registered on or before (YYYY-MM-DD).")),
 ]
 
 
@@ -150,6 +166,7 @@ class AdoptionView(APIView):
 
     def use_cases(self, request):
         filterset = adoption.AdoptionFilterSet(request.query_params, queryset=UseCase.objects.visible_to(request.user))
+        make_strict(filterset.form)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         return filterset

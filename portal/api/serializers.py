@@ -1,6 +1,6 @@
 from django.contrib.auth import get_user_model
-from rest_framework import serializers
 
+from portal.api import strict as serializers
 from portal.models import Department
 
 
@@ -20,7 +20,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
 class CurrentUserSerializer(serializers.ModelSerializer):
     display_name = serializers.CharField(source="__str__", read_only=True)
-    department = DepartmentSerializer(read_only=True)
+    department = DepartmentSerializer(read_only=True, allow_null=True)
     roles = serializers.SerializerMethodField()
     permissions = serializers.SerializerMethodField()
 

@@ -2,12 +2,14 @@
 
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from portal import services
+from portal.api import parsers
+from portal.api import strict as serializers
 from portal.api.permissions import django_errors
 from portal.api.responses import ERRORS
 from portal.models import ApiToken
@@ -48,6 +50,7 @@ class MayUseTokens(permissions.BasePermission):
 class ApiTokenViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
+    parser_classes = parsers.JSON
     serializer_class = ApiTokenSerializer
     permission_classes = [MayUseTokens]
     pagination_class = None

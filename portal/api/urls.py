@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
 from governance.api.views import (
@@ -20,8 +20,9 @@ from governance.education.api import (
     TrainingCourseViewSet,
 )
 from portal.api import adoption
+from portal.api import schema as _schema_extensions  # noqa: F401 - registers the decimal field extension
 from portal.api.tokens import ApiTokenViewSet
-from portal.api.views import CurrentUserView, DepartmentViewSet
+from portal.api.views import CurrentUserView, DepartmentViewSet, not_found
 from usecases.api.roadmap import (
     CostSettingsView,
     ExchangeRateViewSet,
@@ -39,6 +40,8 @@ from vendors.api.views import (
 )
 
 router = DefaultRouter()
+# JSON only: no ".json" twin of every route (the extra actions do not take a format argument).
+router.include_format_suffixes = False
 router.register("use-cases", UseCaseViewSet, basename="use-case")
 router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
 router.register("tokens", ApiTokenViewSet, basename="token")
@@ -77,4 +80,7 @@ urlpatterns = [
     path("roadmap/economics/", OrganisationEconomicsView.as_view(), name="roadmap-economics"),
     path("cost-settings/", CostSettingsView.as_view(), name="cost-settings"),
     *router.urls,
+    # Anything else under the API (an id the routes do not accept, a mistyped path) is a JSON 404,
+    # not the HTML page of the site.
+    re_path(r"^.*/$", not_found),
 ]

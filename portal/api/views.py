@@ -1,6 +1,11 @@
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.filters import OrderingFilter
 
+from portal.api.filters import StrictFilterBackend
 from portal.api.serializers import CurrentUserSerializer, DepartmentSerializer
 from portal.models import Department
 
@@ -15,6 +20,7 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Department.objects.all()
     serializer_class = DepartmentSerializer
     permission_classes = [DjangoViewPermission]
+    filter_backends = [StrictFilterBackend, OrderingFilter]
     filterset_fields = ["is_active", "code"]
     ordering_fields = ["name", "code"]
 
@@ -27,3 +33,9 @@ class CurrentUserView(generics.RetrieveAPIView):
 
     def get_object(self):
         return self.request.user
+
+
+@csrf_exempt  # nothing to protect: it only answers 404
+def not_found(request, *args, **kwargs):
+    """An API path no route matches: DRF's JSON 404 body, in the reader's language."""
+    return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)

@@ -8,11 +8,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.api import parsers
+from portal.api import strict as serializers
 from portal.api.permissions import ActionPermission, ReadWritePermission, django_errors
 from portal.api.responses import CONFLICT, ERRORS
 from portal.services import record_event
@@ -254,16 +256,18 @@ class RoadmapActionsMixin:
 
     @extend_schema(
         methods=["GET"],
+        filters=False,
         summary=gettext_lazy("The models' hybrid roles"),
         responses={200: ModelRoleSerializer(many=True), 404: ERRORS[404]},
     )
     @extend_schema(
         methods=["PUT"],
+        filters=False,
         summary=gettext_lazy("Decide every model's hybrid role (step 5)"),
         request=ModelRoleSerializer(many=True),
         responses={200: ModelRoleSerializer(many=True), **ERRORS},
     )
-    @action(detail=True, methods=["get", "put"], url_path="roadmap/model-roles")
+    @action(detail=True, methods=["get", "put"], url_path="roadmap/model-roles", pagination_class=None)
     def model_roles(self, request, reference=None):
         use_case = self.get_object()
         if request.method == "PUT":
@@ -313,6 +317,7 @@ class RoadmapActionsMixin:
 
     @extend_schema(
         methods=["GET"],
+        filters=False,
         summary=gettext_lazy("Recorded benefits, month by month"),
         responses={200: BenefitRecordSerializer(many=True), 404: ERRORS[404]},
     )
@@ -322,7 +327,7 @@ class RoadmapActionsMixin:
         request=BenefitRecordSerializer,
         responses={201: BenefitRecordSerializer, **ERRORS},
     )
-    @action(detail=True, methods=["get", "post"], url_path="economics/benefits")
+    @action(detail=True, methods=["get", "post"], url_path="economics/benefits", pagination_class=None)
     def benefits(self, request, reference=None):
         use_case = self.get_object()
         if request.method == "POST":
@@ -410,6 +415,7 @@ def _audited_save(serializer, user, instance=None):
 class CostSettingsView(APIView):
     """The organisation's cost and value defaults: read by everyone with a role, changed by governance admins."""
 
+    parser_classes = parsers.JSON
     permission_classes = [ReadWritePermission]
     read_permission = "usecases.view_usecase"
     write_permission = "usecases.change_costsettings"
@@ -456,6 +462,7 @@ class ExchangeRateViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
+    parser_classes = parsers.JSON
     serializer_class = ExchangeRateSerializer
     permission_classes = [ActionPermission]
     read_permission = "usecases.view_usecase"

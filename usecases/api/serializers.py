@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
 
+from portal.api import strict as serializers
 from portal.api.serializers import UserSummarySerializer
 from portal.filters import MAX_ID
 from portal.models import Department

@@ -1,13 +1,14 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from portal.api import parsers
+from portal.api.filters import StrictFilterBackend
 from portal.api.responses import CONFLICT, ERRORS
 from usecases import services
 from usecases.api.roadmap import RoadmapActionsMixin
@@ -71,15 +72,22 @@ class UseCaseViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
+    parser_classes = parsers.JSON
     serializer_class = UseCaseSerializer
     permission_classes = [permissions.IsAuthenticated, UseCasePermission]
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = UseCaseFilterSet
     lookup_field = "reference"
     lookup_value_regex = r"[A-Za-z0-9-]+"
 
     def get_queryset(self):
         return UseCase.objects.visible_to(self.request.user).with_children()
+
+    def filter_queryset(self, queryset):
+        # The filters are the list's: an action on one use case (found by get_object) ignores them.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
 
     def _split(self, validated):
         children = ("tasks", "kpis", "model_choices", "version")

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from django_countries.serializer_fields import CountryField
-from rest_framework import serializers
 
+from portal.api import strict as serializers
 from portal.choices import DataClassification
 from portal.filters import MAX_ID
 from vendors.choices import AssessmentDecision, HostingOption

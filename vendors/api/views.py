@@ -1,7 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -9,6 +8,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
+from portal.api import parsers
+from portal.api.filters import StrictFilterBackend
 from portal.api.responses import CONFLICT, ERRORS
 from portal.api.views import DjangoViewPermission
 from vendors import services
@@ -39,6 +40,7 @@ class RegistryViewSet(
 ):
     """Read with the view permission, write with add/change; every write is audited."""
 
+    parser_classes = parsers.JSON
     permission_classes = [DjangoViewPermission]
 
     def perform_create(self, serializer):
@@ -53,7 +55,7 @@ class RegistryViewSet(
 @extend_schema_view(create=extend_schema(responses={201: VendorSerializer, **ERRORS}))
 class VendorViewSet(RegistryViewSet):
     serializer_class = VendorSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = VendorFilterSet
 
     def get_queryset(self):
@@ -63,7 +65,7 @@ class VendorViewSet(RegistryViewSet):
 @extend_schema_view(create=extend_schema(responses={201: AIModelSerializer, **ERRORS}))
 class AIModelViewSet(RegistryViewSet):
     serializer_class = AIModelSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = AIModelFilterSet
     queryset = AIModel.objects.select_related("publisher", "licence")
 
@@ -71,7 +73,7 @@ class AIModelViewSet(RegistryViewSet):
 class LicenceViewSet(RegistryViewSet):
     serializer_class = LicenceSerializer
     queryset = Licence.objects.all()
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [StrictFilterBackend, OrderingFilter]
     filterset_fields = ["commercial_use", "non_commercial_only"]
     ordering_fields = ["identifier", "name"]
 
@@ -95,7 +97,7 @@ class TemplateVersionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TemplateVersionSerializer
     permission_classes = [TemplatePermission]
     queryset = TemplateVersion.objects.select_related("template").prefetch_related("sections__questions")
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_fields = ["template", "status"]
 
 
@@ -120,11 +122,12 @@ class AssessmentPermission(permissions.BasePermission):
 class AssessmentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
+    parser_classes = parsers.JSON
     serializer_class = AssessmentSerializer
     permission_classes = [permissions.IsAuthenticated, AssessmentPermission]
     lookup_field = "reference"
     lookup_value_regex = r"[A-Za-z0-9-]{1,40}"
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_fields = ["vendor", "status"]
 
     def get_queryset(self):

@@ -1,0 +1,164 @@
+"""Schema post-processing: the error answers every operation can give, documented once.
+
+Each view documents its own success and business errors (409, a 400 with a particular
+body); this hook adds what the framework itself answers for any operation, so clients
+and the fuzzer (tests/portal/test_api_fuzz.py) see every status the API really sends:
+
+- 400 with field messages, where the operation takes a body or query parameters;
+- 401 when the token or session is missing or invalid;
+- 403 when the role or the object's state does not allow the operation;
+- 404 where a path names an object (or a page of a list does not exist).
+
+It also states in the request schemas that text may not contain NUL characters, which
+the serializers refuse (PostgreSQL cannot store them), and documents decimals as the
+numerals ``portal.api.strict`` accepts. ``portal.api.urls`` imports this module, which
+registers the extension.
+"""
+
+from django.utils.translation import gettext
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+
+from portal.api.strict import decimal_pattern
+
+METHODS = ("get", "put", "post", "delete", "patch")
+# "Contains no NUL" as a negated pattern: generators filter it cheaply, unlike ``^[^\x00]*$``.
+NO_NUL = {"pattern": r"\x00"}
+
+
+class DecimalFieldExtension(OpenApiSerializerFieldExtension):
+    """A decimal in a request: the numerals the strict serializers accept (no exponent, no
+    blanks, no sign where the minimum is zero or more)."""
+
+    target_class = "rest_framework.fields.DecimalField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request" and schema.get("type") == "string":
+            schema["pattern"] = decimal_pattern(self.target)
+        return schema
+
+
+def _error_schemas(components):
+    components.setdefault(
+        "Error",
+        {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]},
+    )
+    components["ValidationError"] = {
+        "description": gettext("Invalid input: a message per field."),
+        "oneOf": [
+            {
+                "type": "object",
+                "additionalProperties": {
+                    "oneOf": [
+                        {"type": "array", "items": {}},
+                        {"type": "object"},
+                        {"type": "string"},
+                    ]
+                },
+            },
+            {"type": "array", "items": {"type": "string"}},
+        ],
+    }
+
+
+def _json(name):
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+
+
+def add_error_responses(result, generator, request, public):
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    _error_schemas(components)
+    errors = {
+        "400": {"content": _json("ValidationError"), "description": gettext("Invalid input: a message per field.")},
+        "401": {
+            "content": _json("Error"),
+            "description": gettext("Not signed in: send a valid personal API token or a session cookie."),
+        },
+        "403": {"content": _json("Error"), "description": gettext("Not allowed for this user.")},
+        "404": {"content": _json("Error"), "description": gettext("Not found or not visible to this user.")},
+    }
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in METHODS:
+                continue
+            parameters = operation.get("parameters", [])
+            locations = {parameter["in"] for parameter in parameters}
+            paginated = any(p["in"] == "query" and p["name"] == "page" for p in parameters)
+            wanted = ["403"]
+            if operation.get("security") and {} not in operation["security"]:
+                wanted.append("401")
+            if operation.get("requestBody") or "query" in locations:
+                wanted.append("400")
+            if "path" in locations or paginated:
+                wanted.append("404")
+            responses = operation.setdefault("responses", {})
+            for code in wanted:
+                responses.setdefault(code, errors[code])
+            # A documented error without a body schema gets the shared one; a particular 400
+            # (e.g. the unmet gates of a step) may also be the usual field messages.
+            for code, response in responses.items():
+                if code in errors and "content" not in response:
+                    response["content"] = errors[code]["content"]
+            validation = responses["400"]["content"]["application/json"]["schema"] if "400" in responses else None
+            if "400" in wanted and validation != {"$ref": "#/components/schemas/ValidationError"}:
+                responses["400"]["content"]["application/json"]["schema"] = {
+                    "anyOf": [validation, {"$ref": "#/components/schemas/ValidationError"}]
+                }
+            operation["responses"] = dict(sorted(responses.items()))
+    _forbid_nul(result, components)
+    return result
+
+
+def _request_schemas(result):
+    """The schemas of request bodies (multipart ones first), after marking the query parameters."""
+    bodies = []
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in METHODS:
+                continue
+            for media_type, media in operation.get("requestBody", {}).get("content", {}).items():
+                bodies.append((not media_type.startswith("multipart/"), media.get("schema", {})))
+            for parameter in operation.get("parameters", []):
+                # DRF's ``ordering`` ignores what it does not know, NUL characters included.
+                if parameter["name"] != "ordering":
+                    _no_nul(parameter.get("schema", {}))
+    return sorted(bodies, key=lambda body: body[0])
+
+
+def _walk(schema, components, seen, multipart):
+    if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref")
+    if ref:
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen:
+            seen.add(name)
+            _walk(components.get(name, {}), components, seen, multipart)
+        return
+    _no_nul(schema, multipart)
+    for key in ("properties", "patternProperties"):
+        for child in schema.get(key, {}).values():
+            _walk(child, components, seen, multipart)
+    for key in ("items", "additionalProperties"):
+        _walk(schema.get(key), components, seen, multipart)
+    for key in ("allOf", "anyOf", "oneOf"):
+        for child in schema.get(key, []):
+            _walk(child, components, seen, multipart)
+
+
+def _no_nul(schema, multipart=False):
+    if schema.get("type") == "string" and not ({"enum", "format", "pattern", "not"} & schema.keys()):
+        if multipart:
+            # schemathesis cannot yet combine ``not`` with a file part of a multipart body.
+            schema["pattern"] = r"^[^\x00]*$"
+        else:
+            schema["not"] = dict(NO_NUL)
+    elif schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        _no_nul(schema["items"], multipart)
+
+
+def _forbid_nul(result, components):
+    seen = set()
+    for json_body, schema in _request_schemas(result):
+        _walk(schema, components, seen, multipart=not json_body)
