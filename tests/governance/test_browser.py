@@ -18,22 +18,13 @@ from governance.choices import FindingSeverity, RecommendedStyle
 from governance.models import Finding
 from governance.rules import RULES
 from portal.models import AuditEvent
+from tests.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD, AIModelFactory, VendorFactory, approved_vendor
 from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
 from vendors.models import Licence
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TIMEOUT_MS = 15_000
 TITLE = "Browser test: churn analysis on customer data"
 BLOCKING_RULES = {"classification.zero-retention", "vendor.approved-below-level", "vendor.region-not-allowed"}

@@ -28,19 +28,10 @@ from governance.choices import PolicyVersionStatus, PromptStatus
 from governance.education import services
 from governance.models import PolicyAcknowledgement, PolicyDocument, PolicyVersion, PromptTemplate
 from portal.models import AuditEvent
+from tests.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TIMEOUT_MS = 15_000
 
 SCRIPT = "<script>window.pwned = true; alert('xss')</script>"

@@ -12,16 +12,6 @@ from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TIMEOUT_MS = 15_000
 VIEWPORT = {"width": 1280, "height": 900}
 LOCALES = {"ja": "ja-JP", "en": "en-US"}

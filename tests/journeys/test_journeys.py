@@ -42,9 +42,9 @@ from governance.models import ApprovalStage, StageDefinition
 from governance.rules import RULES
 from portal.choices import DataClassification
 from portal.models import ApiToken, AuditEvent
+from tests.conftest import CHROMIUM_ARGS
 from tests.factories import AIModelFactory, VendorContactFactory, VendorFactory, published_version
 from tests.journeys.browser import (
-    CHROMIUM_ARGS,
     LOCALES,
     OTHER_LANGUAGE,
     Watch,

@@ -12,21 +12,12 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import expect, sync_playwright
 
+from tests.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD
 from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TIMEOUT_MS = 15_000
 TITLE = "ブラウザ試験: 問い合わせ返信の下書き"
 

@@ -19,22 +19,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 from playwright.sync_api import expect, sync_playwright
 
+from tests.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD, UseCaseFactory
 from usecases import services
 from usecases.choices import RoadmapStep, UseCaseStatus
 from usecases.models import UseCase
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TIMEOUT_MS = 15_000
 CHARTS = ("chart-status", "chart-step", "chart-style", "chart-departments", "chart-trend")
 # What each department registers: submitted through the service, or placed as approved or

@@ -21,6 +21,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from governance import services as governance_services
 from portal.models import AuditEvent
+from tests.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD, AIModelFactory, UseCaseFactory, approved_vendor, choose_model
 from usecases import services
 from usecases.choices import ModelRole, RoadmapStep, UseCaseStatus
@@ -28,16 +29,6 @@ from usecases.economics import SELF_HOSTING
 from usecases.models import UseCase
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TIMEOUT_MS = 15_000
 MAX_STAGES = 6  # more than the seeded stage definitions
 # 1,000,000 requests a month of 1,000 input and 500 output tokens on GPT-4o at USD 2.50 / 10.00

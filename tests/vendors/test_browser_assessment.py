@@ -21,22 +21,13 @@ from django.utils import timezone, translation
 from playwright.sync_api import expect, sync_playwright
 
 from portal.choices import DataClassification
+from tests.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD, VendorContactFactory, VendorFactory, published_version
 from vendors import services
 from vendors.choices import AnswerType, AssessmentStatus, VendorStatus
 from vendors.models import Assessment, EvidenceFile, Vendor
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "vendor-assessment"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 TIMEOUT_MS = 15_000
 PHONE = {"width": 390, "height": 844}
 ANSWER_TEXT = "デモ回答です。当社の方針に従って対応しています。"
