@@ -77,6 +77,8 @@ def test_production_defaults_are_secure():
     assert _production_setting("settings.SESSION_COOKIE_HTTPONLY, settings.X_FRAME_OPTIONS") == "True DENY"
 
 
+# The production value (checked above); `make test` itself runs with DEBUG on, where it is 0.
+@override_settings(SECURE_HSTS_SECONDS=31536000)
 def test_headers_on_a_page(client, requester):
     client.force_login(requester)
     response = client.get("/usecases/", secure=True)
