@@ -228,15 +228,7 @@ def _postgres_fault(args, folder, cluster):
     database_url = load_run.with_database(cluster.url, "portal_faults_pg")
     broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
     env, context = load_run.prepare(database_url, broker, folder, args)
-    servers = load_run.Servers(
-        env,
-        folder,
-        args.workers,
-        args.threads,
-        celery_worker=not args.no_worker,
-        worker_class=args.worker_class,
-        keep_alive=args.keep_alive,
-    ).start()
+    servers = load_run.Servers.from_args(env, folder, args).start()
     windows = []  # one {"stop", "stopped", "start", "ready"} per restart, seconds on the run's clock
     health = []  # (t, status of /health/)
     try:

@@ -318,6 +318,19 @@ class Servers:
         self.keep_alive = keep_alive
         self.processes = {}
 
+    @classmethod
+    def from_args(cls, env, folder, args):
+        """The servers the command-line options describe (load_run.py and fault_runs.py share them)."""
+        return cls(
+            env,
+            folder,
+            args.workers,
+            args.threads,
+            celery_worker=not args.no_worker,
+            worker_class=args.worker_class,
+            keep_alive=args.keep_alive,
+        )
+
     def start(self, timeout=60):
         self.processes["web"] = self._spawn(
             "web",
@@ -1096,15 +1109,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="load-run-") as folder:
         try:
             env, context = prepare(database_url, broker, folder, args)
-            servers = Servers(
-                env,
-                folder,
-                args.workers,
-                args.threads,
-                celery_worker=not args.no_worker,
-                worker_class=args.worker_class,
-                keep_alive=args.keep_alive,
-            ).start()
+            servers = Servers.from_args(env, folder, args).start()
             try:
                 recorder, ledger, stop = Recorder(), Ledger(), threading.Event()
                 users = make_users(servers.base, context, recorder, ledger, stop, args.seed, args.think)

@@ -26,14 +26,19 @@ PRODUCTION_ENV = {
 }
 
 
-def _manage(*args, **env):
-    # The test run's own relaxations (pyproject's pytest env) are not production's.
+def _production_env(**env):
+    """The test process's environment as production would have it: the README's variables, and
+    none of the test run's own relaxations (pyproject's pytest env, make's DEBUG)."""
     relaxed = ("SECURE_COOKIES", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE")
     clean = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV and key not in relaxed}
+    return {**clean, **PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "portal.settings", **env}
+
+
+def _manage(*args, **env):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**clean, **PRODUCTION_ENV, **env},
+        env=_production_env(**env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -42,14 +47,8 @@ def _manage(*args, **env):
 
 def _production_setting(expression, **env):
     code = f"import django; django.setup(); from django.conf import settings; print({expression})"
-    clean = {key: value for key, value in os.environ.items() if key not in ("SECURE_COOKIES", "SECURE_SSL_REDIRECT")}
     result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, **PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
+        [sys.executable, "-c", code], cwd=ROOT, env=_production_env(**env), capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
