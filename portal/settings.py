@@ -88,7 +88,15 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# Django's backends with the project's guarantees on top (portal/db/backends): the audit
+# table stays append-only outside a maintenance flush, and SQLite range-checks integers
+# as PostgreSQL does.
+PORTAL_BACKENDS = {
+    "django.db.backends.sqlite3": "portal.db.backends.sqlite3",
+    "django.db.backends.postgresql": "portal.db.backends.postgresql",
+}
+DATABASES["default"]["ENGINE"] = PORTAL_BACKENDS.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+if DATABASES["default"]["ENGINE"] == "portal.db.backends.sqlite3":
     # A file (not :memory:) so a Celery worker process can see the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     # Wait for the write lock rather than failing at once when web and worker write.
@@ -97,7 +105,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", 60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_JIT_OFF", True):
+    if DATABASES["default"]["ENGINE"] == "portal.db.backends.postgresql" and env.bool("DATABASE_JIT_OFF", True):
         # The adoption aggregates are short queries that PostgreSQL's JIT makes 2-3x slower
         # (benches/README.md); DATABASE_JIT_OFF=false keeps the server's setting.
         options = DATABASES["default"].setdefault("OPTIONS", {})

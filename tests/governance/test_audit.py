@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -102,12 +103,13 @@ def test_new_events_can_still_be_added(requester):
     "statement",
     [
         "UPDATE portal_auditevent SET comment = 'rewritten' WHERE id = %s",
-        "UPDATE portal_auditevent SET created_at = created_at - interval '1 day' WHERE id = %s",
+        "UPDATE portal_auditevent SET created_at = '2000-01-01 00:00:00' WHERE id = %s",
         "DELETE FROM portal_auditevent WHERE id = %s",
     ],
     ids=["update-comment", "backdate", "delete"],
 )
-def test_raw_sql_cannot_change_or_delete_events_on_postgresql(postgres, event, statement):
+def test_raw_sql_cannot_change_or_delete_events(event, statement):
+    """On every database, the embedded SQLite default included."""
     before = snapshot(event)
     with pytest.raises(DatabaseError) as caught, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement, [event.pk])
@@ -115,7 +117,7 @@ def test_raw_sql_cannot_change_or_delete_events_on_postgresql(postgres, event, s
     assert snapshot(event) == before
 
 
-def test_raw_sql_cannot_rewrite_the_whole_table_on_postgresql(postgres, event, reviewer):
+def test_raw_sql_cannot_rewrite_the_whole_table(event, reviewer):
     record_event(event.content_type.get_object_for_this_type(pk=event.object_id), "approve", reviewer)
     count = AuditEvent.objects.count()
     for statement in ("UPDATE portal_auditevent SET actor_name = ''", "DELETE FROM portal_auditevent"):
@@ -123,6 +125,35 @@ def test_raw_sql_cannot_rewrite_the_whole_table_on_postgresql(postgres, event, r
             cursor.execute(statement)
     assert AuditEvent.objects.count() == count
     assert AuditEvent.objects.get(pk=event.pk).actor_name == "requester (requester)"
+
+
+def test_truncate_is_refused_on_postgresql(postgres, event):
+    count = AuditEvent.objects.count()
+    with connection.cursor() as cursor:
+        # Check the test's deferred foreign keys now: PostgreSQL refuses TRUNCATE with pending
+        # trigger events before the table's own triggers ever run.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for statement in ("TRUNCATE portal_auditevent", "TRUNCATE portal_auditevent RESTART IDENTITY CASCADE"):
+        with pytest.raises(DatabaseError) as caught, transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+        assert "append-only" in str(caught.value)
+    assert AuditEvent.objects.count() == count
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_maintenance_flush_empties_the_trail_and_keeps_it_append_only(requester):
+    """``manage.py flush`` (and the test runner's flush) may empty the table; nothing else may,
+    and the refusal is back as soon as the flush is done."""
+    record_event(UseCaseFactory(owner=requester), "create", requester)
+    call_command("flush", interactive=False, verbosity=0)
+    assert not AuditEvent.objects.exists()
+    ContentType.objects.clear_cache()  # the flush emptied the content types too
+    requester = UserFactory(username="after-flush")
+    event = record_event(UseCaseFactory(owner=requester), "create", requester)
+    for statement in ("DELETE FROM portal_auditevent", "UPDATE portal_auditevent SET comment = 'x'"):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+    assert AuditEvent.objects.filter(pk=event.pk, comment="").exists()
 
 
 # --- Immutability: the admin ------------------------------------------------------------------------------

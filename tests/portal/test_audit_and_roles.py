@@ -51,11 +51,20 @@ def test_audit_events_refuse_updates_in_the_database(requester):
     assert AuditEvent.objects.get(pk=event.pk).comment == ""
 
 
-def test_audit_events_refuse_deletes_in_postgresql(postgres, requester):
+def test_audit_events_refuse_deletes_in_the_database(requester):
     use_case = UseCaseFactory(owner=requester)
     event = record_event(use_case, "create", requester)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE id = %s", [event.pk])  # noqa: S608
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_audit_events_refuse_truncate_in_postgresql(postgres, requester):
+    event = record_event(UseCaseFactory(owner=requester), "create", requester)
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # else "pending trigger events" refuses first
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {AuditEvent._meta.db_table}")
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 

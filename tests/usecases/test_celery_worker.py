@@ -37,13 +37,13 @@ STOP_TIMEOUT = 30
 def _database_url():
     """A URL for the *test* database, so the worker sees what the test committed."""
     db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.postgresql":
+    if connection.vendor == "postgresql":
         user = quote(db["USER"] or "", safe="")
         password = quote(db["PASSWORD"] or "", safe="")
         host = db["HOST"] or "127.0.0.1"
         port = db["PORT"] or 5432
         return f"postgres://{user}:{password}@{host}:{port}/{quote(db['NAME'], safe='')}"
-    if db["ENGINE"] == "django.db.backends.sqlite3":
+    if connection.vendor == "sqlite":
         name = Path(db["NAME"])
         assert name.is_absolute() and name.exists(), f"the worker needs a file test database, got {name}"
         return f"sqlite:///{name}"  # sqlite:////abs/path
