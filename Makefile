@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 # are served from the source folders. Production sets its own environment.
 export DEBUG ?= true
 
-.PHONY: run test lint check migrate seed install install-dev messages clean
+.PHONY: run test test-suite lint check migrate seed install install-dev messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,10 @@ check: install-dev
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-test: lint check
+test: lint check test-suite
+
+# The pytest suite alone (.ci/run's second database run, after `make test` ran lint and checks).
+test-suite: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Refresh translation catalogues (needs GNU gettext) and compile them (committed).
