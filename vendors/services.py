@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction, DataClassification
+from portal.dates import validate_date_in_range
 from portal.services import next_reference, record_event
 from vendors import scoring
 from vendors.choices import (
@@ -368,9 +369,11 @@ def clean_value(question, raw):
         return raw
     if question.answer_type == AnswerType.DATE:
         try:
-            return datetime.date.fromisoformat(str(raw)).isoformat()
+            day = datetime.date.fromisoformat(str(raw))
         except ValueError as error:
             raise ValidationError(_("Enter a date as YYYY-MM-DD.")) from error
+        validate_date_in_range(day)
+        return day.isoformat()
     text = str(raw)
     if len(text) > 5000:
         raise ValidationError(_("Keep the answer under 5,000 characters."))
