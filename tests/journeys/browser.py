@@ -39,12 +39,24 @@ def in_language(language, label, **values):
 
 
 class Watch:
-    """Collects what each page reports as broken; ``problems`` must stay empty."""
+    """Collects what each page reports as broken; ``problems`` must stay empty.
+
+    A request the browser aborts because its page moved on (a background fetch, like the
+    live recommendation, still running when a form is submitted) is not broken: the page that
+    wanted the answer is gone. Only that case is forgiven: the same abort with no navigation
+    since the request started, and every other failure, is a problem.
+    """
+
+    ABORTED = "net::ERR_ABORTED"
 
     def __init__(self):
         self.problems = []
+        self.forgiven = []
 
     def attach(self, page, who):
+        navigations = [0]  # main-frame navigations started on this page so far
+        started_at = {}  # request -> navigations when it started
+
         def console(message):
             if message.type == "error" or "Content Security Policy" in message.text:
                 self.problems.append(f"[{who}] console {message.type} on {page.url}: {message.text}")
@@ -52,8 +64,23 @@ class Watch:
         def page_error(error):
             self.problems.append(f"[{who}] uncaught exception on {page.url}: {error}")
 
+        def request(request):
+            # The navigation's own request is seen before the old document is torn down, so
+            # every request that document aborts started under a smaller count.
+            if request.is_navigation_request() and request.frame == page.main_frame:
+                navigations[0] += 1
+            started_at[request] = navigations[0]
+
+        def request_finished(request):
+            started_at.pop(request, None)
+
         def request_failed(request):
-            self.problems.append(f"[{who}] request failed: {request.method} {request.url}: {request.failure}")
+            problem = f"[{who}] request failed: {request.method} {request.url}: {request.failure}"
+            moved_on = started_at.pop(request, navigations[0]) < navigations[0]
+            if request.failure == self.ABORTED and moved_on and not request.is_navigation_request():
+                self.forgiven.append(problem)
+            else:
+                self.problems.append(problem)
 
         def response(response):
             if response.status >= 500:
@@ -61,6 +88,8 @@ class Watch:
 
         page.on("console", console)
         page.on("pageerror", page_error)
+        page.on("request", request)
+        page.on("requestfinished", request_finished)
         page.on("requestfailed", request_failed)
         page.on("response", response)
 

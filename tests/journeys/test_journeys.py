@@ -720,3 +720,35 @@ def test_the_watch_sees_csp_violations_and_script_errors(live_server, chromium_p
     assert any("uncaught exception" in problem and "probe error" in problem for problem in watch.problems), (
         watch.problems
     )
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_watch_forgives_only_requests_the_page_abandoned(live_server, chromium_path):
+    """A background request still running when the page moves on (the live recommendation
+    when a form is submitted) is aborted by the browser: not a failure. The same abort while
+    the page stays, or any other failed request, is one."""
+    watch = Watch()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = watch.new_page(browser, "probe", LOCALES["en"])
+            page.route("**/probe-broken/", lambda route: route.abort("aborted"))
+            page.route("**/probe-refused/", lambda route: route.abort("connectionrefused"))
+            page.route("**/probe-slow/", lambda route: None)  # never answered: pending until the page goes
+            page.goto(f"{live_server.url}/accounts/login/")
+            page.evaluate("() => ['/probe-broken/', '/probe-refused/'].forEach(url => fetch(url).catch(() => {}))")
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and len(watch.problems) < 2:
+                page.wait_for_timeout(50)
+            page.evaluate("() => { fetch('/probe-slow/').catch(() => {}); }")
+            page.wait_for_timeout(200)
+            page.goto(f"{live_server.url}/accounts/login/?again")
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not watch.forgiven:
+                page.wait_for_timeout(50)
+        finally:
+            browser.close()
+    failed = sorted(re.search(r"/probe-(\w+)/", text)[1] for text in watch.problems if "request failed" in text)
+    assert failed == ["broken", "refused"], watch.problems
+    assert len(watch.forgiven) == 1 and "/probe-slow/" in watch.forgiven[0], watch.forgiven
