@@ -92,3 +92,19 @@ def test_create_api_token_command_prints_a_working_key(requester, api_client):
 
     with pytest.raises(CommandError):
         call_command("create_api_token", "nobody", "x")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_sqlite_keeps_the_audit_triggers_when_a_migration_remakes_the_table(requester):
+    """SQLite drops a table's triggers with it, and its migrations remake a table for most
+    changes (that is how migration 0004 once lost the UPDATE trigger)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite remakes tables")
+    with connection.schema_editor() as editor:
+        editor._remake_table(AuditEvent)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'portal_auditevent'")
+        assert {name for (name,) in cursor.fetchall()} == {"portal_auditevent_no_update", "portal_auditevent_no_delete"}
+    event = record_event(UseCaseFactory(owner=requester), "create", requester)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {AuditEvent._meta.db_table} WHERE id = %s", [event.pk])  # noqa: S608
