@@ -564,8 +564,9 @@ def _apply_changes(obj, fields, names):
         if name in fields:
             before, after = getattr(obj, name), fields[name]
             if name in COUNTRY_LIST_FIELDS:
-                before = [str(country) for country in before]
-                after = [str(country) for country in after]
+                # The field stores its countries sorted, so a reordered list is no change.
+                before = sorted(str(country) for country in before)
+                after = sorted(str(country) for country in after)
             if before != after:
                 changes[name] = [before, after]
                 setattr(obj, name, fields[name])

@@ -57,6 +57,9 @@ class LicenceAdminForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    url = forms.URLField(
+        label=Licence._meta.get_field("url").verbose_name, required=False, assume_scheme="https", max_length=200
+    )
 
     class Meta:
         model = Licence
