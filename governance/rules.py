@@ -382,7 +382,7 @@ def _style_contradiction(intended, deployments):
         return []
     pairs = [(str(model), style) for style, model in deployments]
     if intended == UseCaseStyle.HYBRID:
-        families = {STYLE_FAMILY[style] for _model, style in pairs}
+        families = {STYLE_FAMILY.get(style, style) for _model, style in pairs}
         return pairs if len(families) < 2 else []
     if intended not in DeploymentStyle.values:
         return []
