@@ -270,6 +270,17 @@ def test_changing_jurisdictions_re_checks_the_level_and_is_audited(
 
 
 @pytest.mark.django_db
+def test_a_vendor_moving_its_headquarters_re_checks_its_use_cases(requester, django_capture_on_commit_callbacks):
+    vendor = good_vendor("confidential", headquarters_country="JP")
+    use_case = usecase_services.submit(use_case_with(vendor, level="confidential", owner=requester), requester)
+    assert JURISDICTION not in {rule_id for rule_id, _subject, _severity in stored(use_case)}
+    vendor.headquarters_country = "US"
+    with django_capture_on_commit_callbacks(execute=True):
+        vendor.save()
+    assert (JURISDICTION, f"vendor:{vendor.pk}", BLOCK) in stored(use_case)
+
+
+@pytest.mark.django_db
 def test_the_matrix_page_edits_and_shows_jurisdictions(en, admin_user):
     level = ClassificationLevel.objects.get(code="confidential")
     url = reverse("governance:level-update", args=[level.pk])
