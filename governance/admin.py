@@ -40,8 +40,8 @@ class _AuditedAdmin(admin.ModelAdmin):
 
 @admin.register(ClassificationLevel)
 class ClassificationLevelAdmin(admin.ModelAdmin):
-    list_display = ["code", "rank", "allowed_regions"]
-    fields = ["description_ja", "description_en", "allowed_regions"]
+    list_display = ["code", "rank", "allowed_regions", "allowed_jurisdictions"]
+    fields = ["description_ja", "description_en", "allowed_regions", "allowed_jurisdictions"]
 
     def has_add_permission(self, request):
         return False

@@ -92,7 +92,7 @@ class ClassificationRuleForm(_HelperMixin, forms.ModelForm):
 class ClassificationLevelForm(_HelperMixin, forms.ModelForm):
     class Meta:
         model = ClassificationLevel
-        fields = ("description_ja", "description_en", "allowed_regions")
+        fields = ("description_ja", "description_en", "allowed_regions", "allowed_jurisdictions")
         widgets = {
             "description_ja": forms.Textarea(attrs={"rows": 3}),
             "description_en": forms.Textarea(attrs={"rows": 3}),

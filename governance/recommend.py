@@ -1,7 +1,8 @@
 """Which style fits a use case, closed or open, and why (DOMAIN.md's category tables).
 
 Each signal adds points to one side with its reason; the side with more points wins,
-and a tie goes to closed AI, the roadmap's small start (step 3).
+and a tie goes to closed AI, the roadmap's small start (step 3). Restricted data always
+goes to a self-hosted open model. Every data level gives its own reason first.
 """
 
 from dataclasses import dataclass
@@ -13,6 +14,23 @@ from portal.choices import DataClassification
 from usecases.choices import UseCaseAudience, UseCaseCategory
 
 CLOSED, OPEN = "closed", "open"
+
+# One reason per data level, each true of that level alone (restricted data is not merely
+# confidential: it never leaves the company).
+LEVEL_REASONS = {
+    DataClassification.PUBLIC: _("Public data: any AI service may process it, so the task decides the style."),
+    DataClassification.INTERNAL: _(
+        "Internal data: closed AI or an open model may process it within the classification matrix; the task decides."
+    ),
+    DataClassification.CONFIDENTIAL: _("Confidential data: self-hosting keeps it inside the company."),
+    DataClassification.RESTRICTED: _(
+        "Restricted data never leaves the company: only a self-hosted open model may process it."
+    ),
+}
+CONFIDENTIAL_ON_CLOSED = _(
+    "Confidential data on closed AI: only where the classification matrix allows it, on its conditions "
+    "(see the policy checks)."
+)
 
 
 @dataclass(frozen=True)
@@ -33,8 +51,9 @@ def recommend(facts):
     level = getattr(facts, "data_classification", "")
     category = getattr(facts, "category", "")
     audience = getattr(facts, "audience", "")
+    level_reason = LEVEL_REASONS.get(level)
     if level in (DataClassification.CONFIDENTIAL, DataClassification.RESTRICTED):
-        signals.append((OPEN, 5, _("Confidential data: self-hosting keeps it inside the company.")))
+        signals.append((OPEN, 5, level_reason))
     if getattr(facts, "tuned_on_own_data", False):
         reason = {
             UseCaseCategory.CREATIVE: _("Brand tone tuned on our own past creative: open models can be fine-tuned."),
@@ -55,7 +74,8 @@ def recommend(facts):
         signals.append((CLOSED, 1, _("Mass-produced creative: the AI built into ad and design tools is enough.")))
     open_points = sum(points for side, points, _reason in signals if side == OPEN)
     closed_points = sum(points for side, points, _reason in signals if side == CLOSED)
-    if open_points > closed_points:
+    # Restricted data never leaves the company, whatever else speaks for closed AI.
+    if open_points > closed_points or level == DataClassification.RESTRICTED:
         style = (
             RecommendedStyle.OPEN_SELF_HOSTED
             if level in (DataClassification.CONFIDENTIAL, DataClassification.RESTRICTED)
@@ -67,4 +87,9 @@ def recommend(facts):
         reasons = [reason for side, _points, reason in signals if side == CLOSED] or [
             _("A general task: start small on closed AI and measure (roadmap step 3).")
         ]
+        if level == DataClassification.CONFIDENTIAL:
+            reasons.insert(0, CONFIDENTIAL_ON_CLOSED)
+    if level in (DataClassification.PUBLIC, DataClassification.INTERNAL):
+        # Neither side gains from these levels, but the reader should see the level was weighed.
+        reasons.insert(0, level_reason)
     return Recommendation(style, reasons, open_points, closed_points)

@@ -9,12 +9,22 @@ rules are tested as a table without the database.
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from governance.choices import FindingSeverity, MatrixVerdict
 from portal.choices import DataClassification
-from usecases.choices import CLOSED_STYLES, OPEN_STYLES, DeploymentStyle, RiskTier, UseCaseAudience
-from vendors.choices import APPROVED_VENDOR_STATES, AIModelStatus, TrainingUse, VendorStatus
+from usecases.choices import (
+    CLOSED_STYLES,
+    OPEN_STYLES,
+    STYLE_FAMILY,
+    DeploymentStyle,
+    RiskTier,
+    UseCaseAudience,
+    UseCaseCategory,
+    UseCaseStyle,
+)
+from vendors.choices import APPROVED_VENDOR_STATES, AIModelStatus, LicenceRestriction, TrainingUse, VendorStatus
 
 BLOCK, WARN, INFO = FindingSeverity.BLOCK, FindingSeverity.WARN, FindingSeverity.INFO
 LEVEL_RANK = {level: rank for rank, level in enumerate(DataClassification.values)}
@@ -49,9 +59,38 @@ LABELLED_FACTS = {
     "level": DataClassification,
     "approved_level": DataClassification,
     "style": DeploymentStyle,
+    "intended_style": UseCaseStyle,
     "vendor_status": VendorStatus,
     "training_use": TrainingUse,
 }
+
+
+class AcceptableUseTrigger:
+    """Why an acceptable-use policy matters to a use case (codes stored in the facts)."""
+
+    CUSTOMER_FACING = "customer_facing"
+    PUBLISHED = "published"
+    PERSONAL_DATA = "personal_data"
+    HIGH_RISK = "high_risk"
+    LABELS = {
+        CUSTOMER_FACING: _("it serves customers"),
+        PUBLISHED: _("it produces content that is published"),
+        PERSONAL_DATA: _("it processes personal data"),
+        HIGH_RISK: _("it is high-risk (decisions about people)"),
+    }
+
+
+# Categories whose generated output is always published (ad copy, banners) even when only staff
+# use the tool. Content/SEO work is also internal knowledge search, so there the answer to
+# "customers see its generated content" decides.
+PUBLISHING_CATEGORIES = frozenset({UseCaseCategory.CREATIVE})
+
+
+def _user_limit_text(limit):
+    if not limit:
+        return str(_("the number is not recorded in the licence catalogue"))
+    number = number_format(limit, decimal_pos=0, use_l10n=True, force_grouping=True)
+    return str(_("at most %(number)s monthly active users") % {"number": number})
 
 
 def _display_facts(facts):
@@ -63,6 +102,16 @@ def _display_facts(facts):
         shown["approved_level"] = "—"
     if "regions" in shown and not shown["regions"]:
         shown["regions"] = str(_("unknown regions"))
+    if "country" in shown and not shown["country"]:
+        shown["country"] = str(_("an unknown country"))
+    if "user_limit" in shown:
+        shown["user_limit"] = _user_limit_text(shown["user_limit"])
+    if "triggers" in shown:
+        shown["triggers"] = ", ".join(str(AcceptableUseTrigger.LABELS.get(code, code)) for code in shown["triggers"])
+    if "deployments" in shown:
+        shown["deployments"] = ", ".join(
+            f"{model} ({_label(DeploymentStyle, style)})" for model, style in shown["deployments"]
+        )
     return shown
 
 
@@ -118,6 +167,15 @@ RULES = {
             _("%(vendor)s processes data in %(regions)s; %(level)s data may be processed only in %(allowed_regions)s."),
         ),
         Rule(
+            "vendor.jurisdiction-not-allowed",
+            BLOCK,
+            _("Vendor under a jurisdiction not allowed"),
+            _(
+                "%(vendor)s has its headquarters in %(country)s and answers to that country's law; %(level)s data "
+                "may go only to vendors headquartered in %(allowed_jurisdictions)s."
+            ),
+        ),
+        Rule(
             "vendor.trains-on-data",
             BLOCK,
             _("Vendor trains on customer data without opt-out"),
@@ -146,6 +204,42 @@ RULES = {
             BLOCK,
             _("Non-commercial licence in a customer-facing use"),
             _("%(model)s is licensed under %(licence)s (non-commercial only); it may not serve customers."),
+        ),
+        Rule(
+            "licence.non-commercial-internal",
+            WARN,
+            _("Non-commercial licence in business use"),
+            _(
+                "%(model)s is licensed under %(licence)s (non-commercial only); even internal business use may "
+                "count as commercial, so have legal review confirm this use."
+            ),
+        ),
+        Rule(
+            "licence.user-limit",
+            WARN,
+            _("Licence limits the number of users"),
+            _(
+                "%(model)s (%(licence)s) limits how many people may use it (%(user_limit)s); this use case serves "
+                "customers, so count its users against the limit."
+            ),
+        ),
+        Rule(
+            "licence.acceptable-use",
+            WARN,
+            _("Licence acceptable-use policy applies"),
+            _(
+                "%(model)s (%(licence)s) may be used only within its acceptable-use policy, and this use case "
+                "needs checking against it: %(triggers)s."
+            ),
+        ),
+        Rule(
+            "licence.derivatives",
+            WARN,
+            _("Tuned model inherits the licence"),
+            _(
+                "This use case tunes %(model)s on our own data; a derived model inherits the obligations of "
+                "%(licence)s, so have legal review them before the tuned model is used."
+            ),
         ),
         Rule(
             "licence.restrictions",
@@ -185,6 +279,16 @@ RULES = {
             BLOCK,
             _("Prohibited AI practice"),
             _("The use case involves a practice the EU AI Act prohibits; it cannot be approved."),
+        ),
+        Rule(
+            "usecase.style-contradiction",
+            WARN,
+            _("Intended style does not match the chosen models"),
+            _(
+                "The use case is meant to run as “%(intended_style)s”, but its models are deployed as: "
+                "%(deployments)s. Correct the intended style or the models (a hybrid needs both a closed and an "
+                "open model)."
+            ),
         ),
         Rule(
             "usecase.no-model",
@@ -239,6 +343,9 @@ class CheckContext:
     choices: list = field(default_factory=list)
     matrix: dict = field(default_factory=dict)  # {(level, style): MatrixCell}
     allowed_regions: dict = field(default_factory=dict)  # {level: [country codes]}
+    allowed_jurisdictions: dict = field(default_factory=dict)  # {level: [country codes]} for headquarters
+    category: str = ""
+    tuned_on_own_data: bool = False
     ready_vendor_ids: frozenset = frozenset()  # publishers with a completed readiness check
     today: object = None
 
@@ -250,6 +357,55 @@ def _vendor_facts(vendor):
         "training_use": vendor.training_use,
         "approved_level": vendor.approved_level or "",
     }
+
+
+def _acceptable_use_triggers(ctx, customer_facing):
+    triggers = []
+    if customer_facing:
+        triggers.append(AcceptableUseTrigger.CUSTOMER_FACING)
+    if ctx.category in PUBLISHING_CATEGORIES:
+        triggers.append(AcceptableUseTrigger.PUBLISHED)
+    if ctx.personal_data:
+        triggers.append(AcceptableUseTrigger.PERSONAL_DATA)
+    if ctx.risk_tier in (RiskTier.HIGH, RiskTier.PROHIBITED):
+        triggers.append(AcceptableUseTrigger.HIGH_RISK)
+    return triggers
+
+
+def _style_contradiction(intended, deployments):
+    """The (model, style) pairs that contradict the intended style, or [] when they agree.
+
+    A single intended style expects every model deployed that way (the matrix judges each
+    deployment, so a self-hosted model under "closed API" is a different check); a hybrid
+    expects at least one closed and one open model."""
+    if not intended or not deployments:
+        return []
+    pairs = [(str(model), style) for style, model in deployments]
+    if intended == UseCaseStyle.HYBRID:
+        families = {STYLE_FAMILY.get(style, style) for _model, style in pairs}
+        return pairs if len(families) < 2 else []
+    if intended not in DeploymentStyle.values:
+        return []
+    return [(model, style) for model, style in pairs if style != intended]
+
+
+def _licence_findings(ctx, add, subject, licence, model_facts, customer_facing):
+    """Only the restrictions that matter to this use case warn; attribution stays information."""
+    kinds = set(licence.restriction_kinds or ())
+    if licence.non_commercial_only:
+        add("licence.non-commercial" if customer_facing else "licence.non-commercial-internal", subject, **model_facts)
+    if LicenceRestriction.USER_LIMIT in kinds and customer_facing:
+        add("licence.user-limit", subject, user_limit=licence.user_limit, **model_facts)
+    triggers = _acceptable_use_triggers(ctx, customer_facing)
+    if LicenceRestriction.ACCEPTABLE_USE in kinds and triggers:
+        add("licence.acceptable-use", subject, triggers=triggers, **model_facts)
+    if LicenceRestriction.DERIVATIVES in kinds and ctx.tuned_on_own_data:
+        add("licence.derivatives", subject, **model_facts)
+    if LicenceRestriction.OTHER in kinds:
+        restrictions = licence.restrictions.strip()[:300] or str(licence.name)
+        add("licence.restrictions", subject, restrictions=restrictions, **model_facts)
+    if licence.attribution_required:
+        add("licence.attribution", subject, **model_facts)
 
 
 def evaluate(ctx):
@@ -271,6 +427,13 @@ def evaluate(ctx):
         add("content.no-human-check")
 
     deployments = [(deployment, model) for deployment, model in ctx.choices]
+    contradicting = _style_contradiction(ctx.intended_style, deployments)
+    if contradicting:
+        add(
+            "usecase.style-contradiction",
+            intended_style=ctx.intended_style,
+            deployments=[[model, style] for model, style in contradicting],
+        )
     if not deployments:
         add("usecase.no-model")
         if level and ctx.intended_style in DeploymentStyle.values:
@@ -298,12 +461,7 @@ def evaluate(ctx):
             add("model.blocked", subject, **model_facts)
         elif model.status == AIModelStatus.RESTRICTED:
             add("model.restricted", subject, **model_facts)
-        if licence.non_commercial_only and customer_facing:
-            add("licence.non-commercial", subject, **model_facts)
-        if licence.restrictions.strip():
-            add("licence.restrictions", subject, restrictions=licence.restrictions.strip()[:300], **model_facts)
-        if licence.attribution_required:
-            add("licence.attribution", subject, **model_facts)
+        _licence_findings(ctx, add, subject, licence, model_facts, customer_facing)
         if deployment in OPEN_STYLES and vendor.pk not in ctx.ready_vendor_ids:
             add("open.readiness-missing", subject, **model_facts)
         if not level:
@@ -344,6 +502,16 @@ def evaluate(ctx):
                 vendor_subject,
                 regions=", ".join(sorted(regions)),
                 allowed_regions=", ".join(sorted(allowed)),
+                **model_facts,
+            )
+        jurisdictions = set(ctx.allowed_jurisdictions.get(level) or ())
+        country = str(vendor.headquarters_country or "")
+        if region_rule and jurisdictions and country not in jurisdictions:
+            add(
+                "vendor.jurisdiction-not-allowed",
+                vendor_subject,
+                country=country,
+                allowed_jurisdictions=", ".join(sorted(jurisdictions)),
                 **model_facts,
             )
         if sensitive and vendor.training_use == TrainingUse.NO_OPT_OUT:

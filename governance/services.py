@@ -214,9 +214,9 @@ def check_context(use_case, today=None):
         )
         for rule in ClassificationRule.objects.select_related("level")
     }
-    allowed_regions = {
-        level.code: [str(country) for country in level.allowed_regions] for level in ClassificationLevel.objects.all()
-    }
+    levels = list(ClassificationLevel.objects.all())
+    allowed_regions = {level.code: [str(country) for country in level.allowed_regions] for level in levels}
+    allowed_jurisdictions = {level.code: [str(country) for country in level.allowed_jurisdictions] for level in levels}
     vendor_ids = {model.publisher_id for _style, model in choices}
     ready = frozenset(
         Assessment.objects.readiness_completed().filter(vendor_id__in=vendor_ids).values_list("vendor_id", flat=True)
@@ -232,6 +232,9 @@ def check_context(use_case, today=None):
         choices=choices,
         matrix=matrix,
         allowed_regions=allowed_regions,
+        allowed_jurisdictions=allowed_jurisdictions,
+        category=use_case.category,
+        tuned_on_own_data=use_case.tuned_on_own_data,
         ready_vendor_ids=ready,
         today=today or timezone.localdate(),
     )
@@ -546,7 +549,8 @@ def override_risk_tier(use_case, user, tier, justification):
 # --- The classification policy ------------------------------------------------------------------
 
 RULE_FIELDS = ("verdict", *ClassificationRule.CONDITION_FIELDS, "note")
-LEVEL_FIELDS = ("description_ja", "description_en", "allowed_regions")
+LEVEL_FIELDS = ("description_ja", "description_en", "allowed_regions", "allowed_jurisdictions")
+COUNTRY_LIST_FIELDS = ("allowed_regions", "allowed_jurisdictions")
 
 
 def _require_policy_admin(user):
@@ -559,9 +563,10 @@ def _apply_changes(obj, fields, names):
     for name in names:
         if name in fields:
             before, after = getattr(obj, name), fields[name]
-            if name == "allowed_regions":
-                before = [str(country) for country in before]
-                after = [str(country) for country in after]
+            if name in COUNTRY_LIST_FIELDS:
+                # The field stores its countries sorted, so a reordered list is no change.
+                before = sorted(str(country) for country in before)
+                after = sorted(str(country) for country in after)
             if before != after:
                 changes[name] = [before, after]
                 setattr(obj, name, fields[name])

@@ -1,7 +1,9 @@
+from django import forms
 from django.contrib import admin
 
 from portal.admin import ReadOnlyAdmin
 from usecases.admin import ReadOnlyInline
+from vendors.choices import LicenceRestriction
 from vendors.models import (
     AIModel,
     Answer,
@@ -47,8 +49,37 @@ class VendorAdmin(admin.ModelAdmin):
     inlines = [VendorContactInline, VendorCertificationInline]
 
 
+class LicenceAdminForm(forms.ModelForm):
+    restriction_kinds = forms.MultipleChoiceField(
+        label=Licence._meta.get_field("restriction_kinds").verbose_name,
+        help_text=Licence._meta.get_field("restriction_kinds").help_text,
+        choices=LicenceRestriction.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    url = forms.URLField(
+        label=Licence._meta.get_field("url").verbose_name, required=False, assume_scheme="https", max_length=200
+    )
+
+    class Meta:
+        model = Licence
+        fields = [
+            "identifier",
+            "name",
+            "commercial_use",
+            "redistribution",
+            "attribution_required",
+            "non_commercial_only",
+            "restriction_kinds",
+            "user_limit",
+            "restrictions",
+            "url",
+        ]
+
+
 @admin.register(Licence)
 class LicenceAdmin(admin.ModelAdmin):
+    form = LicenceAdminForm
     list_display = [
         "identifier",
         "name",
@@ -56,6 +87,8 @@ class LicenceAdmin(admin.ModelAdmin):
         "redistribution",
         "attribution_required",
         "non_commercial_only",
+        "restriction_kinds",
+        "user_limit",
     ]
     list_filter = ["commercial_use", "redistribution", "attribution_required", "non_commercial_only"]
     search_fields = ["identifier", "name"]

@@ -144,3 +144,15 @@ class VendorAuditAction(models.TextChoices):
     DECIDE_ASSESSMENT = "decide_assessment", _("decided the assessment")
     PUBLISH_TEMPLATE = "publish_template", _("published a template version")
     NEW_TEMPLATE_VERSION = "new_template_version", _("started a new template version")
+
+
+class LicenceRestriction(models.TextChoices):
+    """Restrictions of a licence the policy checks weigh against a use case (the free text explains them).
+
+    Non-commercial terms and attribution have their own flags on the licence."""
+
+    USER_LIMIT = "user_limit", _("User-count limit")
+    ACCEPTABLE_USE = "acceptable_use", _("Acceptable-use policy")
+    DERIVATIVES = "derivatives", _("Derived models inherit the licence")
+    CONTRACT_TERMS = "contract_terms", _("Per-contract vendor terms")
+    OTHER = "other", _("Other restriction (see the explanation)")

@@ -5,6 +5,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -21,6 +22,7 @@ from vendors.choices import (
     AssessmentStatus,
     CertificationName,
     Currency,
+    LicenceRestriction,
     Openness,
     RiskRating,
     TemplateAudience,
@@ -132,6 +134,21 @@ class VendorCertification(models.Model):
         return self.other_name or self.get_name_display()
 
 
+def validate_restriction_kinds(value):
+    """A list of distinct ``LicenceRestriction`` values (the admin, form and API all pass here)."""
+    if not isinstance(value, list) or not all(isinstance(kind, str) for kind in value):
+        raise ValidationError(_("Give a list of restriction kinds."), code="invalid")
+    unknown = [kind for kind in value if kind not in LicenceRestriction.values]
+    if unknown:
+        raise ValidationError(
+            _("Unknown restriction kind %(kinds)s; choose from %(allowed)s."),
+            code="invalid_choice",
+            params={"kinds": ", ".join(unknown), "allowed": ", ".join(LicenceRestriction.values)},
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError(_("Name each restriction kind once."), code="duplicate")
+
+
 class Licence(models.Model):
     identifier = models.CharField(
         _("identifier"), max_length=100, unique=True, help_text=_("The SPDX identifier where one exists.")
@@ -141,7 +158,32 @@ class Licence(models.Model):
     redistribution = models.BooleanField(_("redistribution allowed"), default=True)
     attribution_required = models.BooleanField(_("attribution required"), default=False)
     non_commercial_only = models.BooleanField(_("non-commercial only"), default=False)
-    restrictions = models.TextField(_("user-count or use restrictions"), blank=True, max_length=5000)
+    # What the policy checks read; the free text below explains it to people.
+    restriction_kinds = models.JSONField(
+        _("restriction kinds"),
+        default=list,
+        blank=True,
+        validators=[validate_restriction_kinds],
+        help_text=_(
+            "Which restrictions the policy checks weigh against each use case: a user-count limit (customer-facing "
+            "use), an acceptable-use policy (customer-facing, published, personal-data or high-risk use), terms "
+            "that derived models inherit (tuning on own data), other restrictions (always flagged). Non-commercial "
+            "terms and attribution have their own fields."
+        ),
+    )
+    user_limit = models.PositiveBigIntegerField(
+        _("user limit (monthly active users)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000_000_000)],
+        help_text=_("With a user-count limit: the most monthly active users the licence allows, if stated."),
+    )
+    restrictions = models.TextField(
+        _("user-count or use restrictions"),
+        blank=True,
+        max_length=5000,
+        help_text=_("The restrictions in words, as the licence states them."),
+    )
     url = models.URLField(_("link"), blank=True)
 
     class Meta:
@@ -153,10 +195,26 @@ class Licence(models.Model):
                 condition=~models.Q(non_commercial_only=True, commercial_use=True),
                 name="vendors_licence_non_commercial_consistent",
             ),
+            models.CheckConstraint(
+                condition=models.Q(user_limit__isnull=True) | models.Q(user_limit__gte=1),
+                name="vendors_licence_user_limit_positive",
+            ),
         ]
 
     def __str__(self):
         return self.identifier
+
+    def clean(self):
+        super().clean()
+        if self.user_limit is not None and LicenceRestriction.USER_LIMIT not in (self.restriction_kinds or []):
+            raise ValidationError(
+                {"user_limit": _("A user limit needs the restriction kind “User-count limit”.")},
+                code="user_limit_without_kind",
+            )
+
+    def get_restriction_kinds_display(self):
+        labels = dict(LicenceRestriction.choices)
+        return [labels.get(kind, kind) for kind in self.restriction_kinds or []]
 
 
 class AIModel(models.Model):

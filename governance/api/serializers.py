@@ -189,12 +189,35 @@ class ClassificationRuleSerializer(serializers.ModelSerializer):
 
 
 class ClassificationLevelSerializer(serializers.ModelSerializer):
-    allowed_regions = serializers.ListField(child=CountryField(), max_length=250, required=False)
+    allowed_regions = serializers.ListField(
+        child=CountryField(),
+        max_length=250,
+        required=False,
+        help_text=_("Countries where a third party may process this level's data; empty means anywhere."),
+    )
+    allowed_jurisdictions = serializers.ListField(
+        child=CountryField(),
+        max_length=250,
+        required=False,
+        help_text=_(
+            "Countries where a third party processing this level's data may have its headquarters; empty means any."
+        ),
+    )
     rules = ClassificationRuleSerializer(many=True, read_only=True)
 
     class Meta:
         model = ClassificationLevel
-        fields = ["id", "code", "rank", "description_ja", "description_en", "allowed_regions", "rules", "updated_at"]
+        fields = [
+            "id",
+            "code",
+            "rank",
+            "description_ja",
+            "description_en",
+            "allowed_regions",
+            "allowed_jurisdictions",
+            "rules",
+            "updated_at",
+        ]
         read_only_fields = ["code", "rank", "updated_at"]
 
 

@@ -255,7 +255,10 @@ class _PolicyViewSet(
         responses={200: ClassificationLevelSerializer, 404: ERRORS[404]},
     ),
     partial_update=extend_schema(
-        summary=gettext_lazy("Change a level's description or allowed regions (audited)"),
+        summary=gettext_lazy(
+            "Change a level's description, allowed processing regions or allowed vendor jurisdictions "
+            "(audited; the use cases at that level are re-checked)"
+        ),
         responses={200: ClassificationLevelSerializer, **ERRORS},
     ),
 )

@@ -42,6 +42,17 @@ class ClassificationLevel(BilingualMixin, models.Model):
         blank=True,
         help_text=_("Countries where this level's data may be processed by a third party; empty means anywhere."),
     )
+    # Where data is stored is one question, under which law the vendor answers is another:
+    # a vendor headquartered abroad may be compelled by its home country whatever its regions.
+    allowed_jurisdictions = CountryField(
+        _("allowed vendor jurisdictions"),
+        multiple=True,
+        blank=True,
+        help_text=_(
+            "Countries where a third party processing this level's data may have its headquarters (the law it "
+            "answers to); empty means any."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated on"), auto_now=True)
 
     class Meta:
@@ -77,7 +88,9 @@ class ClassificationRule(models.Model):
     require_vendor_approval = models.BooleanField(_("vendor approved at this level or higher"), default=False)
     require_zero_retention = models.BooleanField(_("zero retention"), default=False)
     require_no_training = models.BooleanField(_("no training on our data"), default=False)
-    require_region = models.BooleanField(_("processing region in the level's allowed list"), default=False)
+    require_region = models.BooleanField(
+        _("processing region and vendor jurisdiction in the level's allowed lists"), default=False
+    )
     note = models.CharField(_("note"), max_length=300, blank=True)
     updated_at = models.DateTimeField(_("updated on"), auto_now=True)
 

@@ -595,6 +595,7 @@ def test_editing_a_level_changes_its_allowed_regions(en, admin_user):
         "description_ja": level.description_ja,
         "description_en": level.description_en,
         "allowed_regions": ["JP", "DE"],
+        "allowed_jurisdictions": ["JP"],
     }
     response = en.post(url, data)
     assert response.status_code == 302 and response.url == reverse("governance:matrix")
@@ -653,7 +654,8 @@ def test_recommendation_labels_are_translated(client, requester):
             "category=nonsense&data_classification=top-secret&monthly_requests=lots&audience=%00",
             RecommendedStyle.CLOSED,
         ),
-        ("data_classification=restricted&fast_start=on&customers_see_output=on", RecommendedStyle.CLOSED),
+        # Restricted data stays on a self-hosted model however much speaks for closed AI.
+        ("data_classification=restricted&fast_start=on&customers_see_output=on", RecommendedStyle.OPEN_SELF_HOSTED),
     ],
 )
 def test_recommendation_fragment_follows_the_answers_and_ignores_bad_ones(en, requester, query, style):

@@ -110,7 +110,11 @@ def snapshot():
         ),
         "exceptions": list(PolicyException.objects.order_by("pk").values("pk", "rule_id", "expires_on")),
         "rules": list(ClassificationRule.objects.order_by("pk").values()),
-        "levels": list(ClassificationLevel.objects.order_by("pk").values("pk", "allowed_regions", "description_en")),
+        "levels": list(
+            ClassificationLevel.objects.order_by("pk").values(
+                "pk", "allowed_regions", "allowed_jurisdictions", "description_en"
+            )
+        ),
         "audit": AuditEvent.objects.count(),
     }
 

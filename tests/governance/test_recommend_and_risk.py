@@ -16,7 +16,7 @@ from governance.recommend import recommend
 from governance.risk import derive_risk_tier
 from tests.factories import UseCaseFactory
 from usecases import services as usecase_services
-from usecases.choices import RiskTier, UseCaseAudience, UseCaseCategory
+from usecases.choices import DataClassification, RiskTier, UseCaseAudience, UseCaseCategory
 from usecases.models import UseCase
 
 INTERNAL, CUSTOMER_FACING = UseCaseAudience.INTERNAL, UseCaseAudience.CUSTOMER_FACING
@@ -110,7 +110,16 @@ def test_refresh_follows_a_changed_answer(requester):
 
 CLOSED, OPEN, SELF_HOSTED = RecommendedStyle.CLOSED, RecommendedStyle.OPEN, RecommendedStyle.OPEN_SELF_HOSTED
 DEFAULT_REASON = "A general task: start small on closed AI and measure (roadmap step 3)."
+PUBLIC_REASON = "Public data: any AI service may process it, so the task decides the style."
+INTERNAL_REASON = (
+    "Internal data: closed AI or an open model may process it within the classification matrix; the task decides."
+)
 CONFIDENTIAL_REASON = "Confidential data: self-hosting keeps it inside the company."
+CONFIDENTIAL_ON_CLOSED_REASON = (
+    "Confidential data on closed AI: only where the classification matrix allows it, on its conditions "
+    "(see the policy checks)."
+)
+RESTRICTED_REASON = "Restricted data never leaves the company: only a self-hosted open model may process it."
 KNOWLEDGE_REASON = "Answers from internal knowledge (FAQ, search) work best on our own data."
 FAST_REASON = "A quick start matters: use an existing tool or vendor API first."
 CUSTOMER_REASON = "Customers see it: closed models give stable answers in many languages."
@@ -128,22 +137,43 @@ TUNED_REASONS = {
 # (answers, style, open points, closed points, reasons in order)
 RECOMMENDATIONS = {
     "nothing-answered": ({}, CLOSED, 0, 0, [DEFAULT_REASON]),
-    "public-general-task": ({"data_classification": "public"}, CLOSED, 0, 0, [DEFAULT_REASON]),
+    "public-general-task": ({"data_classification": "public"}, CLOSED, 0, 0, [PUBLIC_REASON, DEFAULT_REASON]),
     "internal-other": (
         {"data_classification": "internal", "category": UseCaseCategory.OTHER},
         CLOSED,
         0,
         0,
-        [DEFAULT_REASON],
+        [INTERNAL_REASON, DEFAULT_REASON],
     ),
     "confidential": ({"data_classification": "confidential"}, SELF_HOSTED, 5, 0, [CONFIDENTIAL_REASON]),
-    "restricted": ({"data_classification": "restricted"}, SELF_HOSTED, 5, 0, [CONFIDENTIAL_REASON]),
+    "restricted": ({"data_classification": "restricted"}, SELF_HOSTED, 5, 0, [RESTRICTED_REASON]),
+    # Closed signals outweigh confidential data: the reasons say on which terms closed AI may have it.
+    "confidential-outweighed": (
+        {"data_classification": "confidential", "fast_start": True, "audience": CUSTOMER_FACING},
+        CLOSED,
+        5,
+        5,
+        [CONFIDENTIAL_ON_CLOSED_REASON, FAST_REASON, CUSTOMER_REASON],
+    ),
+    # Restricted data is never outweighed: it stays on a self-hosted model.
+    "restricted-with-every-closed-signal": (
+        {
+            "data_classification": "restricted",
+            "fast_start": True,
+            "audience": CUSTOMER_FACING,
+            "category": UseCaseCategory.CREATIVE,
+        },
+        SELF_HOSTED,
+        5,
+        6,
+        [RESTRICTED_REASON],
+    ),
     "internal-knowledge": (
         {"data_classification": "internal", "uses_internal_knowledge": True},
         OPEN,
         3,
         0,
-        [KNOWLEDGE_REASON],
+        [INTERNAL_REASON, KNOWLEDGE_REASON],
     ),
     "fast-start": ({"fast_start": True}, CLOSED, 0, 3, [FAST_REASON]),
     "customer-facing": ({"audience": CUSTOMER_FACING}, CLOSED, 0, 2, [CUSTOMER_REASON]),
@@ -160,14 +190,14 @@ RECOMMENDATIONS = {
         CLOSED,
         0,
         2,
-        [REPORT_REASON],
+        [PUBLIC_REASON, REPORT_REASON],
     ),
     "analytics-internal": (
         {"category": UseCaseCategory.ANALYTICS, "data_classification": "internal"},
         CLOSED,
         0,
         2,
-        [REPORT_REASON],
+        [INTERNAL_REASON, REPORT_REASON],
     ),
     "analytics-confidential": (
         {"category": UseCaseCategory.ANALYTICS, "data_classification": "confidential"},
@@ -181,7 +211,7 @@ RECOMMENDATIONS = {
         OPEN,
         3,
         2,
-        [TUNED_REASONS[UseCaseCategory.ANALYTICS]],
+        [INTERNAL_REASON, TUNED_REASONS[UseCaseCategory.ANALYTICS]],
     ),
     "creative-mass-produced": ({"category": UseCaseCategory.CREATIVE}, CLOSED, 0, 1, [CREATIVE_REASON]),
     "creative-tuned": (
@@ -248,7 +278,7 @@ RECOMMENDATIONS = {
         SELF_HOSTED,
         11,
         0,
-        [CONFIDENTIAL_REASON, TUNED_REASONS[UseCaseCategory.SALES_SUPPORT], KNOWLEDGE_REASON],
+        [RESTRICTED_REASON, TUNED_REASONS[UseCaseCategory.SALES_SUPPORT], KNOWLEDGE_REASON],
     ),
     "customer-chat-with-own-knowledge-and-tuning": (
         {
@@ -263,7 +293,7 @@ RECOMMENDATIONS = {
         OPEN,
         6,
         5,
-        [TUNED_REASONS[UseCaseCategory.SALES_SUPPORT], KNOWLEDGE_REASON],
+        [INTERNAL_REASON, TUNED_REASONS[UseCaseCategory.SALES_SUPPORT], KNOWLEDGE_REASON],
     ),
     "every-closed-signal": (
         {
@@ -275,7 +305,7 @@ RECOMMENDATIONS = {
         CLOSED,
         0,
         7,
-        [FAST_REASON, CUSTOMER_REASON, REPORT_REASON],
+        [PUBLIC_REASON, FAST_REASON, CUSTOMER_REASON, REPORT_REASON],
     ),
 }
 
@@ -302,6 +332,41 @@ def test_reasons_are_never_empty_in_japanese_either(fields):
         result = recommend(answers(**fields))
         assert result.reasons
         assert all(str(reason).strip() for reason in result.reasons)
+
+
+LEVEL_REASONS = {
+    "public": PUBLIC_REASON,
+    "internal": INTERNAL_REASON,
+    "confidential": CONFIDENTIAL_REASON,
+    "restricted": RESTRICTED_REASON,
+}
+
+
+def test_every_level_has_a_reason_of_its_own():
+    """The old recommendation gave restricted data the confidential-data reason."""
+    assert set(LEVEL_REASONS) == set(DataClassification.values)
+    for language in ("en", "ja"):
+        with translation.override(language):
+            texts = [str(recommend(answers(data_classification=level)).reasons[0]) for level in LEVEL_REASONS]
+        assert len(set(texts)) == len(texts), texts
+        if language == "ja":
+            assert all(text not in LEVEL_REASONS.values() for text in texts), "untranslated level reason"
+
+
+@pytest.mark.parametrize("level", list(LEVEL_REASONS))
+@pytest.mark.parametrize(
+    "others",
+    [{}, {"fast_start": True}, {"uses_internal_knowledge": True, "tuned_on_own_data": True}],
+    ids=["alone", "closed-signal", "open-signals"],
+)
+def test_the_level_reason_comes_first_whichever_side_wins(level, others):
+    with translation.override("en"):
+        reasons = [str(reason) for reason in recommend(answers(data_classification=level, **others)).reasons]
+    expected = LEVEL_REASONS[level]
+    if level == "confidential" and others.get("fast_start"):
+        expected = CONFIDENTIAL_REASON  # 5 open points against 3 closed: still self-hosted
+    assert reasons[0] == expected
+    assert [reason for reason in reasons if reason in LEVEL_REASONS.values()] == [expected]
 
 
 def test_the_open_style_depends_only_on_the_data_level():

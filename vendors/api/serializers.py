@@ -4,7 +4,7 @@ from django_countries.serializer_fields import CountryField
 from portal.api import strict as serializers
 from portal.choices import DataClassification
 from portal.filters import MAX_ID
-from vendors.choices import AssessmentDecision, HostingOption
+from vendors.choices import AssessmentDecision, HostingOption, LicenceRestriction
 from vendors.models import (
     AIModel,
     Assessment,
@@ -129,9 +129,25 @@ class LicenceSerializer(serializers.ModelSerializer):
             "redistribution",
             "attribution_required",
             "non_commercial_only",
+            "restriction_kinds",
+            "user_limit",
             "restrictions",
             "url",
         ]
+
+    restriction_kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=LicenceRestriction.choices),
+        required=False,
+        max_length=len(LicenceRestriction.values),
+        help_text=_(
+            "Restrictions the policy checks weigh against each use case; the free text `restrictions` explains them."
+        ),
+    )
+
+    def validate_restriction_kinds(self, value):
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError(_("Name each restriction kind once."))
+        return value
 
     def validate(self, attrs):
         commercial = attrs.get("commercial_use", getattr(self.instance, "commercial_use", True))
@@ -139,6 +155,12 @@ class LicenceSerializer(serializers.ModelSerializer):
         if commercial and non_commercial:
             raise serializers.ValidationError(
                 {"non_commercial_only": [_("A non-commercial-only licence cannot allow commercial use.")]}
+            )
+        kinds = attrs.get("restriction_kinds", getattr(self.instance, "restriction_kinds", None) or [])
+        user_limit = attrs.get("user_limit", getattr(self.instance, "user_limit", None))
+        if user_limit is not None and LicenceRestriction.USER_LIMIT not in kinds:
+            raise serializers.ValidationError(
+                {"user_limit": [_("A user limit needs the restriction kind “User-count limit”.")]}
             )
         return attrs
 
