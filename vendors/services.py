@@ -298,14 +298,24 @@ def send_assessment(vendor, contact, template_version, user, link_days=None):
         token = _new_link(assessment, days)
         assessment.save(update_fields=["link_nonce_hash", "link_expires_at"])
         locked_vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
-        if locked_vendor.status == VendorStatus.PROSPECTIVE:
-            Vendor.objects.filter(pk=vendor.pk).update(status=VendorStatus.UNDER_ASSESSMENT)
         data = {
             "assessment": assessment.reference,
             "contact": contact.email,
             "expires": str(assessment.link_expires_at),
         }
         record_event(assessment, VendorAuditAction.SEND_ASSESSMENT, user, to_state=assessment.status, data=data)
+        if locked_vendor.status == VendorStatus.PROSPECTIVE:
+            Vendor.objects.filter(pk=vendor.pk).update(status=VendorStatus.UNDER_ASSESSMENT, updated_at=timezone.now())
+            # The vendor's own trail shows its status change too, as a decision's does.
+            record_event(
+                locked_vendor,
+                VendorAuditAction.SEND_ASSESSMENT,
+                user,
+                from_state=VendorStatus.PROSPECTIVE,
+                to_state=VendorStatus.UNDER_ASSESSMENT,
+                data={"assessment": assessment.reference},
+                changes={"status": [VendorStatus.PROSPECTIVE.value, VendorStatus.UNDER_ASSESSMENT.value]},
+            )
         # An internal checklist (e.g. open-model readiness) is answered by IT, not mailed out.
         if template_version.template.audience == TemplateAudience.VENDOR:
             _enqueue_invitation(assessment, token)
@@ -580,12 +590,19 @@ def decide_assessment(assessment, user, decision, *, findings="", approved_level
         assessment.save()
         vendor = Vendor.objects.select_for_update().get(pk=assessment.vendor_id)
         previous = vendor.status
-        vendor.status = vendor_status
-        vendor.approved_level = assessment.approved_level
-        vendor.next_reassessment_on = assessment.valid_until
+        values = {
+            "status": vendor_status,
+            "approved_level": assessment.approved_level,
+            "next_reassessment_on": assessment.valid_until,
+        }
         if conditions.strip():
-            vendor.conditions = conditions.strip()
-        vendor.save(update_fields=["status", "approved_level", "next_reassessment_on", "conditions", "updated_at"])
+            values["conditions"] = conditions.strip()
+        # The decision changes what the policy checks read (status, level, validity): audited
+        # field by field like an edit.
+        vendor_changes = field_changes(vendor, values)
+        for name, value in values.items():
+            setattr(vendor, name, value)
+        vendor.save(update_fields=[*values, "updated_at"])
         data = {
             "assessment": assessment.reference,
             "decision": str(decision),
@@ -610,6 +627,7 @@ def decide_assessment(assessment, user, decision, *, findings="", approved_level
             to_state=vendor_status,
             comment=conditions,
             data=data,
+            changes=vendor_changes,
         )
     return assessment
 

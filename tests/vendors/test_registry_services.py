@@ -17,7 +17,9 @@ from tests.factories import (
     VendorFactory,
     approved_vendor,
     choose_model,
+    send_assessment,
 )
+from tests.vendors.helpers import submit_through_service
 from usecases import services as usecase_services
 from vendors import services
 from vendors.forms import AIModelForm, CertificationFormSet, ContactFormSet, VendorForm
@@ -236,6 +238,24 @@ def test_the_diff_is_taken_against_the_database_not_a_stale_copy(reviewer, execu
     ]
     with pytest.raises(PermissionDenied):
         services.update_vendor(vendor, executive, {"training_use": "never"})
+
+
+def test_a_decision_audits_the_vendor_fields_it_changes(reviewer):
+    """Sending a questionnaire and deciding it change the vendor's status (and level and
+    validity): the vendor's own trail has those changes field by field."""
+    vendor = VendorFactory()
+    assessment, _token = send_assessment(reviewer, vendor=vendor)
+    [sent] = events(vendor)
+    assert sent.changes == {"status": ["prospective", "under_assessment"]}
+    submit_through_service(assessment)
+    services.decide_assessment(assessment, reviewer, "approve", approved_level="internal", valid_months=12)
+    decided = events(vendor)[-1]
+    vendor.refresh_from_db()
+    assert decided.changes == {
+        "status": ["under_assessment", "approved"],
+        "approved_level": ["", "internal"],
+        "next_reassessment_on": [None, vendor.next_reassessment_on.isoformat()],
+    }
 
 
 # --- Findings are re-checked ------------------------------------------------------------------------------
