@@ -212,6 +212,20 @@ def test_an_admin_edit_of_a_licence_goes_through_the_service(client, admin_user)
     assert event.action == "update" and event.changes == {"attribution_required": [False, True]}
 
 
+def test_an_admin_create_and_edit_of_a_vendor_go_through_the_service(client, admin_user):
+    client.force_login(admin_user)
+    data = {"name": "管理画面AI", "kind": "saas", "training_use": "never"}
+    response = client.post("/admin/vendors/vendor/add/", data)
+    assert response.status_code == 302, response.content
+    vendor = Vendor.objects.get(name="管理画面AI")
+    [created] = events(vendor)
+    assert created.action == "create" and created.changes["training_use"] == [None, "never"]
+
+    response = client.post(f"/admin/vendors/vendor/{vendor.pk}/change/", {**data, "training_use": "no_opt_out"})
+    assert response.status_code == 302, response.content
+    assert events(vendor)[-1].changes == {"training_use": ["never", "no_opt_out"]}
+
+
 def test_a_create_records_the_values_set(reviewer):
     response = api_client_for(reviewer).post(
         "/api/v1/vendors/",
