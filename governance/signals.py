@@ -1,6 +1,6 @@
 """Re-run policy checks when something a use case depends on changes.
 
-The vendors app knows nothing of governance; these receivers listen to its saves.
+The vendors app knows nothing of governance; these receivers listen to its signals.
 """
 
 from django.db.models.signals import post_save
@@ -8,24 +8,18 @@ from django.dispatch import receiver
 
 from governance.services import enqueue_recheck
 from vendors.models import AIModel, Assessment, Licence, Vendor
+from vendors.signals import registry_changed
+
+# Which dependency of ``dependent_use_case_ids`` each registry model is.
+DEPENDENCY = {Vendor: "vendor_id", AIModel: "model_id", Licence: "licence_id"}
 
 
-@receiver(post_save, sender=Vendor, dispatch_uid="governance.vendor_changed")
-def vendor_changed(sender, instance, raw=False, **kwargs):
-    if not raw:
-        enqueue_recheck(vendor_id=instance.pk)
-
-
-@receiver(post_save, sender=AIModel, dispatch_uid="governance.model_changed")
-def model_changed(sender, instance, raw=False, **kwargs):
-    if not raw:
-        enqueue_recheck(model_id=instance.pk)
-
-
-@receiver(post_save, sender=Licence, dispatch_uid="governance.licence_changed")
-def licence_changed(sender, instance, raw=False, **kwargs):
-    if not raw:
-        enqueue_recheck(licence_id=instance.pk)
+@receiver(registry_changed, dispatch_uid="governance.registry_changed")
+def registry_object_changed(sender, instance, created, **kwargs):
+    # Edits go through vendors.services, which sends this once per audited change; a new
+    # vendor, model or licence is not yet used by any use case.
+    if not created and sender in DEPENDENCY:
+        enqueue_recheck(**{DEPENDENCY[sender]: instance.pk})
 
 
 @receiver(post_save, sender=Assessment, dispatch_uid="governance.assessment_changed")

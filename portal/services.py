@@ -87,14 +87,52 @@ def revoke_api_token(token, user):
     return token
 
 
-def _differs(instance, name, value):
-    """Whether assigning ``value`` to ``instance.name`` would change it; a relation is
-    compared by key, since its value may be an object or a bare id."""
-    field = instance._meta.get_field(name)
+def _stored(field, value):
+    """``value`` as ``field`` writes it to the database, so that equal values compare equal
+    whatever their Python form (an object or its id, "2.5" or Decimal("2.5000"), a list of
+    countries in any order)."""
     if field.is_relation:
-        key = getattr(value, "pk", value)
-        return field.target_field.to_python(key) != getattr(instance, field.attname)
-    return field.to_python(value) != getattr(instance, name)
+        return field.target_field.get_prep_value(getattr(value, "pk", value))
+    return field.get_prep_value(field.to_python(value))
+
+
+def _differs(instance, name, value):
+    """Whether assigning ``value`` to ``instance.name`` would change what is stored."""
+    field = instance._meta.get_field(name)
+    return _stored(field, value) != _stored(field, getattr(instance, field.attname))
+
+
+def audit_value(value):
+    """A field value as the audit trail keeps it: JSON-safe, related objects and countries
+    by their text, lists element by element."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dict):
+        return {str(key): audit_value(item) for key, item in value.items()}
+    if hasattr(value, "__iter__") and not isinstance(value, bytes):  # lists, several countries
+        return [audit_value(item) for item in value]
+    return str(value)
+
+
+def field_changes(instance, values):
+    """The audit diff of assigning ``values`` (``{field: value}``) to ``instance``:
+    ``{field: [before, after]}`` for each field whose stored value would change (for a row
+    not yet saved, each non-empty value, before ``None``). Many-to-many fields compare their
+    sets of related objects."""
+    changes = {}
+    for name, value in values.items():
+        field = instance._meta.get_field(name)
+        if field.many_to_many:
+            before = sorted(str(item) for item in getattr(instance, name).all()) if instance.pk else []
+            after = sorted(str(item) for item in value)
+            if before != after:
+                changes[name] = [before, after]
+        elif instance._state.adding:
+            if value not in (None, "", []):  # a new row: what was set, not every empty default
+                changes[name] = [None, audit_value(value)]
+        elif _differs(instance, name, value):
+            changes[name] = [audit_value(getattr(instance, name)), audit_value(value)]
+    return changes
 
 
 def sync_children(parent, model, rows, fields, fk_name=None):

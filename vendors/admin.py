@@ -3,6 +3,7 @@ from django.contrib import admin
 
 from portal.admin import ReadOnlyAdmin
 from usecases.admin import ReadOnlyInline
+from vendors import services
 from vendors.choices import LicenceRestriction
 from vendors.models import (
     AIModel,
@@ -20,6 +21,23 @@ from vendors.models import (
 )
 
 
+class ServiceAdmin(admin.ModelAdmin):
+    """Saves through the registry services, so an admin edit is audited with its changed
+    fields and re-checks the use cases that depend on it, like an edit on the pages."""
+
+    create_service = update_service = None
+
+    def save_model(self, request, obj, form, change):
+        fields = services.editable_values(self.model, form.cleaned_data)
+        if change:
+            saved = self.update_service(obj, request.user, fields)
+        else:
+            saved = self.create_service(request.user, fields)
+            # The admin goes on with ``obj`` (inlines, its log entry, the redirect).
+            obj.pk, obj._state.adding = saved.pk, False
+        obj.refresh_from_db()
+
+
 class VendorContactInline(admin.TabularInline):
     model = VendorContact
     extra = 0
@@ -31,7 +49,7 @@ class VendorCertificationInline(admin.TabularInline):
 
 
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(ServiceAdmin):
     """Status and approved level are read-only: they follow from assessment decisions."""
 
     list_display = [
@@ -47,6 +65,7 @@ class VendorAdmin(admin.ModelAdmin):
     search_fields = ["name", "website", "contacts__email"]
     readonly_fields = ["status", "approved_level"]
     inlines = [VendorContactInline, VendorCertificationInline]
+    create_service, update_service = staticmethod(services.create_vendor), staticmethod(services.update_vendor)
 
 
 class LicenceAdminForm(forms.ModelForm):
@@ -78,8 +97,9 @@ class LicenceAdminForm(forms.ModelForm):
 
 
 @admin.register(Licence)
-class LicenceAdmin(admin.ModelAdmin):
+class LicenceAdmin(ServiceAdmin):
     form = LicenceAdminForm
+    create_service, update_service = staticmethod(services.create_licence), staticmethod(services.update_licence)
     list_display = [
         "identifier",
         "name",
@@ -95,7 +115,8 @@ class LicenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(AIModel)
-class AIModelAdmin(admin.ModelAdmin):
+class AIModelAdmin(ServiceAdmin):
+    create_service, update_service = staticmethod(services.create_model), staticmethod(services.update_model)
     list_display = [
         "name",
         "version",

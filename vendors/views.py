@@ -3,8 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import ProtectedError, Q
+from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
@@ -176,26 +175,53 @@ class VendorFormView(StaffMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         form, contacts, certifications = self.forms(request.POST)
-        if not (form.is_valid() and contacts.is_valid() and certifications.is_valid()):
-            messages.error(request, _("Please correct the errors below; nothing was saved yet."))
-            return self.render_to_response(
-                self.get_context_data(form=form, contacts=contacts, certifications=certifications, vendor=self.vendor)
-            )
-        try:
-            with transaction.atomic():
-                created = self.vendor is None
-                vendor = form.save()
-                contacts.instance = certifications.instance = vendor
-                contacts.save()
-                certifications.save()
-                services.save_registry_object(vendor, request.user, created=created)
-        except ProtectedError:
-            messages.error(request, _("A contact who received a questionnaire cannot be removed. Nothing was saved."))
-            return self.render_to_response(
-                self.get_context_data(form=form, contacts=contacts, certifications=certifications, vendor=self.vendor)
-            )
-        messages.success(request, _("Vendor saved."))
-        return redirect(vendor)
+        if form.is_valid() and contacts.is_valid() and certifications.is_valid():
+            fields = services.editable_values(Vendor, form.cleaned_data)
+            rows = {"contacts": formset_rows(contacts), "certifications": formset_rows(certifications)}
+            try:
+                if self.vendor is None:
+                    vendor = services.create_vendor(request.user, fields, **rows)
+                else:
+                    vendor = services.update_vendor(self.vendor, request.user, fields, **rows)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                saved_message(request, vendor, _("Vendor saved."))
+                return redirect(vendor)
+        messages.error(request, _("Please correct the errors below; nothing was saved yet."))
+        return self.render_to_response(
+            self.get_context_data(form=form, contacts=contacts, certifications=certifications, vendor=self.vendor)
+        )
+
+
+def formset_rows(formset):
+    """A valid inline formset as the service's full list of rows: the existing rows, as the
+    formset edited or deleted them (a row the POST does not mention stays as it is, as with
+    ``formset.save()``), then the new ones."""
+    fields = [name for name in formset.form.base_fields if name not in ("id", "DELETE", formset.fk.name)]
+    rows = {
+        child.pk: {"id": child.pk, **{name: getattr(child, name) for name in fields}}
+        for child in formset.get_queryset()
+    }
+    new, deleted = [], formset.deleted_forms
+    for form in formset.forms:
+        pk = form.instance.pk
+        if form in deleted:
+            rows.pop(pk, None)
+        elif form.cleaned_data:
+            row = {"id": pk, **{name: form.cleaned_data.get(name) for name in fields}}
+            if pk in rows:
+                rows[pk] = row
+            else:
+                new.append(row)
+    return [*rows.values(), *new]
+
+
+def saved_message(request, obj, message):
+    if obj.audit_changes:
+        messages.success(request, message)
+    else:
+        messages.info(request, _("Nothing was changed."))
 
 
 class VendorCreateView(VendorFormView):
@@ -245,13 +271,19 @@ class AIModelFormView(StaffMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         form = AIModelForm(request.POST, instance=self.ai_model)
-        if not form.is_valid():
-            return self.render_to_response(self.get_context_data(form=form))
-        with transaction.atomic():
-            ai_model = form.save()
-            services.save_registry_object(ai_model, request.user, created=self.ai_model is None)
-        messages.success(request, _("AI model saved."))
-        return redirect(ai_model)
+        if form.is_valid():
+            fields = services.editable_values(AIModel, form.cleaned_data)
+            try:
+                if self.ai_model is None:
+                    ai_model = services.create_model(request.user, fields)
+                else:
+                    ai_model = services.update_model(self.ai_model, request.user, fields)
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                saved_message(request, ai_model, _("AI model saved."))
+                return redirect(ai_model)
+        return self.render_to_response(self.get_context_data(form=form))
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(ai_model=self.ai_model, **kwargs)

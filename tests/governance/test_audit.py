@@ -361,10 +361,9 @@ def test_who_reads_the_audit_api(personas, event, persona, status):
 
 
 def _licence_event(reviewer, admin_user, client):
-    from vendors.models import Licence
-    from vendors.services import save_registry_object
+    from vendors.services import create_licence
 
-    save_registry_object(Licence.objects.create(identifier="LicenseRef-Test", name="Test"), admin_user, created=True)
+    create_licence(admin_user, {"identifier": "LicenseRef-Test", "name": "Test"})
 
 
 def _template_event(reviewer, admin_user, client):
@@ -375,10 +374,9 @@ def _template_event(reviewer, admin_user, client):
 
 
 def _vendor_event(reviewer, admin_user, client):
-    from tests.factories import VendorFactory
-    from vendors.services import save_registry_object
+    from vendors.services import create_vendor
 
-    save_registry_object(VendorFactory(), reviewer, created=True)
+    create_vendor(reviewer, {"name": "Audited AI", "kind": "saas"})
 
 
 def _stage_definition_event(reviewer, admin_user, client):

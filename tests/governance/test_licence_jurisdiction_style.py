@@ -35,6 +35,7 @@ from tests.governance.test_rules import (
     use_case_with,
 )
 from usecases import services as usecase_services
+from vendors import services as vendor_services
 from vendors.models import Licence
 
 BLOCK, WARN, INFO = FindingSeverity.BLOCK, FindingSeverity.WARN, FindingSeverity.INFO
@@ -270,13 +271,14 @@ def test_changing_jurisdictions_re_checks_the_level_and_is_audited(
 
 
 @pytest.mark.django_db
-def test_a_vendor_moving_its_headquarters_re_checks_its_use_cases(requester, django_capture_on_commit_callbacks):
+def test_a_vendor_moving_its_headquarters_re_checks_its_use_cases(
+    requester, reviewer, django_capture_on_commit_callbacks
+):
     vendor = good_vendor("confidential", headquarters_country="JP")
     use_case = usecase_services.submit(use_case_with(vendor, level="confidential", owner=requester), requester)
     assert JURISDICTION not in {rule_id for rule_id, _subject, _severity in stored(use_case)}
-    vendor.headquarters_country = "US"
     with django_capture_on_commit_callbacks(execute=True):
-        vendor.save()
+        vendor_services.update_vendor(vendor, reviewer, {"headquarters_country": "US"})
     assert (JURISDICTION, f"vendor:{vendor.pk}", BLOCK) in stored(use_case)
 
 

@@ -722,7 +722,7 @@ def submitted(requester):
 
 @pytest.mark.django_db
 def test_a_vendor_that_starts_training_re_checks_its_use_cases(
-    submitted, requester, django_capture_on_commit_callbacks
+    submitted, requester, reviewer, django_capture_on_commit_callbacks
 ):
     vendor = good_vendor("confidential")
     open_case = submitted(vendor, level="confidential")
@@ -731,17 +731,15 @@ def test_a_vendor_that_starts_training_re_checks_its_use_cases(
     assert blocking_stored(open_case) == set()
     untouched = {uc.pk: evaluated(uc) for uc in (withdrawn, other)}
 
-    vendor.training_use = "no_opt_out"
     with django_capture_on_commit_callbacks(execute=True):
-        vendor.save()
+        vendor_services.update_vendor(vendor, reviewer, {"training_use": "no_opt_out"})
     assert blocking_stored(open_case) == {NO_TRAINING, TRAINS}
     # A closed use case and one of another vendor are left alone.
     assert {uc.pk: evaluated(uc) for uc in (withdrawn, other)} == untouched
     assert blocking_stored(withdrawn) == set()
 
-    vendor.training_use = "never"
     with django_capture_on_commit_callbacks(execute=True):
-        vendor.save()
+        vendor_services.update_vendor(vendor, reviewer, {"training_use": "never"})
     assert blocking_stored(open_case) == set()
 
 
@@ -754,32 +752,37 @@ def evaluated(use_case):
 
 
 @pytest.mark.django_db
-def test_a_blocked_model_re_checks_its_use_cases(submitted, django_capture_on_commit_callbacks):
+def test_a_blocked_model_re_checks_its_use_cases(submitted, reviewer, django_capture_on_commit_callbacks):
     use_case = submitted(good_vendor("internal"))
     model = AIModel.objects.get(use_case_choices__use_case=use_case)
     assert "model.blocked" not in stored_ids(use_case)
-    model.status = "blocked"
     with django_capture_on_commit_callbacks(execute=True):
-        model.save()
+        vendor_services.update_model(model, reviewer, {"status": "blocked"})
     assert ("model.blocked", f"model:{model.pk}", BLOCK) in stored(use_case)
-    model.status = "restricted"
     with django_capture_on_commit_callbacks(execute=True):
-        model.save()
+        vendor_services.update_model(model, reviewer, {"status": "restricted"})
     assert {"model.restricted"} == stored_ids(use_case) & {"model.blocked", "model.restricted"}
 
 
 @pytest.mark.django_db
-def test_a_changed_licence_re_checks_its_use_cases(submitted, django_capture_on_commit_callbacks):
+def test_a_changed_licence_re_checks_its_use_cases(submitted, admin_user, django_capture_on_commit_callbacks):
     licence = Licence.objects.create(identifier="LicenseRef-Research", name="Research licence")
     vendor = VendorFactory(kind="open_weights")
     use_case = submitted(
         vendor, "open_self_hosted", "public", licence="LicenseRef-Research", audience="customer_facing"
     )
     assert stored_ids(use_case) & {NC, RESTRICTIONS, ATTRIBUTION} == set()
-    licence.non_commercial_only, licence.commercial_use = True, False
-    licence.restrictions, licence.restriction_kinds = "Research use only.", ["other"]
     with django_capture_on_commit_callbacks(execute=True):
-        licence.save()
+        vendor_services.update_licence(
+            licence,
+            admin_user,
+            {
+                "non_commercial_only": True,
+                "commercial_use": False,
+                "restrictions": "Research use only.",
+                "restriction_kinds": ["other"],
+            },
+        )
     assert stored_ids(use_case) & {NC, RESTRICTIONS, ATTRIBUTION} == {NC, RESTRICTIONS}
     assert NC in blocking_stored(use_case)
 

@@ -1,5 +1,4 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
@@ -38,18 +37,34 @@ class RegistryViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Read with the view permission, write with add/change; every write is audited."""
+    """Read with the view permission, write with add/change. Writes go through the registry
+    services (``create_service``/``update_service``), which audit the changed fields and trigger the
+    re-check of the use cases that depend on the object."""
 
     parser_classes = parsers.JSON
     permission_classes = [DjangoViewPermission]
+    create_service = update_service = None
+    # Nested lists the service takes as keyword arguments rather than fields.
+    child_lists = ()
+
+    def _arguments(self, serializer):
+        data = dict(serializer.validated_data)
+        children = {name: data.pop(name, None) for name in self.child_lists}
+        return data, children
 
     def perform_create(self, serializer):
-        with transaction.atomic():
-            services.save_registry_object(serializer.save(), self.request.user, created=True)
+        fields, children = self._arguments(serializer)
+        try:
+            serializer.instance = self.create_service(self.request.user, fields, **children)
+        except DjangoValidationError as error:
+            raise _as_drf(error) from error
 
     def perform_update(self, serializer):
-        with transaction.atomic():
-            services.save_registry_object(serializer.save(), self.request.user, created=False)
+        fields, children = self._arguments(serializer)
+        try:
+            serializer.instance = self.update_service(serializer.instance, self.request.user, fields, **children)
+        except DjangoValidationError as error:
+            raise _as_drf(error) from error
 
 
 @extend_schema_view(create=extend_schema(responses={201: VendorSerializer, **ERRORS}))
@@ -57,6 +72,8 @@ class VendorViewSet(RegistryViewSet):
     serializer_class = VendorSerializer
     filter_backends = [StrictFilterBackend]
     filterset_class = VendorFilterSet
+    create_service, update_service = staticmethod(services.create_vendor), staticmethod(services.update_vendor)
+    child_lists = ("contacts", "certifications")
 
     def get_queryset(self):
         return Vendor.objects.visible_to(self.request.user).prefetch_related("contacts", "certifications")
@@ -67,12 +84,14 @@ class AIModelViewSet(RegistryViewSet):
     serializer_class = AIModelSerializer
     filter_backends = [StrictFilterBackend]
     filterset_class = AIModelFilterSet
+    create_service, update_service = staticmethod(services.create_model), staticmethod(services.update_model)
     queryset = AIModel.objects.select_related("publisher", "licence")
 
 
 class LicenceViewSet(RegistryViewSet):
     serializer_class = LicenceSerializer
     queryset = Licence.objects.all()
+    create_service, update_service = staticmethod(services.create_licence), staticmethod(services.update_licence)
     filter_backends = [StrictFilterBackend, OrderingFilter]
     filterset_fields = ["commercial_use", "non_commercial_only"]
     ordering_fields = ["identifier", "name"]
