@@ -34,7 +34,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 from governance.education.services import pending_acknowledgements
 from portal import adoption, services
 from portal.choices import UserLanguage
-from portal.exports import table_response
+from portal.exports import TableExport
 from portal.forms import ApiTokenForm, add_errors
 from portal.models import ApiToken
 from usecases.choices import UseCaseStatus
@@ -287,10 +287,18 @@ class DashboardExportView(LoginRequiredMixin, PermissionRequiredMixin, View):
     def get(self, request, table, fmt):
         if table not in EXPORT_TABLES:
             raise Http404
-        header, needed, rows = EXPORT_TABLES[table]
         filterset = adoption.AdoptionFilterSet(request.GET, queryset=UseCase.objects.visible_to(request.user))
         if not filterset.is_valid():
             return HttpResponseBadRequest("; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()))
+        return dashboard_export(table).response(filterset, fmt)
+
+
+def dashboard_export(table):
+    """One dashboard table as a TableExport: its rows are figures of a valid AdoptionFilterSet.
+    Served by the dashboard's links and by ``/api/v1/adoption/export/<table>.<fmt>``."""
+    header, needed, rows = EXPORT_TABLES[table]
+
+    def figures(filterset):
         compute = {
             "summary": lambda: adoption.summary(filterset.qs),
             "approvals": lambda: adoption.approvals(filterset.qs),
@@ -299,7 +307,9 @@ class DashboardExportView(LoginRequiredMixin, PermissionRequiredMixin, View):
             "education": filterset.education,
             "trend": filterset.trend,
         }
-        return table_response(f"adoption-{table}", header, rows({needed: compute[needed]()}), fmt)
+        return rows({needed: compute[needed]()})
+
+    return TableExport(f"adoption-{table}", header, figures)
 
 
 HEALTH_BROKER_TIMEOUT = 3  # seconds: a load balancer's probe must answer quickly
