@@ -23,7 +23,7 @@ from django.template import loader
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -394,7 +394,7 @@ def server_error(request):
         try:
             html = loader.render_to_string("portal/error.html", {"status": status, "message": message})
         except Exception:  # noqa: BLE001 - the error page must not fail too (e.g. no static manifest)
-            html = format_html("<!doctype html><title>{}</title><p>{}</p>", status, message)
+            html = f"<!doctype html><title>{status}</title><p>{escape(message)}</p>"
         response = HttpResponse(html, status=status)
     if unavailable:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
