@@ -64,8 +64,10 @@ class FileNegotiation(BaseContentNegotiation):
 
 
 def file_response(fmt, description):
-    """The documented 200 of an export: the file, with its media type."""
-    return {(200, MEDIA_TYPES[fmt]): OpenApiResponse(OpenApiTypes.BINARY, description=description)}
+    """The documented 200 of an export: the file, with its media type. CSV is text (UTF-8 with a
+    BOM), so generated clients hand it over as a string; Excel is binary."""
+    body = OpenApiTypes.STR if fmt == "csv" else OpenApiTypes.BINARY
+    return {(200, MEDIA_TYPES[fmt]): OpenApiResponse(body, description=description)}
 
 
 class ExportView(GenericAPIView):

@@ -264,6 +264,9 @@ def test_every_page_export_is_an_api_operation_with_its_media_type(client):
     for path, media_type in expected.items():
         operation = schema["paths"][path]["get"]
         assert list(operation["responses"]["200"]["content"]) == [media_type], path
+        # CSV is text (a generated client returns a str), Excel binary (a file).
+        body = operation["responses"]["200"]["content"][media_type]["schema"]
+        assert body == ({"type": "string"} if media_type == "text/csv" else {"type": "string", "format": "binary"})
         assert {"tokenAuth": []} in operation["security"]
         names = {parameter["name"] for parameter in operation["parameters"]}
         assert "lang" in names
