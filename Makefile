@@ -32,6 +32,8 @@ seed: migrate
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py scan_reminders
 
+# honcho hands each process a PORT of its own (worker 8100, beat 8200): SITE_PORT keeps the
+# web's, so links in e-mails (SITE_URL, unless set) point at this server (portal/env.py).
 run: seed
 	@echo ""
 	@echo "  AI governance portal: http://$(HOST):$(PORT)/"
@@ -43,7 +45,7 @@ run: seed
 	@echo "    admin     / demo-admin-2026       (governance admin, Django admin)"
 	@echo "  Ctrl-C stops web, worker and beat."
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) HOST=$(HOST) $(BIN)/honcho start --no-prefix -f Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) HOST=$(HOST) SITE_PORT=$(PORT) $(BIN)/honcho start --no-prefix -f Procfile
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,21 +1,18 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import ListView, TemplateView
 from django_filters.views import FilterView
 
 from governance import reminders, services
 from governance.choices import ReminderStatus
+from governance.exports import AUDIT
 from governance.filters import AuditEventFilterSet, ReminderFilterSet
 from governance.forms import (
     ClassificationLevelForm,
@@ -28,7 +25,6 @@ from governance.forms import (
 from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule, Notification, Reminder
 from governance.recommend import recommend
 from governance.reminders import reminders_sent_again
-from portal.exports import _Echo, safe_cell
 from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.views import QueryStringMixin
@@ -262,52 +258,11 @@ class AuditListView(AuditAccessMixin, QueryStringMixin, FilterView):
 
 
 class AuditExportView(AuditAccessMixin, View):
-    HEADER = (
-        gettext_lazy("When"),
-        gettext_lazy("Who"),
-        gettext_lazy("Action"),
-        gettext_lazy("Object type"),
-        gettext_lazy("Object"),
-        gettext_lazy("From"),
-        gettext_lazy("To"),
-        gettext_lazy("Comment"),
-        gettext_lazy("Changed fields"),
-        gettext_lazy("Details"),
-    )
+    """The filtered audit trail as CSV (governance.exports)."""
 
     def get(self, request):
-        import json
-
         filterset = AuditEventFilterSet(request.GET, queryset=self.get_queryset())
-        rows = filterset.qs if filterset.is_valid() else self.get_queryset().none()
-        writer = csv.writer(_Echo())
-
-        def lines():
-            yield "\ufeff"
-            yield writer.writerow([str(label) for label in self.HEADER])
-            for event in rows.iterator(chunk_size=500):
-                yield writer.writerow(
-                    [
-                        safe_cell(value)
-                        for value in (
-                            timezone.localtime(event.created_at).isoformat(),
-                            event.actor_name,
-                            event.get_action_display(),
-                            f"{event.content_type.app_label}.{event.content_type.model}",
-                            event.object_repr,
-                            event.from_state,
-                            event.to_state,
-                            event.comment,
-                            json.dumps(event.changes, ensure_ascii=False) if event.changes else "",
-                            json.dumps(event.data, ensure_ascii=False) if event.data else "",
-                        )
-                    ]
-                )
-
-        response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-        return response
+        return AUDIT.response(filterset.qs if filterset.is_valid() else self.get_queryset().none(), "csv")
 
 
 # --- Notifications and reminders ----------------------------------------------------------------

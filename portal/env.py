@@ -134,3 +134,29 @@ class EnvReader:
             config["EMAIL_FILE_PATH"] = str(Path(parsed.netloc + parsed.path).resolve())
             Path(config["EMAIL_FILE_PATH"]).mkdir(parents=True, exist_ok=True)
         return config
+
+    def site_url(self, name, host_name="HOST", port_names=("SITE_PORT", "PORT")):
+        """``name`` when set; else the address ``make run`` serves: http://HOST:PORT.
+
+        honcho gives every process of the Procfile a PORT of its own (web 8000, worker 8100,
+        beat 8200), so the Makefile also passes the web's port as SITE_PORT, read first: the
+        worker, which sends the e-mails, then links to the web process too. A wildcard host
+        (0.0.0.0, ::) is not an address to link to: this machine (127.0.0.1) is named instead."""
+        value = self._raw(name)
+        if value is not None:
+            if urlparse(value).scheme not in ("http", "https") or not urlparse(value).netloc:
+                self._fail(name, "an http:// or https:// URL such as https://portal.example.com", value)
+            return value.rstrip("/")
+        host = self.str(host_name, "127.0.0.1")
+        port = 8000
+        for port_name in port_names:
+            if self._raw(port_name) is not None:
+                port = self.int(port_name, port)
+                if not 0 < port < 65536:
+                    self._fail(port_name, "a port number from 1 to 65535", port)
+                break
+        if host in ("0.0.0.0", "::", "[::]", "*"):  # noqa: S104 - compared, not bound
+            host = "127.0.0.1"
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 address in a URL
+        return f"http://{host}:{port}"

@@ -166,8 +166,9 @@ STORAGES = {
 vars().update(env.email("EMAIL_URL", f"filemail://{VAR_DIR / 'mail'}"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "ai-portal@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Absolute links in e-mails (reminders, notifications).
-SITE_URL = env.str("SITE_URL", "http://127.0.0.1:8000")
+# Absolute links in e-mails (reminders, notifications). Unset: where `make run` serves, from its
+# HOST and PORT (see EnvReader.site_url); production sets its public https:// address.
+SITE_URL = env.site_url("SITE_URL")
 
 # --- Reminders (governance.reminders) -------------------------------------------------
 REMINDER_SCAN_CHUNK = env.int("REMINDER_SCAN_CHUNK", 1000)  # items read per query by the scan

@@ -1,3 +1,4 @@
+import logging
 import sys
 
 from csp import constants as CSP
@@ -9,11 +10,20 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -24,11 +34,13 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 from governance.education.services import pending_acknowledgements
 from portal import adoption, services
 from portal.choices import UserLanguage
-from portal.exports import table_response
+from portal.exports import TableExport
 from portal.forms import ApiTokenForm, add_errors
 from portal.models import ApiToken
 from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
+
+logger = logging.getLogger(__name__)
 
 
 class QueryStringMixin:
@@ -275,10 +287,18 @@ class DashboardExportView(LoginRequiredMixin, PermissionRequiredMixin, View):
     def get(self, request, table, fmt):
         if table not in EXPORT_TABLES:
             raise Http404
-        header, needed, rows = EXPORT_TABLES[table]
         filterset = adoption.AdoptionFilterSet(request.GET, queryset=UseCase.objects.visible_to(request.user))
         if not filterset.is_valid():
             return HttpResponseBadRequest("; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items()))
+        return dashboard_export(table).response(filterset, fmt)
+
+
+def dashboard_export(table):
+    """One dashboard table as a TableExport: its rows are figures of a valid AdoptionFilterSet.
+    Served by the dashboard's links and by ``/api/v1/adoption/export/<table>.<fmt>``."""
+    header, needed, rows = EXPORT_TABLES[table]
+
+    def figures(filterset):
         compute = {
             "summary": lambda: adoption.summary(filterset.qs),
             "approvals": lambda: adoption.approvals(filterset.qs),
@@ -287,7 +307,9 @@ class DashboardExportView(LoginRequiredMixin, PermissionRequiredMixin, View):
             "education": filterset.education,
             "trend": filterset.trend,
         }
-        return table_response(f"adoption-{table}", header, rows({needed: compute[needed]()}), fmt)
+        return rows({needed: compute[needed]()})
+
+    return TableExport(f"adoption-{table}", header, figures)
 
 
 HEALTH_BROKER_TIMEOUT = 3  # seconds: a load balancer's probe must answer quickly
@@ -313,11 +335,30 @@ def _broker_ok():
         return False
 
 
+def _pages_ok():
+    """Whether pages can be rendered: the login page (the base template, its static files named
+    through the storage in use, a crispy form) for an anonymous visitor, so no database is read.
+    A missing or stale static manifest (collectstatic not run, or failed) fails every page."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from portal.forms import LoginForm
+
+    probe = HttpRequest()
+    probe.method, probe.path = "GET", reverse("login")
+    probe.user = AnonymousUser()
+    try:
+        loader.render_to_string("registration/login.html", {"form": LoginForm(probe)}, request=probe)
+        return True
+    except Exception:  # noqa: BLE001 - whatever stops a page from rendering makes the host unhealthy
+        logger.exception("Health check: the login page cannot be rendered")
+        return False
+
+
 @transaction.non_atomic_requests  # must answer (503) even when no transaction can be opened
 def health(request):
-    """For load balancers: 200 when the database and the Celery broker answer, else 503.
-    No login and no details beyond ok/error per dependency."""
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    """For load balancers: 200 when the database and the Celery broker answer and pages can be
+    rendered, else 503. No login and no details beyond ok/error per check."""
+    checks = {"database": _database_ok(), "broker": _broker_ok(), "pages": _pages_ok()}
     body = {name: "ok" if healthy else "error" for name, healthy in checks.items()}
     response = JsonResponse(body, status=200 if all(checks.values()) else 503)
     response["Cache-Control"] = "no-store"
@@ -350,7 +391,10 @@ def server_error(request):
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=status)
     else:
-        html = loader.render_to_string("portal/error.html", {"status": status, "message": message})
+        try:
+            html = loader.render_to_string("portal/error.html", {"status": status, "message": message})
+        except Exception:  # noqa: BLE001 - the error page must not fail too (e.g. no static manifest)
+            html = f"<!doctype html><title>{status}</title><p>{escape(message)}</p>"
         response = HttpResponse(html, status=status)
     if unavailable:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -5,12 +5,10 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
-from portal.exports import table_response
 from portal.forms import add_errors
 from portal.models import AuditEvent, label_states
 from portal.views import QueryStringMixin
@@ -24,6 +22,7 @@ from usecases.choices import (
     UseCaseCategory,
     UseCaseStatus,
 )
+from usecases.exports import INVENTORY
 from usecases.filters import UseCaseFilterSet
 from usecases.forms import (
     BenefitForm,
@@ -58,56 +57,14 @@ class UseCaseListView(UseCaseAccessMixin, QueryStringMixin, FilterView):
 
 
 class UseCaseExportView(UseCaseAccessMixin, View):
-    """CSV (streamed, flat in memory) or Excel of the filtered inventory."""
-
-    HEADER = (
-        gettext_lazy("Reference"),
-        gettext_lazy("Title"),
-        gettext_lazy("Status"),
-        gettext_lazy("Department"),
-        gettext_lazy("Owner"),
-        gettext_lazy("Category"),
-        gettext_lazy("Audience"),
-        gettext_lazy("Input data classification"),
-        gettext_lazy("Involves personal data"),
-        gettext_lazy("Intended style"),
-        gettext_lazy("Roadmap step"),
-        gettext_lazy("Requests a month"),
-        gettext_lazy("Average input tokens"),
-        gettext_lazy("Average output tokens"),
-        gettext_lazy("Submitted on"),
-        gettext_lazy("Updated on"),
-    )
+    """CSV (streamed, flat in memory) or Excel of the filtered inventory (usecases.exports)."""
 
     format = "csv"
 
     def get(self, request):
         filterset = UseCaseFilterSet(request.GET, queryset=self.get_queryset(), request=request)
         rows = filterset.qs if filterset.is_valid() else self.get_queryset().none()
-        return table_response(
-            "use-cases", self.HEADER, (self._row(uc) for uc in rows.iterator(chunk_size=500)), self.format
-        )
-
-    @staticmethod
-    def _row(use_case):
-        return (
-            use_case.reference,
-            use_case.title,
-            use_case.get_status_display(),
-            use_case.department.name,
-            str(use_case.owner),
-            use_case.get_category_display(),
-            use_case.get_audience_display(),
-            use_case.get_data_classification_display(),
-            _("yes") if use_case.involves_personal_data else _("no"),
-            use_case.get_intended_style_display(),
-            use_case.roadmap_step,
-            use_case.monthly_requests,
-            use_case.avg_input_tokens,
-            use_case.avg_output_tokens,
-            timezone.localtime(use_case.submitted_at).isoformat() if use_case.submitted_at else "",
-            timezone.localtime(use_case.updated_at).isoformat(),
-        )
+        return INVENTORY.response(rows, self.format)
 
 
 class UseCaseDetailView(UseCaseAccessMixin, DetailView):

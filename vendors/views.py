@@ -8,17 +8,16 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from portal.exports import table_response
 from portal.forms import add_errors
 from portal.models import AuditEvent, label_states
 from portal.views import QueryStringMixin
 from vendors import extensions, services
 from vendors.choices import ANSWERABLE_STATES, AssessmentStatus, TemplateAudience, VendorStatus
+from vendors.exports import VENDORS, export_queryset
 from vendors.filters import AIModelFilterSet, VendorFilterSet
 from vendors.forms import (
     AIModelForm,
@@ -74,47 +73,15 @@ class VendorListView(StaffMixin, QueryStringMixin, FilterView):
 
 
 class VendorExportView(StaffMixin, View):
-    """The filtered vendor registry as CSV or Excel."""
+    """The filtered vendor registry as CSV or Excel (vendors.exports)."""
 
     permission_required = "vendors.view_vendor"
     format = "csv"
-    HEADER = (
-        gettext_lazy("Name"),
-        gettext_lazy("Kind"),
-        gettext_lazy("Status"),
-        gettext_lazy("Approved up to"),
-        gettext_lazy("Risk rating"),
-        gettext_lazy("Headquarters"),
-        gettext_lazy("Data processed in"),
-        gettext_lazy("Data retention (days)"),
-        gettext_lazy("Zero retention available"),
-        gettext_lazy("Training on our data"),
-        gettext_lazy("Next reassessment"),
-        gettext_lazy("AI models"),
-    )
 
     def get(self, request):
-        queryset = Vendor.objects.visible_to(request.user).prefetch_related("ai_models").order_by("name")
+        queryset = export_queryset(Vendor.objects.visible_to(request.user))
         filterset = VendorFilterSet(request.GET, queryset=queryset)
-        vendors = filterset.qs if filterset.is_valid() else queryset.none()
-        rows = (
-            (
-                vendor.name,
-                vendor.get_kind_display(),
-                vendor.get_status_display(),
-                vendor.get_approved_level_display(),
-                vendor.get_risk_rating_display(),
-                str(vendor.headquarters_country.name) if vendor.headquarters_country else "",
-                ", ".join(str(country.name) for country in vendor.processing_regions),
-                vendor.data_retention_days,
-                _("yes") if vendor.zero_retention_available else _("no"),
-                vendor.get_training_use_display(),
-                vendor.next_reassessment_on.isoformat() if vendor.next_reassessment_on else "",
-                ", ".join(str(model) for model in vendor.ai_models.all()),
-            )
-            for vendor in vendors.iterator(chunk_size=200)
-        )
-        return table_response("vendors", self.HEADER, rows, self.format)
+        return VENDORS.response(filterset.qs if filterset.is_valid() else queryset.none(), self.format)
 
 
 class VendorDetailView(StaffMixin, DetailView):

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
+from governance.api import exports as governance_exports
 from governance.api.views import (
     ApprovalStageViewSet,
     AuditEventViewSet,
@@ -20,9 +21,11 @@ from governance.education.api import (
     TrainingCourseViewSet,
 )
 from portal.api import adoption
+from portal.api import exports as portal_exports
 from portal.api import schema as _schema_extensions  # noqa: F401 - registers the decimal field extension
 from portal.api.tokens import ApiTokenViewSet
 from portal.api.views import CurrentUserView, DepartmentViewSet, not_found
+from usecases.api import exports as usecase_exports
 from usecases.api.roadmap import (
     CostSettingsView,
     ExchangeRateViewSet,
@@ -30,6 +33,7 @@ from usecases.api.roadmap import (
     OrganisationRoadmapView,
 )
 from usecases.api.views import UseCaseViewSet
+from vendors.api import exports as vendor_exports
 from vendors.api.views import (
     AIModelViewSet,
     AssessmentViewSet,
@@ -66,8 +70,22 @@ router.register("training-courses", TrainingCourseViewSet, basename="training-co
 router.register("training-completions", TrainingCompletionViewSet, basename="training-completion")
 router.register("prompt-templates", PromptTemplateViewSet, basename="prompt-template")
 
+# Every export a page offers, for tokens too (portal.api.exports): the page's file, filters and scope.
+_EXPORTS = [
+    ("use-cases/export", "use-case-export", usecase_exports.VIEWS),
+    ("vendors/export", "vendor-export", vendor_exports.VIEWS),
+    ("audit-events/export", "audit-event-export", governance_exports.VIEWS),
+    # Any table name reaches the view, so an unknown one is a JSON 404 (not a redirect to a slash).
+    ("adoption/export/<str:table>", "adoption-export", portal_exports.dashboard_views()),
+]
+
 app_name = "api"
 urlpatterns = [
+    *(
+        path(f"{route}.{fmt}", view.as_view(), name=f"{name}-{fmt}")
+        for route, name, views in _EXPORTS
+        for fmt, view in views.items()
+    ),
     path("adoption/summary/", adoption.SummaryView.as_view(), name="adoption-summary"),
     path("adoption/approvals/", adoption.ApprovalsView.as_view(), name="adoption-approvals"),
     path("adoption/vendors/", adoption.VendorsView.as_view(), name="adoption-vendors"),

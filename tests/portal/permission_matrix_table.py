@@ -192,6 +192,14 @@ ADOPTION_FIGURES = ("summary", "approvals", "vendors", "cost-value", "education"
 API = {
     # Adoption figures: the executive view (reviewers and admins read everything too)
     **{f"GET /api/v1/adoption/{name}/": API_OVERSIGHT for name in ADOPTION_FIGURES},
+    # Exports for tokens: the pages' files, with the pages' roles (a dashboard table: "status").
+    "GET /api/v1/adoption/export/{table}.csv": API_OVERSIGHT,
+    "GET /api/v1/adoption/export/{table}.xlsx": API_OVERSIGHT,
+    "GET /api/v1/use-cases/export.csv": API_SIGNED_IN,
+    "GET /api/v1/use-cases/export.xlsx": API_SIGNED_IN,
+    "GET /api/v1/vendors/export.csv": API_SIGNED_IN,
+    "GET /api/v1/vendors/export.xlsx": API_SIGNED_IN,
+    "GET /api/v1/audit-events/export.csv": API_OVERSIGHT,
     "GET /api/v1/me/": API_SIGNED_IN,
     "POST /api/v1/recommendations/": API_SIGNED_IN,
     "GET /api/v1/roadmap/": API_SIGNED_IN,

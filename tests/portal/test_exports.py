@@ -83,7 +83,7 @@ def test_inventory_export_carries_the_rows_of_the_filtered_inventory(
     expected = [use_case.reference for use_case in listed.context["object_list"]]
     rows = read(client.get(reverse(INVENTORY[fmt]) + f"?{query}"), fmt)
     assert [row[0] for row in rows[1:]] == expected
-    assert all(len(row) == len(rows[0]) == 16 for row in rows)
+    assert all(len(row) == len(rows[0]) == 17 for row in rows)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

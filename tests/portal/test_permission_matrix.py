@@ -619,7 +619,7 @@ def api_ids(w):
     }
 
 
-API_PARAMETERS = {"kind": "pilot", "number": 1}
+API_PARAMETERS = {"kind": "pilot", "number": 1, "table": "status"}
 
 
 def api_url(world, path):

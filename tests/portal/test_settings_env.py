@@ -90,3 +90,60 @@ def test_production_without_secret_key_refuses_to_start(tmp_path):
     # One clear message, not a chain of tracebacks.
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("Configuration error: Environment variable SECRET_KEY")
+
+
+# --- SITE_URL: links in e-mails follow `make run`'s HOST and PORT unless set ------------------------
+
+
+@pytest.mark.parametrize(
+    ("environ_map", "expected"),
+    [
+        ({}, "http://127.0.0.1:8000"),
+        ({"PORT": "8801"}, "http://127.0.0.1:8801"),
+        ({"HOST": "localhost", "PORT": "8080"}, "http://localhost:8080"),
+        # honcho gives the worker PORT=8100; the web's port, passed as SITE_PORT, wins.
+        ({"PORT": "8901", "SITE_PORT": "8801"}, "http://127.0.0.1:8801"),
+        ({"HOST": "0.0.0.0", "PORT": "8801"}, "http://127.0.0.1:8801"),  # noqa: S104
+        ({"HOST": "::1", "PORT": "8801"}, "http://[::1]:8801"),
+        ({"SITE_URL": "https://portal.example.com/", "PORT": "8801"}, "https://portal.example.com"),
+    ],
+)
+def test_site_url_follows_host_and_port_unless_set(environ_map, expected):
+    assert EnvReader(environ_map).site_url("SITE_URL") == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SITE_URL", "portal.example.com"), ("SITE_URL", "ftp://x"), ("PORT", "eighty"), ("SITE_PORT", "70000")],
+)
+def test_a_bad_site_url_or_port_names_the_variable(name, value):
+    with pytest.raises(ImproperlyConfigured, match=name):
+        EnvReader({name: value}).site_url("SITE_URL")
+
+
+def _site_url(extra_env, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "SITE_PORT", "PORT", "HOST", "SECRET_KEY")}
+    env.update({"VAR_DIR": str(tmp_path), "DEBUG": "true", **extra_env})
+    code = "from django.conf import settings; print(settings.SITE_URL)"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_the_settings_take_site_url_from_the_environment_make_run_gives_every_process(tmp_path):
+    """What `make run PORT=8801` hands honcho (HOST, PORT, SITE_PORT), as the worker sees it after
+    honcho gave it its own PORT: the links name the web's port."""
+    make = subprocess.run(
+        ["make", "-n", "run", "PORT=8801"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    honcho = next(line for line in make.stdout.splitlines() if "honcho start" in line)
+    assert "PORT=8801 HOST=127.0.0.1 SITE_PORT=8801 " in honcho
+    assert _site_url({"HOST": "127.0.0.1", "PORT": "8901", "SITE_PORT": "8801"}, tmp_path) == "http://127.0.0.1:8801"
+    assert _site_url({"SITE_URL": "https://portal.example.com"}, tmp_path) == "https://portal.example.com"
