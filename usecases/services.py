@@ -104,7 +104,7 @@ EDITABLE_FIELDS = (
     "uses_internal_knowledge",
     "fast_start",
 )
-MODEL_FIELDS = ("ai_model", "deployment", "position")
+MODEL_FIELDS = ("ai_model", "deployment", "request_share", "position")
 TASK_FIELDS = ("description", "performer", "position")
 KPI_FIELDS = ("name", "unit", "direction", "baseline", "target")
 
@@ -235,8 +235,26 @@ def check_models(rows):
     models = [row.get("ai_model") for row in rows]
     if len(set(models)) != len(models):
         errors.append(_("Each model is listed once."))
+    errors.extend(check_shares([row.get("request_share") for row in rows]))
     if errors:
         raise ValidationError({"models": errors})
+
+
+def check_shares(shares):
+    """Request shares are set for every model (each 0-100, adding up to 100) or for none:
+    the cost view never splits the volume on its own."""
+    given = [share for share in shares if share is not None]
+    if not given:
+        return []
+    if any(not 0 <= share <= 100 for share in given):
+        return [_("A share of the requests is a percentage from 0 to 100.")]
+    if len(given) != len(shares):
+        return [_("Give every model its share of the requests, or leave all shares empty.")]
+    if sum(given) != 100:
+        return [
+            _("The shares of the requests add up to %(total)s%%; they must add up to 100%%.") % {"total": sum(given)}
+        ]
+    return []
 
 
 def _run_change_hooks(use_case, user):
