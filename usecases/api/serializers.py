@@ -156,7 +156,10 @@ class UseCaseSerializer(serializers.ModelSerializer):
         return self._complete_rows(rows, ("name",))
 
     def validate_models(self, rows):
-        return self._complete_rows(rows, ("ai_model", "deployment"))
+        rows = self._complete_rows(rows, ("ai_model", "deployment"))
+        for row in rows:
+            row.setdefault("request_share", None)  # a row replaces the chosen model whole
+        return rows
 
     def validate_department(self, department):
         user = self.context["request"].user
