@@ -190,7 +190,7 @@ def test_two_models_without_shares_show_full_volume_costs_and_no_total(client, r
     assert [line["own_cost"] for line in body["running"]["lines"]] == ["7500.00", "10500.00"]
 
     ja = html_of(client.get(reverse("usecases:economics", args=[use_case.reference]), **JA))
-    assert running_card(ja).count("full-volume\">(すべてのリクエストを処理した場合)") == 2
+    assert running_card(ja).count('full-volume">(すべてのリクエストを処理した場合)') == 2
     assert "リクエストの配分が未設定のため運用コストの合計は出していません" in running_card(ja)
     roles = html_of(client.get(reverse("usecases:model-roles", args=[use_case.reference]), **JA))
     assert "配分を仮定しません" in roles
@@ -233,19 +233,24 @@ def test_shares_set_on_the_intake_form_are_saved_and_used(client, requester):
                 "intended_style": use_case.intended_style, "monthly_requests": "1000000",
                 "avg_input_tokens": "1000", "avg_output_tokens": "500",
                 "loaded_version": UseCase.objects.get(pk=use_case.pk).version}  # fmt: skip
-        rows = {"tasks": [], "kpis": [], "models": []}
-        for index, (model, share) in enumerate(((a, first), (b, second))):
-            choice = UseCaseModel.objects.get(use_case=use_case, ai_model=model)
-            rows["models"].append({"id": choice.pk, "ai_model": model.pk, "deployment": "closed_api",
-                                   "request_share": share})  # fmt: skip
-        for prefix in ("tasks", "kpis"):
-            children = getattr(use_case, prefix).all()
-            for child in children:
-                if prefix == "tasks":
-                    rows[prefix].append({"id": child.pk, "description": child.description, "performer": child.performer})
-                else:
-                    rows[prefix].append({"id": child.pk, "name": child.name, "unit": child.unit,
-                                         "direction": child.direction, "target": child.target or ""})  # fmt: skip
+        rows = {
+            "tasks": [
+                {"id": t.pk, "description": t.description, "performer": t.performer} for t in use_case.tasks.all()
+            ],
+            "kpis": [
+                {"id": k.pk, "name": k.name, "unit": k.unit, "direction": k.direction, "target": k.target}
+                for k in use_case.kpis.all()
+            ],
+            "models": [
+                {
+                    "id": UseCaseModel.objects.get(use_case=use_case, ai_model=model).pk,
+                    "ai_model": model.pk,
+                    "deployment": "closed_api",
+                    "request_share": share,
+                }
+                for model, share in ((a, first), (b, second))
+            ],
+        }
         for prefix, items in rows.items():
             data[f"{prefix}-TOTAL_FORMS"] = str(len(items))
             data[f"{prefix}-INITIAL_FORMS"] = str(len(items))
