@@ -671,8 +671,11 @@ def decide_roles(use_case, user, rows):
                 errors.append(_("Explain the role of %(model)s.") % {"model": choice.ai_model})
         in_use = [given[pk] for pk in choices if given[pk].get("role") in roadmap.IN_USE_ROLES]
         shares = [row.get("request_share") for row in in_use]
-        if any(share is not None for share in shares) and sum(share or 0 for share in shares) != 100:
-            errors.append(_("The request shares of the models in use must add up to 100%."))
+        if any(share is not None for share in shares):
+            if any(share is None for share in shares):  # an empty share is not taken as 0%
+                errors.append(_("Give every model in use its share of the requests, or leave all shares empty."))
+            elif sum(shares) != 100:
+                errors.append(_("The request shares of the models in use must add up to 100%."))
         if rows and not in_use and not errors:
             errors.append(_("At least one model stays in use."))
         if errors:
