@@ -145,8 +145,11 @@ def test_a_blocked_model_is_marked_on_the_page_and_in_the_api(client, requester)
 def test_the_cost_page_shows_usd_beside_jpy_with_grouped_numbers(client, requester, headers):
     use_case = approved(requester, monthly_requests=1_000_000, avg_input_tokens=1000, avg_output_tokens=500)
     choose_model(use_case, priced("GPT-4o", "2.50", "10.00"))
+    use_case.kpis.update(baseline="12000.50", target="15000")
     client.force_login(requester)
     html = html_of(client.get(reverse("usecases:economics", args=[use_case.reference]), **headers))
+    kpis = block(html, "kpi-progress")
+    assert "<td>12,000.5</td><td>15,000</td>" in kpis
     row = re.search(r'<tr class="candidate">(.*?)</tr>', block(html, "cost-table"), re.S).group(1)
     cells = [re.sub(r"<[^>]+>", " ", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
     cells = [" ".join(cell.split()) for cell in cells]
