@@ -7,7 +7,7 @@ class GovernanceConfig(AppConfig):
     verbose_name = _("Governance")
 
     def ready(self):
-        from governance import panels, services, signals  # noqa: F401 - signals connects the receivers
+        from governance import costs, panels, services, signals  # noqa: F401 - signals connects the receivers
         from governance.choices import EducationAuditAction, GovernanceAuditAction
         from portal.choices import register_audit_actions
 
@@ -15,3 +15,4 @@ class GovernanceConfig(AppConfig):
         register_audit_actions(EducationAuditAction)
         services.install()
         panels.install()
+        costs.install()

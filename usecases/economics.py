@@ -10,6 +10,11 @@ ROI = (benefit - cost) / cost, over the months for which benefits were recorded:
 hours saved x the hourly rate + costs saved + revenue gained; cost = the running monthly
 cost of the models in use (their hybrid roles and request shares) plus other monthly costs,
 times the number of those months.
+
+The cost view follows the policy checks: a model that is blocked, whose vendor is rejected or
+offboarded, or that a blocking policy finding refuses for this use case is marked as such and
+never named the cheapest option. Request shares between models are never assumed: without
+them each model is shown carrying the whole volume and the running total stays unknown.
 """
 
 import math
@@ -19,9 +24,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from usecases.choices import IN_USE_ROLES, DeploymentStyle, KpiDirection
+from usecases.choices import CLOSED_STYLES, IN_USE_ROLES, DeploymentStyle, KpiDirection
 from usecases.models import CostSettings, ExchangeRate
-from vendors.choices import AIModelStatus, Openness
+from vendors.choices import AIModelStatus, Openness, VendorStatus
 from vendors.models import AIModel
 
 MILLION = Decimal(1_000_000)
@@ -32,6 +37,43 @@ CURVE_POINTS = 11
 
 def money(value):
     return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# Filled by the governance app at start-up, so this app does not depend on it:
+# ``check(use_case, options) -> {(model_pk, deployment): [reason, ...]}`` gives, for each
+# (model, deployment) of ``options``, the blocking policy findings it would raise on
+# ``use_case`` (none covered by a valid exception).
+POLICY_CHECKS = []
+
+# Vendor states that rule a closed model out whatever the use case (the rule engine's
+# "vendor.not-approved" only fires where the classification matrix asks for approval).
+REFUSED_VENDOR_STATES = frozenset({VendorStatus.REJECTED, VendorStatus.OFFBOARDED})
+
+
+def status_reasons(model, deployment):
+    """Why ``model`` may not be used at all, from its own status and its vendor's (same
+    wording as the matching policy findings, so the two merge)."""
+    reasons = []
+    if model.status == AIModelStatus.BLOCKED:
+        reasons.append(str(_("Model blocked")))
+    if deployment in CLOSED_STYLES and model.publisher.status in REFUSED_VENDOR_STATES:
+        reasons.append(str(_("Vendor not approved")))
+    return reasons
+
+
+def blocked_reasons(use_case, options):
+    """{(model_pk, deployment): [reason, ...]} for the ``options`` that may not be used on
+    ``use_case``; options without a reason are absent."""
+    found = {}
+    for model, deployment in options:
+        reasons = status_reasons(model, deployment)
+        if reasons:
+            found[(model.pk, deployment)] = reasons
+    for check in POLICY_CHECKS:
+        for key, reasons in check(use_case, options).items():
+            merged = found.setdefault(key, [])
+            merged.extend(str(reason) for reason in reasons if str(reason) not in merged)
+    return {key: reasons for key, reasons in found.items() if reasons}
 
 
 @dataclass(frozen=True)
@@ -124,10 +166,31 @@ class Candidate:
     per_request: Decimal | None  # in the reporting currency
     monthly: dict  # {scale: cost}
     break_even: Decimal | None
+    per_request_own: Decimal | None = None  # in the model's currency
+    monthly_own: dict = field(default_factory=dict)  # {scale: cost in the model's currency}
+    blocked: list = field(default_factory=list)  # why it may not be used here (empty: allowed)
+    reporting_currency: str = ""
 
     @property
     def monthly_now(self):
         return self.monthly.get(1)
+
+    @property
+    def allowed(self):
+        return not self.blocked
+
+    @property
+    def price_input_converted(self):
+        return None if self.rate is None or self.price_input is None else self.price_input * self.rate
+
+    @property
+    def price_output_converted(self):
+        return None if self.rate is None or self.price_output is None else self.price_output * self.rate
+
+    @property
+    def foreign(self):
+        """Priced in another currency than the reporting one (both amounts are shown)."""
+        return self.rate is not None and self.price_currency != self.reporting_currency
 
 
 @dataclass
@@ -147,6 +210,10 @@ class CostEstimate:
     @property
     def operations_cost(self):
         return money(self.assumptions.operations_fte * self.assumptions.engineer_monthly_cost)
+
+    @property
+    def blocked_candidates(self):
+        return [c for c in self.candidates if c.blocked]
 
     @property
     def comparisons(self):
@@ -190,7 +257,9 @@ def estimate_cost(use_case, choices, assumptions, catalogue=()):
     volume_known = None not in (requests, tokens_in, tokens_out)
     if not volume_known:
         estimate.problems.append(_("Estimate the requests a month and the tokens per request to compare costs."))
-    for model, deployment in candidate_choices(use_case, choices, catalogue):
+    options = candidate_choices(use_case, choices, catalogue)
+    blocked = blocked_reasons(use_case, [*options, *((c.ai_model, c.deployment) for c in choices)])
+    for model, deployment in options:
         per_request_own = cost_per_request(model, tokens_in or 0, tokens_out or 0)
         rate = assumptions.rates.get(model.currency)
         if rate is None:
@@ -199,9 +268,10 @@ def estimate_cost(use_case, choices, assumptions, catalogue=()):
                 % {"currency": model.currency, "model": model}
             )
         per_request = None if rate is None or per_request_own is None else per_request_own * rate
-        monthly = {}
+        monthly = monthly_own = {}
         if volume_known and per_request is not None:
             monthly = {scale: money(per_request * requests * scale) for scale in SCALES}
+            monthly_own = {scale: money(per_request_own * requests * scale) for scale in SCALES}
         estimate.candidates.append(
             Candidate(
                 label=str(model),
@@ -214,16 +284,21 @@ def estimate_cost(use_case, choices, assumptions, catalogue=()):
                 per_request=per_request,
                 monthly=monthly,
                 break_even=money(break_even_requests(per_request, assumptions)) if per_request else None,
+                per_request_own=per_request_own,
+                monthly_own=monthly_own,
+                blocked=blocked.get((model.pk, deployment), []),
+                reporting_currency=assumptions.currency,
             )
         )
     if volume_known:
         estimate.self_hosting = {scale: money(self_hosting_cost(assumptions, requests * scale)) for scale in SCALES}
         for scale in SCALES:
-            options = [(c.monthly[scale], c.label) for c in estimate.candidates if c.monthly]
-            options.append((estimate.self_hosting[scale], str(SELF_HOSTING)))
-            estimate.cheapest[scale] = min(options, key=lambda option: option[0])[1]
+            # Only options that may be used here compete for "cheapest".
+            costs = [(c.monthly[scale], c.label) for c in estimate.candidates if c.monthly and c.allowed]
+            costs.append((estimate.self_hosting[scale], str(SELF_HOSTING)))
+            estimate.cheapest[scale] = min(costs, key=lambda option: option[0])[1]
         estimate.curve = _curve(estimate, assumptions)
-    estimate.running = running_cost(use_case, choices, assumptions)
+    estimate.running = running_cost(use_case, choices, assumptions, blocked)
     return estimate
 
 
@@ -234,7 +309,7 @@ def _curve(estimate, assumptions):
     top = max([Decimal(estimate.requests * 10), *(b * Decimal("1.2") for b in break_evens)]) or Decimal(1000)
     volumes = [int(top * i / (CURVE_POINTS - 1)) for i in range(CURVE_POINTS)]
     series = [
-        {"label": c.label, "values": [float(money(c.per_request * v)) for v in volumes]}
+        {"label": _chart_label(c), "values": [float(money(c.per_request * v)) for v in volumes]}
         for c in estimate.candidates
         if c.per_request is not None
     ]
@@ -244,59 +319,116 @@ def _curve(estimate, assumptions):
     return {"volumes": volumes, "series": series, "currency": estimate.currency}
 
 
-def running_cost(use_case, choices, assumptions):
+def _chart_label(candidate):
+    if candidate.allowed:
+        return candidate.label
+    return str(_("%(model)s (may not be used)") % {"model": candidate.label})
+
+
+def running_cost(use_case, choices, assumptions, blocked=None):
     """The monthly cost of the configuration in use: models with an in-use hybrid role (all
-    chosen models before the decision), each taking its share of the requests (equal shares
-    when none are set); self-hosting counted once; plus other monthly costs."""
+    chosen models before the decision), each taking its share of the requests; self-hosting
+    counted once; plus other monthly costs.
+
+    Shares are never assumed: one model in use takes all the requests, several need their
+    shares set (on the intake form or the hybrid decision). Until then every line shows that
+    model carrying the whole volume, and the closed, self-hosted and total figures are None.
+    ``blocked``: ``blocked_reasons`` of the choices, to mark the lines (computed when None)."""
     decided = [c for c in choices if c.role]
     in_use = [c for c in decided if c.role in IN_USE_ROLES] if decided else list(choices)
+    if blocked is None:
+        blocked = blocked_reasons(use_case, [(c.ai_model, c.deployment) for c in in_use])
     requests = use_case.monthly_requests or 0
     tokens_in, tokens_out = use_case.avg_input_tokens or 0, use_case.avg_output_tokens or 0
     shares = _shares(in_use)
+    known = shares is not None
+    if not known:
+        shares = {choice.pk: Decimal(100) for choice in in_use}  # each line: the whole volume
     lines, problems = [], []
     closed = self_hosted = Decimal(0)
     for choice in in_use:
         if choice.deployment == DeploymentStyle.OPEN_SELF_HOSTED:
             continue
-        own = cost_per_request(choice.ai_model, tokens_in, tokens_out)
-        cost = (
-            None
-            if own is None
-            else assumptions.convert(own * requests * shares[choice.pk] / 100, choice.ai_model.currency)
-        )
+        model = choice.ai_model
+        per_request = cost_per_request(model, tokens_in, tokens_out)
+        own = None if per_request is None else per_request * requests * shares[choice.pk] / 100
+        cost = assumptions.convert(own, model.currency)
         if cost is None:
             problems.append(
-                _("%(model)s has no token prices or exchange rate; its cost is not counted.")
-                % {"model": choice.ai_model}
+                _("%(model)s has no token prices or exchange rate; its cost is not counted.") % {"model": model}
             )
             continue
-        lines.append({"label": str(choice.ai_model), "share": money(shares[choice.pk]), "cost": money(cost)})
+        lines.append(
+            {
+                "label": str(model),
+                "share": money(shares[choice.pk]) if known else None,
+                "cost": money(cost),
+                "own_cost": money(own),
+                "own_currency": model.currency,
+                "full_volume": not known,
+                "blocked": blocked.get((model.pk, choice.deployment), []),
+            }
+        )
         closed += cost
-    hosted_share = sum((shares[c.pk] for c in in_use if c.deployment == DeploymentStyle.OPEN_SELF_HOSTED), Decimal(0))
-    if any(c.deployment == DeploymentStyle.OPEN_SELF_HOSTED for c in in_use):
+    hosted = [c for c in in_use if c.deployment == DeploymentStyle.OPEN_SELF_HOSTED]
+    if hosted:
+        hosted_share = sum((shares[c.pk] for c in hosted), Decimal(0)) if known else Decimal(100)
         self_hosted = self_hosting_cost(assumptions, requests * hosted_share / 100)
-        lines.append({"label": str(SELF_HOSTING), "share": money(hosted_share), "cost": money(self_hosted)})
+        reasons = []
+        for choice in hosted:
+            reasons.extend(r for r in blocked.get((choice.ai_model_id, choice.deployment), []) if r not in reasons)
+        lines.append(
+            {
+                "label": str(SELF_HOSTING),
+                "share": money(hosted_share) if known else None,
+                "cost": money(self_hosted),
+                "own_cost": None,
+                "own_currency": assumptions.currency,
+                "full_volume": not known,
+                "blocked": reasons,
+            }
+        )
     other = assumptions.other_monthly_cost
     if other:
-        lines.append({"label": str(_("Other costs")), "share": None, "cost": money(other)})
+        lines.append(
+            {
+                "label": str(_("Other costs")),
+                "share": None,
+                "cost": money(other),
+                "own_cost": None,
+                "own_currency": assumptions.currency,
+                "full_volume": False,
+                "blocked": [],
+            }
+        )
+    if not known:
+        problems.append(
+            _(
+                "%(count)s models are in use but their shares of the requests are not set, so no running total "
+                "is given: each line is that model taking all the requests. Set the shares on the intake form "
+                "or in the hybrid decision."
+            )
+            % {"count": len(in_use)}
+        )
     return {
         "lines": lines,
-        "closed": money(closed),
-        "self_hosted": money(self_hosted),
+        "shares_set": known,
+        "closed": money(closed) if known else None,
+        "self_hosted": money(self_hosted) if known else None,
         "other": money(other),
-        "total": money(closed + self_hosted + other),
+        "total": money(closed + self_hosted + other) if known else None,
         "problems": problems,
     }
 
 
 def _shares(in_use):
-    """Each in-use model's percentage of the requests."""
-    if not in_use:
-        return {}
+    """Each in-use model's percentage of the requests, or None when several models are in
+    use and nobody set their shares (never split silently)."""
+    if len(in_use) == 1 and in_use[0].request_share is None:
+        return {in_use[0].pk: Decimal(100)}
     if any(choice.request_share is not None for choice in in_use):
         return {choice.pk: Decimal(choice.request_share or 0) for choice in in_use}
-    equal = Decimal(100) / len(in_use)
-    return {choice.pk: equal for choice in in_use}
+    return None if in_use else {}
 
 
 @dataclass
@@ -365,9 +497,10 @@ def organisation_totals(use_cases):
         .prefetch_related("model_choices__ai_model", "benefits")
         .order_by("department__name", "reference")
     )
+    total["unpriced"] = 0
     for use_case in live:
         assumptions = Assumptions.load(use_case, settings, rates)
-        running = running_cost(use_case, list(use_case.model_choices.all()), assumptions)
+        running = running_cost(use_case, list(use_case.model_choices.all()), assumptions, blocked={})
         returns = estimate_return(list(use_case.benefits.all()), running["total"], assumptions.hourly_rate)
         rows.append({"use_case": use_case, "running": running, "returns": returns})
         dept = departments.setdefault(
@@ -377,8 +510,15 @@ def organisation_totals(use_cases):
                 "cost": Decimal(0),
                 "benefit": Decimal(0),
                 "cost_over_months": Decimal(0),
+                "unpriced": 0,
             },
         )
+        if running["total"] is None:
+            # Request shares not set: its cost is unknown, so neither its cost nor its
+            # benefit enters the sums (the count says how many were left out).
+            dept["unpriced"] += 1
+            total["unpriced"] += 1
+            continue
         for bucket in (dept, total):
             bucket["cost"] += running["total"]
             bucket["benefit"] += returns.total_benefit
@@ -395,9 +535,10 @@ def organisation_totals(use_cases):
 
 def use_case_economics(use_case):
     """The cost picture, the return and the KPI progress of one use case."""
-    choices = list(use_case.model_choices.select_related("ai_model__publisher"))
+    choices = list(use_case.model_choices.select_related("ai_model__publisher", "ai_model__licence"))
     assumptions = Assumptions.load(use_case)
-    catalogue = AIModel.objects.filter(status=AIModelStatus.APPROVED).select_related("publisher")
+    # The policy checks read each candidate's vendor and licence.
+    catalogue = AIModel.objects.filter(status=AIModelStatus.APPROVED).select_related("publisher", "licence")
     cost = estimate_cost(use_case, choices, assumptions, catalogue)
     benefits = list(use_case.benefits.all())
     kpis = [kpi_progress(kpi) for kpi in use_case.kpis.prefetch_related("measurements")]
@@ -444,11 +585,15 @@ def refresh_cost_estimates(use_case_ids=None):
         )
         for use_case in rows:
             running = running_cost(
-                use_case, list(use_case.model_choices.all()), Assumptions.load(use_case, settings_row, rates)
+                use_case,
+                list(use_case.model_choices.all()),
+                Assumptions.load(use_case, settings_row, rates),
+                blocked={},
             )
             use_case.estimated_closed_cost = running["closed"]
             use_case.estimated_self_hosted_cost = running["self_hosted"]
-            use_case.cost_estimated_at = now
+            # Without request shares the cost is unknown: counted as not estimated, not as zero.
+            use_case.cost_estimated_at = now if running["total"] is not None else None
         UseCase.objects.bulk_update(
             rows, ["estimated_closed_cost", "estimated_self_hosted_cost", "cost_estimated_at"], batch_size=REFRESH_CHUNK
         )

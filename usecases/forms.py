@@ -90,7 +90,8 @@ class UseCaseTaskForm(forms.ModelForm):
 class UseCaseModelForm(forms.ModelForm):
     class Meta:
         model = UseCaseModel
-        fields = ("ai_model", "deployment")
+        fields = ("ai_model", "deployment", "request_share")
+        help_texts = {"request_share": _("Set for every model (adding up to 100) or leave all empty; never assumed.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -104,7 +104,7 @@ EDITABLE_FIELDS = (
     "uses_internal_knowledge",
     "fast_start",
 )
-MODEL_FIELDS = ("ai_model", "deployment", "position")
+MODEL_FIELDS = ("ai_model", "deployment", "request_share", "position")
 TASK_FIELDS = ("description", "performer", "position")
 KPI_FIELDS = ("name", "unit", "direction", "baseline", "target")
 
@@ -235,8 +235,26 @@ def check_models(rows):
     models = [row.get("ai_model") for row in rows]
     if len(set(models)) != len(models):
         errors.append(_("Each model is listed once."))
+    errors.extend(check_shares([row.get("request_share") for row in rows]))
     if errors:
         raise ValidationError({"models": errors})
+
+
+def check_shares(shares):
+    """Request shares are set for every model (each 0-100, adding up to 100) or for none:
+    the cost view never splits the volume on its own."""
+    given = [share for share in shares if share is not None]
+    if not given:
+        return []
+    if any(not 0 <= share <= 100 for share in given):
+        return [_("A share of the requests is a percentage from 0 to 100.")]
+    if len(given) != len(shares):
+        return [_("Give every model its share of the requests, or leave all shares empty.")]
+    if sum(given) != 100:
+        return [
+            _("The shares of the requests add up to %(total)s%%; they must add up to 100%%.") % {"total": sum(given)}
+        ]
+    return []
 
 
 def _run_change_hooks(use_case, user):
@@ -653,8 +671,11 @@ def decide_roles(use_case, user, rows):
                 errors.append(_("Explain the role of %(model)s.") % {"model": choice.ai_model})
         in_use = [given[pk] for pk in choices if given[pk].get("role") in roadmap.IN_USE_ROLES]
         shares = [row.get("request_share") for row in in_use]
-        if any(share is not None for share in shares) and sum(share or 0 for share in shares) != 100:
-            errors.append(_("The request shares of the models in use must add up to 100%."))
+        if any(share is not None for share in shares):
+            if any(share is None for share in shares):  # an empty share is not taken as 0%
+                errors.append(_("Give every model in use its share of the requests, or leave all shares empty."))
+            elif sum(shares) != 100:
+                errors.append(_("The request shares of the models in use must add up to 100%."))
         if rows and not in_use and not errors:
             errors.append(_("At least one model stays in use."))
         if errors:

@@ -3,6 +3,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
@@ -431,9 +432,15 @@ class UseCaseEconomicsView(UseCaseObjectMixin, TemplateView):
             benefit_form = BenefitForm(initial={"month": timezone.localdate().replace(day=1)})
         figures = economics.use_case_economics(use_case)
         currency = figures["assumptions"].currency
+        shares_url = None  # where the request shares are set: the intake form, or the hybrid decision once live
+        if services.can_edit(use_case, self.request.user):
+            shares_url = reverse("usecases:update", args=[use_case.reference])
+        elif services.can_manage_roadmap(self.request.user, use_case) and use_case.status in LIVE_STATES:
+            shares_url = reverse("usecases:model-roles", args=[use_case.reference])
         return super().get_context_data(
             use_case=use_case,
             **figures,
+            shares_url=shares_url,
             other_rates=sorted((c, r) for c, r in figures["assumptions"].rates.items() if c != currency),
             can_manage=may_manage,
             assumptions_form=assumptions_form if may_manage else None,

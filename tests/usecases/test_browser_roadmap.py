@@ -219,7 +219,8 @@ def _walk(page, base, journey, shot):
     gpt_row = page.locator("#cost-table tr.candidate")
     expect(gpt_row).to_have_count(1)
     expect(gpt_row.locator("td").first).to_have_text("GPT-4o")
-    expect(gpt_row.locator("td").nth(4)).to_have_text(GPT_MONTHLY)
+    expect(gpt_row.locator("td").nth(4).locator(".amount")).to_have_text(GPT_MONTHLY)
+    expect(gpt_row.locator("td").nth(4).locator(".own-amount")).to_have_text("7,500 USD")  # USD beside JPY
     expect(page.locator("#self-hosting-row td").nth(0)).to_have_text(labels["self_hosting"])
     expect(page.locator("#self-hosting-row td").nth(2)).to_have_text(SELF_HOSTING_MONTHLY)
     expect(page.locator("#cheapest-row td").nth(1)).to_have_text(labels["self_hosting"])

@@ -331,28 +331,152 @@ def test_running_cost_follows_roles_and_request_shares():
     assert running(use_case)["self_hosted"] == D("1325000.00")
 
 
-def test_running_cost_splits_equally_without_shares_and_adds_other_costs():
+def lines_of(result):
+    return [(line["label"], line["share"], line["cost"], line["full_volume"]) for line in result["lines"]]
+
+
+def test_without_shares_several_models_are_never_split_silently():
     use_case = volume_case(other_monthly_cost=D("50000"))
     choose_model(use_case, gpt4o())
     choose_model(use_case, priced("DeepSeek R1", "0.55", "2.19"))
-    result = running(use_case)  # no roles yet: every chosen model runs, half the requests each
-    assert [(line["label"], line["share"], line["cost"]) for line in result["lines"]] == [
-        ("GPT-4o", D("50.00"), D("562500.00")),
-        ("DeepSeek R1", D("50.00"), D("123375.00")),
-        ("Other costs", None, D("50000.00")),
+    result = running(use_case)  # no roles, no shares: each model shown carrying all 1,000,000 requests
+    assert lines_of(result) == [
+        ("GPT-4o", None, D("1125000.00"), True),
+        ("DeepSeek R1", None, D("246750.00"), True),  # (1,000 x 0.55 + 500 x 2.19) / 1M x 150 x 1M
+        ("Other costs", None, D("50000.00"), False),
     ]
-    assert result["total"] == D("735875.00")
+    assert (result["shares_set"], result["closed"], result["self_hosted"], result["total"]) == (False, None, None, None)
+    assert result["other"] == D("50000.00")
+    assert [str(p) for p in result["problems"]] == [
+        "2 models are in use but their shares of the requests are not set, so no running total is given: "
+        "each line is that model taking all the requests. Set the shares on the intake form or in the hybrid decision."
+    ]
 
     decide(use_case.model_choices.get(ai_model__name="DeepSeek R1"), "retired")
     decide(use_case.model_choices.get(ai_model__name="GPT-4o"), "operations")
     decide(choose_model(use_case, llama(), "open_self_hosted"), "core")
-    result = running(use_case)  # roles without shares: the models in use split equally
-    assert [(line["label"], line["share"], line["cost"]) for line in result["lines"]] == [
-        ("GPT-4o", D("50.00"), D("562500.00")),
-        (SELF, D("50.00"), D("775000.00")),
-        ("Other costs", None, D("50000.00")),
+    result = running(use_case)  # roles without shares: still two models in use, still no split
+    assert lines_of(result) == [
+        ("GPT-4o", None, D("1125000.00"), True),
+        (SELF, None, D("775000.00"), True),
+        ("Other costs", None, D("50000.00"), False),
     ]
-    assert result["total"] == D("1387500.00")
+    assert (result["shares_set"], result["total"]) == (False, None)
+
+    decide(use_case.model_choices.get(ai_model__name="GPT-4o"), "operations", 60)
+    decide(use_case.model_choices.get(ai_model__name="Llama 3 70B"), "core", 40)
+    result = running(use_case)  # the shares decided: the models split the volume as told
+    assert lines_of(result) == [
+        ("GPT-4o", D("60.00"), D("675000.00"), False),
+        (SELF, D("40.00"), D("775000.00"), False),
+        ("Other costs", None, D("50000.00"), False),
+    ]
+    assert (result["shares_set"], result["total"], result["problems"]) == (True, D("1500000.00"), [])
+
+
+def test_one_model_in_use_takes_all_the_requests_without_a_share():
+    use_case = volume_case()
+    choose_model(use_case, gpt4o())
+    result = running(use_case)
+    assert lines_of(result) == [("GPT-4o", D("100.00"), D("1125000.00"), False)]
+    assert (result["shares_set"], result["total"]) == (True, D("1125000.00"))
+    decide(choose_model(use_case, priced("DeepSeek R1", "0.55", "2.19")), "retired")
+    decide(use_case.model_choices.get(ai_model__name="GPT-4o"), "operations")
+    assert running(use_case)["total"] == D("1125000.00")  # the other one retired: one in use
+
+
+def test_running_cost_lines_keep_the_price_currency_beside_the_reporting_one():
+    use_case = volume_case()
+    decide(choose_model(use_case, gpt4o()), "operations", 70)
+    decide(choose_model(use_case, priced("国産LLM", "300", "1200", currency="JPY")), "operations", 30)
+    result = running(use_case)
+    assert [(line["cost"], line["own_cost"], line["own_currency"]) for line in result["lines"]] == [
+        (D("787500.00"), D("5250.00"), "USD"),  # 700,000 x USD 0.0075 = USD 5,250 = JPY 787,500
+        (D("270000.00"), D("270000.00"), "JPY"),  # 300,000 x (1,000 x 300 + 500 x 1,200) / 1M
+    ]
+
+
+def test_stored_estimates_of_an_unsplit_use_case_are_not_estimated_rather_than_zero():
+    use_case = volume_case()
+    choose_model(use_case, gpt4o())
+    choose_model(use_case, priced("DeepSeek R1", "0.55", "2.19"))
+    economics.refresh_cost_estimates([use_case.pk])
+    row = UseCase.objects.get(pk=use_case.pk)
+    assert (row.estimated_closed_cost, row.estimated_self_hosted_cost, row.cost_estimated_at) == (None, None, None)
+    use_case.model_choices.filter(ai_model__name="GPT-4o").update(request_share=80)
+    use_case.model_choices.filter(ai_model__name="DeepSeek R1").update(request_share=20)
+    economics.refresh_cost_estimates([use_case.pk])
+    row = UseCase.objects.get(pk=use_case.pk)
+    # 800,000 x 1.125 + 200,000 x 0.24675
+    assert (row.estimated_closed_cost, row.cost_estimated_at is not None) == (D("949350.00"), True)
+
+
+def test_organisation_totals_leave_out_use_cases_without_shares(requester):
+    split = approved(requester, other_monthly_cost=D("1000"))
+    choose_model(split, gpt4o())
+    choose_model(split, priced("DeepSeek R1", "0.55", "2.19"))
+    services.record_benefit(split, requester, this_month(), D("1000"))
+    single = approved(requester)
+    choose_model(single, gpt4o())
+    totals = economics.organisation_totals(UseCase.objects.all())
+    assert (totals["total"]["unpriced"], totals["total"]["cost"], totals["total"]["benefit"]) == (
+        1,
+        D("1125000.00"),
+        D(0),  # the benefit of the unpriced use case is left out with its cost
+    )
+    (dept,) = totals["departments"]
+    assert dept["unpriced"] == 1
+    by_reference = {row["use_case"].reference: row["running"]["total"] for row in totals["rows"]}
+    assert by_reference == {split.reference: None, single.reference: D("1125000.00")}
+
+
+# --- Policy: what may not be used is marked and never the cheapest -------------------------------------------
+
+
+def test_a_blocked_model_is_marked_and_never_the_cheapest():
+    use_case = volume_case(requests=1000)
+    choose_model(use_case, gpt4o())
+    choose_model(use_case, priced("DeepSeek R1", "0.55", "2.19", status="blocked"))
+    cost = estimate(use_case)
+    gpt, deepseek = cost.candidates
+    assert (gpt.allowed, gpt.blocked) == (True, [])
+    assert deepseek.allowed is False and "Model blocked" in deepseek.blocked
+    assert deepseek.monthly[1] < gpt.monthly[1]  # the cheaper one on paper ...
+    assert cost.cheapest == {1: "GPT-4o", 2: "GPT-4o", 10: "GPT-4o"}  # ... is never called cheapest
+    assert [c.label for c in cost.blocked_candidates] == ["DeepSeek R1"]
+    assert [series["label"] for series in cost.curve["series"]] == ["GPT-4o", "DeepSeek R1 (may not be used)", SELF]
+    assert [line["blocked"] != [] for line in cost.running["lines"]] == [False, True]
+
+
+def test_only_blocked_models_leave_self_hosting_the_cheapest():
+    use_case = volume_case(requests=1000)  # 1,000 requests: any closed model costs far less than a GPU
+    choose_model(use_case, priced("DeepSeek R1", "0.55", "2.19", status="blocked"))
+    cost = estimate(use_case)
+    assert cost.candidates[0].monthly[1] == D("246.75")
+    assert cost.cheapest == {1: SELF, 2: SELF, 10: SELF}
+
+
+@pytest.mark.parametrize("vendor_status", ["rejected", "offboarded"])
+def test_a_model_of_a_refused_vendor_is_marked(vendor_status):
+    use_case = volume_case(requests=1000)
+    model = priced("Cheap API", "0.10", "0.10")
+    type(model.publisher).objects.filter(pk=model.publisher_id).update(status=vendor_status)
+    choose_model(use_case, fresh(model))
+    cost = estimate(use_case)
+    assert "Vendor not approved" in cost.candidates[0].blocked
+    assert cost.cheapest[1] == SELF
+
+
+def test_prices_in_usd_are_kept_beside_the_reporting_currency():
+    use_case = volume_case()
+    choose_model(use_case, gpt4o())
+    (candidate,) = estimate(use_case).candidates
+    assert (candidate.foreign, candidate.per_request_own, candidate.per_request) == (True, D("0.0075"), D("1.125"))
+    assert candidate.monthly_own == {1: D("7500.00"), 2: D("15000.00"), 10: D("75000.00")}
+    assert (candidate.price_input_converted, candidate.price_output_converted) == (D("375.00"), D("1500.00"))
+    use_case = volume_case()
+    choose_model(use_case, priced("国産LLM", "300", "1200", currency="JPY"))
+    assert estimate(use_case).candidates[0].foreign is False
 
 
 # --- Return on investment and KPI progress -------------------------------------------------------------

@@ -333,6 +333,7 @@ def test_skipping_the_poc_needs_a_reason_and_is_recorded(requester, reviewer):
 
 
 SHARES = "The request shares of the models in use must add up to 100%."
+ALL_OR_NONE = "Give every model in use its share of the requests, or leave all shares empty."
 NOT_CORE = "GPT-4o runs as “Closed: vendor API”, which does not fit the role “Differentiating core (open AI)”."
 NOT_OPS = (
     "Llama 3 70B runs as “Open model, self-hosted”, which does not fit the role “Day-to-day operations (closed AI)”."
@@ -343,7 +344,8 @@ HYBRID_ERRORS = [
     ({"GPT-4o": ("core", "x", None)}, NOT_CORE),
     ({"Llama 3 70B": ("operations", "x", None)}, NOT_OPS),
     ({"GPT-4o": ("operations", "x", 60), "Llama 3 70B": ("core", "x", 30)}, SHARES),
-    ({"GPT-4o": ("operations", "x", 70)}, SHARES),  # a share given for one model counts for all
+    # An empty share beside a given one is refused, not taken as 0% (issue 16).
+    ({"GPT-4o": ("operations", "x", 100)}, ALL_OR_NONE),
     ({"GPT-4o": ("retired", "x", None), "Llama 3 70B": ("retired", "x", None)}, "At least one model stays in use."),
 ]
 

@@ -62,6 +62,9 @@ def economics_payload(use_case, context):
                 "monthly_now": candidate.monthly.get(1),
                 "monthly_2x": candidate.monthly.get(2),
                 "monthly_10x": candidate.monthly.get(10),
+                "monthly_in_price_currency": _scaled(candidate.monthly_own),
+                "allowed": candidate.allowed,
+                "blocked_reasons": candidate.blocked,
             }
             for candidate in cost.candidates
         ],

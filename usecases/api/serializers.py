@@ -38,8 +38,15 @@ class UseCaseModelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = UseCaseModel
-        fields = ["id", "ai_model", "ai_model_name", "deployment", "position"]
-        extra_kwargs = {"position": {"read_only": True}}
+        fields = ["id", "ai_model", "ai_model_name", "deployment", "request_share", "position"]
+        extra_kwargs = {
+            "position": {"read_only": True},
+            "request_share": {
+                "help_text": gettext_lazy(
+                    "Percentage of the requests this model takes; set for every model (adding up to 100) or none."
+                )
+            },
+        }
         # Duplicates are reported by the service with a clear message.
         validators = []
 
@@ -149,7 +156,10 @@ class UseCaseSerializer(serializers.ModelSerializer):
         return self._complete_rows(rows, ("name",))
 
     def validate_models(self, rows):
-        return self._complete_rows(rows, ("ai_model", "deployment"))
+        rows = self._complete_rows(rows, ("ai_model", "deployment"))
+        for row in rows:
+            row.setdefault("request_share", None)  # a row replaces the chosen model whole
+        return rows
 
     def validate_department(self, department):
         user = self.context["request"].user
@@ -303,6 +313,12 @@ class BenefitRecordSerializer(serializers.ModelSerializer):
         validators = []  # a month recorded again replaces the first record
 
 
+class ScaledCostSerializer(serializers.Serializer):
+    now = serializers.DecimalField(allow_null=True, **MONEY)
+    at_2x = serializers.DecimalField(allow_null=True, **MONEY)
+    at_10x = serializers.DecimalField(allow_null=True, **MONEY)
+
+
 class CandidateCostSerializer(serializers.Serializer):
     label = serializers.CharField()
     ai_model = serializers.IntegerField(source="model.pk")
@@ -316,12 +332,17 @@ class CandidateCostSerializer(serializers.Serializer):
     monthly_2x = serializers.DecimalField(allow_null=True, **MONEY)
     monthly_10x = serializers.DecimalField(allow_null=True, **MONEY)
     break_even_requests = serializers.DecimalField(source="break_even", allow_null=True, **MONEY)
-
-
-class ScaledCostSerializer(serializers.Serializer):
-    now = serializers.DecimalField(allow_null=True, **MONEY)
-    at_2x = serializers.DecimalField(allow_null=True, **MONEY)
-    at_10x = serializers.DecimalField(allow_null=True, **MONEY)
+    cost_per_request_in_price_currency = serializers.DecimalField(source="per_request_own", allow_null=True, **PRECISE)
+    monthly_in_price_currency = ScaledCostSerializer(
+        help_text=gettext_lazy("The monthly cost in the model's own price currency, before conversion.")
+    )
+    allowed = serializers.BooleanField(
+        help_text=gettext_lazy(
+            "False when the model may not be used on this use case (blocked model, refused vendor or a blocking "
+            "policy finding); such a model is never the cheapest option."
+        )
+    )
+    blocked_reasons = serializers.ListField(child=serializers.CharField())
 
 
 class ScaledLabelSerializer(serializers.Serializer):
@@ -345,14 +366,30 @@ class CostLineSerializer(serializers.Serializer):
     label = serializers.CharField()
     share = serializers.DecimalField(allow_null=True, max_digits=7, decimal_places=2)
     cost = serializers.DecimalField(**MONEY)
+    own_cost = serializers.DecimalField(
+        allow_null=True, help_text=gettext_lazy("The cost in the model's own price currency."), **MONEY
+    )
+    own_currency = serializers.CharField()
+    full_volume = serializers.BooleanField(
+        help_text=gettext_lazy("True when shares are not set: the line is this model taking all the requests.")
+    )
+    blocked = serializers.ListField(
+        child=serializers.CharField(), help_text=gettext_lazy("Why the model may not be used here (empty: allowed).")
+    )
 
 
 class RunningCostSerializer(serializers.Serializer):
     lines = CostLineSerializer(many=True)
-    closed = serializers.DecimalField(**MONEY)
-    self_hosted = serializers.DecimalField(**MONEY)
+    shares_set = serializers.BooleanField(
+        help_text=gettext_lazy(
+            "False when several models are in use without request shares: the totals are then null, "
+            "never an assumed split."
+        )
+    )
+    closed = serializers.DecimalField(allow_null=True, **MONEY)
+    self_hosted = serializers.DecimalField(allow_null=True, **MONEY)
     other = serializers.DecimalField(**MONEY)
-    total = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(allow_null=True, **MONEY)
     problems = serializers.ListField(child=serializers.CharField())
 
 
@@ -464,6 +501,9 @@ class CostTotalsSerializer(serializers.Serializer):
     cost_over_months = serializers.DecimalField(**MONEY)
     roi = serializers.DecimalField(allow_null=True, **PRECISE)
     roi_percent = serializers.DecimalField(allow_null=True, max_digits=20, decimal_places=1)
+    unpriced = serializers.IntegerField(
+        help_text=gettext_lazy("Live use cases left out of the sums: several models in use without request shares.")
+    )
 
 
 class DepartmentTotalsSerializer(CostTotalsSerializer):
