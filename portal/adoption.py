@@ -433,7 +433,7 @@ def cost_value(use_cases):
     total.update(_roi(total["benefit"], total["cost_over_months"], total["use_cases"] - total["without_benefit"]))
     return {
         "currency": settings_row.currency,
-        "period": {"first_month": period.first, "last_month": period.last, "months": period.months},
+        "period": period,
         "total": total,
         "by_department": rows,
         "kpis": kpi_attainment(live),

@@ -339,6 +339,14 @@ class RoiPeriod:
     last: datetime.date  # first day of the last month
 
     @property
+    def first_month(self):
+        return self.first
+
+    @property
+    def last_month(self):
+        return self.last
+
+    @property
     def months(self):
         return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
 

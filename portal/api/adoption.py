@@ -14,6 +14,7 @@ from portal.api.filters import make_strict
 from portal.api.permissions import ActionPermission
 from portal.api.responses import ERRORS
 from portal.filters import MAX_ID
+from usecases.api.serializers import RoiPeriodSerializer
 from usecases.choices import UseCaseCategory
 from usecases.economics import ROI_REASONS
 from usecases.models import UseCase
@@ -103,12 +104,6 @@ class KpiAttainmentSerializer(serializers.Serializer):
     measured = serializers.IntegerField(help_text=DEFINED["kpis"])
     attained = serializers.IntegerField(help_text=DEFINED["kpis"])
     attainment_percent = serializers.DecimalField(help_text=DEFINED["kpis"], **PERCENT)
-
-
-class RoiPeriodSerializer(serializers.Serializer):
-    first_month = serializers.DateField(help_text=gettext_lazy("First day of the period's first month."))
-    last_month = serializers.DateField(help_text=gettext_lazy("First day of the period's last month."))
-    months = serializers.IntegerField()
 
 
 class CostValueSerializer(serializers.Serializer):
