@@ -370,30 +370,34 @@ def cost_value(use_cases):
         + Coalesce(F("estimated_self_hosted_cost"), zero)
         + Coalesce(F("other_monthly_cost"), zero)
     )
-    costs = (
+    # One row per department and month of approval: the running cost counts from that month on.
+    costs = {}
+    for row in (
         live.order_by()
-        .values("department_id", "department__name", "department__name_en")
+        .annotate(live_since=TruncMonth(Coalesce(F("approved_at"), F("created_at"))))
+        .values("department_id", "department__name", "department__name_en", "live_since")
         .annotate(
             closed=Sum(Coalesce(F("estimated_closed_cost"), zero), output_field=MONEY),
             self_hosted=Sum(Coalesce(F("estimated_self_hosted_cost"), zero), output_field=MONEY),
             other=Sum(Coalesce(F("other_monthly_cost"), zero), output_field=MONEY),
+            monthly=Sum(ExpressionWrapper(monthly, output_field=MONEY)),
             use_cases=Count("id"),
             not_estimated=Count("id", filter=Q(cost_estimated_at__isnull=True)),
         )
-        .order_by("department__name")
-    )
-    # The running cost counts from the month of approval: one row per department and month.
-    cost_over_period = {}
-    for department_id, month, cost in (
-        live.order_by()
-        .annotate(live_since=TruncMonth(Coalesce(F("approved_at"), F("created_at"))))
-        .values("department_id", "live_since")
-        .annotate(cost=Sum(ExpressionWrapper(monthly, output_field=MONEY)))
-        .values_list("department_id", "live_since", "cost")
+        .order_by("department__name", "department_id", "live_since")
     ):
-        cost_over_period[department_id] = cost_over_period.get(department_id, Decimal(0)) + (
-            cost or Decimal(0)
-        ) * period.months_live(month)
+        department = costs.setdefault(
+            row["department_id"],
+            {
+                **{key: row[key] for key in ("department_id", "department__name", "department__name_en")},
+                **{key: Decimal(0) for key in ("closed", "self_hosted", "other", "cost_over_months")},
+                "use_cases": 0,
+                "not_estimated": 0,
+            },
+        )
+        for key in ("closed", "self_hosted", "other", "use_cases", "not_estimated"):
+            department[key] += row[key]
+        department["cost_over_months"] += (row["monthly"] or Decimal(0)) * period.months_live(row["live_since"])
     hourly = Coalesce(F("use_case__hourly_rate"), Value(settings_row.hourly_rate, output_field=MONEY))
     benefits = {
         row["use_case__department_id"]: row
@@ -410,7 +414,7 @@ def cost_value(use_cases):
     keys = ("closed", "self_hosted", "other", "cost_over_months", "benefit")
     rows, total = [], {key: Decimal(0) for key in keys}
     total.update(use_cases=0, without_benefit=0)
-    for row in costs:  # one row per department
+    for row in costs.values():  # one row per department
         recorded = benefits.get(row["department_id"]) or {"total": Decimal(0), "recording": 0}
         entry = {
             "department": row["department_id"],
@@ -423,7 +427,7 @@ def cost_value(use_cases):
             "other": row["other"],
             "monthly_total": row["closed"] + row["self_hosted"] + row["other"],
             "benefit": recorded["total"] or Decimal(0),
-            "cost_over_months": cost_over_period.get(row["department_id"], Decimal(0)),
+            "cost_over_months": row["cost_over_months"],
         }
         entry.update(_roi(entry["benefit"], entry["cost_over_months"], recorded["recording"]))
         rows.append(entry)
