@@ -100,10 +100,11 @@ DEFINITIONS = {
     ),
     "cost_over_months": _(
         "Cost over the ROI period: each live use case's running monthly cost times the months of the period "
-        "from the month it was approved, whether or not it records benefits."
+        "from the month it was approved, or from an earlier month with a recorded benefit (the current month "
+        "in full), whether or not it records benefits."
     ),
     "roi_percent": _(
-        "ROI over the period (the 12 complete calendar months before the current one) = (benefit - cost) / "
+        "ROI over the period (the 12 calendar months up to and including the current one) = (benefit - cost) / "
         "cost x 100. Empty, with a reason, when no benefit is recorded for the period or the cost is zero."
     ),
     "roi_reason": _("Why there is no ROI: no_benefit (no benefit recorded for the period), no_cost (cost zero)."),
@@ -370,12 +371,21 @@ def cost_value(use_cases):
         + Coalesce(F("estimated_self_hosted_cost"), zero)
         + Coalesce(F("other_monthly_cost"), zero)
     )
-    # One row per department and month of approval: the running cost counts from that month on.
+    # One row per department, month of approval and first month with a benefit in the period: the
+    # running cost counts from the earlier of the two (usecases.economics.RoiPeriod.months_live).
+    first_benefit = (
+        BenefitRecord.objects.filter(use_case=OuterRef("pk"), month__gte=period.first, month__lte=period.last)
+        .order_by("month")
+        .values("month")[:1]
+    )
     costs = {}
     for row in (
         live.order_by()
-        .annotate(live_since=TruncMonth(Coalesce(F("approved_at"), F("created_at"))))
-        .values("department_id", "department__name", "department__name_en", "live_since")
+        .annotate(
+            live_since=TruncMonth(Coalesce(F("approved_at"), F("created_at"))),
+            first_benefit=Subquery(first_benefit),
+        )
+        .values("department_id", "department__name", "department__name_en", "live_since", "first_benefit")
         .annotate(
             closed=Sum(Coalesce(F("estimated_closed_cost"), zero), output_field=MONEY),
             self_hosted=Sum(Coalesce(F("estimated_self_hosted_cost"), zero), output_field=MONEY),
@@ -384,7 +394,7 @@ def cost_value(use_cases):
             use_cases=Count("id"),
             not_estimated=Count("id", filter=Q(cost_estimated_at__isnull=True)),
         )
-        .order_by("department__name", "department_id", "live_since")
+        .order_by("department__name", "department_id", "live_since", "first_benefit")
     ):
         department = costs.setdefault(
             row["department_id"],
@@ -397,7 +407,9 @@ def cost_value(use_cases):
         )
         for key in ("closed", "self_hosted", "other", "use_cases", "not_estimated"):
             department[key] += row[key]
-        department["cost_over_months"] += (row["monthly"] or Decimal(0)) * period.months_live(row["live_since"])
+        department["cost_over_months"] += (row["monthly"] or Decimal(0)) * period.months_live(
+            row["live_since"], row["first_benefit"]
+        )
     hourly = Coalesce(F("use_case__hourly_rate"), Value(settings_row.hourly_rate, output_field=MONEY))
     benefits = {
         row["use_case__department_id"]: row

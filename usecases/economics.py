@@ -7,12 +7,13 @@ editable rate. Self-hosting an open model costs a GPU setup a month (one per
 whatever the volume. The break-even volume is where the two meet.
 
 ROI (``roi``, the one definition the use-case pages, the organisation's page and the adoption
-dashboard share) = (benefit - cost) / cost over the ROI period, the 12 complete calendar months
-before the current one: benefit = the benefits recorded for months in the period (hours saved x
-the hourly rate + costs saved + revenue gained); cost = the running monthly cost of the models in
-use (their hybrid roles and request shares) plus other monthly costs, times the months of the
-period from the month the use case was approved. No ROI (None, with a reason) when no benefit is
-recorded for the period, or when that cost is zero.
+dashboard share) = (benefit - cost) / cost over the ROI period, the 12 calendar months up to and
+including the current one (which counts in full): benefit = the benefits recorded for months in
+the period (hours saved x the hourly rate + costs saved + revenue gained); cost = the running
+monthly cost of the models in use (their hybrid roles and request shares) plus other monthly
+costs, times the months of the period from the month the use case was approved (or from an
+earlier month with a recorded benefit). No ROI (None, with a reason) when no benefit is recorded
+for the period, or when that cost is zero.
 """
 
 import datetime
@@ -353,9 +354,10 @@ class RoiPeriod:
     def contains(self, month):
         return self.first <= month <= self.last
 
-    def months_live(self, live_since):
-        """The months of the period from ``live_since``'s month on (0 when not live in it)."""
-        since = month_of(live_since)
+    def months_live(self, live_since, first_benefit=None):
+        """The months of the period from ``live_since``'s month on, or from ``first_benefit``'s if
+        earlier (a month with a benefit was a month of running); 0 when not live in it."""
+        since = min(filter(None, (month_of(live_since), month_of(first_benefit))), default=None)
         if since is None or since > self.last:
             return 0
         start = max(since, self.first)
@@ -363,8 +365,9 @@ class RoiPeriod:
 
 
 def roi_period():
-    """The 12 complete calendar months before the current one."""
-    last = add_months(this_month(), -1)
+    """The 12 calendar months up to and including the current one (benefits may be recorded for
+    the current month, so it belongs to the period; its cost counts in full)."""
+    last = this_month()
     return RoiPeriod(add_months(last, 1 - ROI_MONTHS), last)
 
 
@@ -424,7 +427,7 @@ def estimate_return(benefits, monthly_cost, hourly_rate, live_since=None, period
         )
     counted = [m for m in months if m["in_period"]]
     total_benefit = sum((m["benefit"] for m in counted), Decimal(0))
-    cost_months = period.months_live(live_since)
+    cost_months = period.months_live(live_since, min((month_of(m["month"]) for m in counted), default=None))
     total_cost = (monthly_cost or Decimal(0)) * cost_months
     fraction, reason = roi(total_benefit, total_cost, bool(counted))
     return ReturnEstimate(

@@ -38,7 +38,7 @@ ENDPOINTS = ("summary", "approvals", "vendors", "cost-value", "education", "tren
 
 @pytest.fixture(autouse=True)
 def this_month(monkeypatch):
-    """July 2025 is the current month here: the ROI period is July 2024 to June 2025 and the trend
+    """July 2025 is the current month here: the ROI period is August 2024 to July 2025 and the trend
     runs to July 2025, whatever day the tests run."""
     monkeypatch.setattr("usecases.economics.this_month", lambda: datetime.date(2025, 7, 1))
 
@@ -369,38 +369,39 @@ def test_vendors_are_organisation_wide(reader, world):
 
 # --- Cost and value ---------------------------------------------------------------------------
 
-# The ROI period is July 2024 to June 2025; a use case's running cost counts from its month of approval.
+# The ROI period is August 2024 to July 2025; a use case's running cost counts from its month of approval.
 # UC1 (Alpha): 10,000 x (1000 x 2 + 500 x 8) / 1M = 60 USD x 150 = 9,000 closed; other 20,000;
-#   approved in January: 6 months; benefits 10 h x 5,000 + 1,000 = 51,000 and 4.5 h x 5,000 + 2,500 = 25,000.
+#   approved in January: 7 months (January to July);
+#   benefits 10 h x 5,000 + 1,000 = 51,000 and 4.5 h x 5,000 + 2,500 = 25,000.
 # UC2 (Alpha): 20,000 x 60 % x (1500 x 3 + 500 x 12) / 1M = 126 EUR x 160 = 20,160 closed;
-#   self-hosted 550,000 + 0.1 x 900,000 = 640,000; approved in February: 5 months;
+#   self-hosted 550,000 + 0.1 x 900,000 = 640,000; approved in February: 6 months;
 #   benefit 100 h x 4,000 + 50,000 + 30,000 = 480,000.
-# UC3 (Bravo): not estimated, other 5,000; approved in February: 5 months; benefit 2 h x 3,000 + 4,000 = 10,000.
+# UC3 (Bravo): not estimated, other 5,000; approved in February: 6 months; benefit 2 h x 3,000 + 4,000 = 10,000.
 # UC4 is retired: its cost and benefits do not count.
 NO_REASON = {"roi_reason": None, "roi_reason_text": ""}
 ALPHA = {
     "department_name": "Alpha", "use_cases": 2, "not_estimated": 0, "without_benefit": 0, "closed": "29160.00",
     "self_hosted": "640000.00", "other": "20000.00", "monthly_total": "689160.00", "benefit": "556000.00",
-    "cost_over_months": "3474800.00",  # 29,000 x 6 + 660,160 x 5
-    "roi_percent": "-84.0", **NO_REASON,  # (556,000 - 3,474,800) / 3,474,800
+    "cost_over_months": "4163960.00",  # 29,000 x 7 + 660,160 x 6
+    "roi_percent": "-86.6", **NO_REASON,  # (556,000 - 4,163,960) / 4,163,960
 }  # fmt: skip
 BRAVO = {
     "department_name": "Bravo", "use_cases": 1, "not_estimated": 1, "without_benefit": 0, "closed": "0.00",
     "self_hosted": "0.00", "other": "5000.00", "monthly_total": "5000.00", "benefit": "10000.00",
-    "cost_over_months": "25000.00",  # 5,000 x 5
-    "roi_percent": "-60.0", **NO_REASON,  # (10,000 - 25,000) / 25,000
+    "cost_over_months": "30000.00",  # 5,000 x 6
+    "roi_percent": "-66.7", **NO_REASON,  # (10,000 - 30,000) / 30,000
 }  # fmt: skip
 
 
 def test_cost_value(reader, world):
     data = fetch(reader, "cost-value")
     assert data["currency"] == "JPY"
-    assert data["period"] == {"first_month": "2024-07-01", "last_month": "2025-06-01", "months": 12}
+    assert data["period"] == {"first_month": "2024-08-01", "last_month": "2025-07-01", "months": 12}
     assert data["by_department"] == [{"department": world.alpha.pk, **ALPHA}, {"department": world.bravo.pk, **BRAVO}]
     assert data["total"] == {
         "closed": "29160.00", "self_hosted": "640000.00", "other": "25000.00", "monthly_total": "694160.00",
-        "use_cases": 3, "without_benefit": 0, "benefit": "566000.00", "cost_over_months": "3499800.00",
-        "roi_percent": "-83.8", **NO_REASON,  # (566,000 - 3,499,800) / 3,499,800
+        "use_cases": 3, "without_benefit": 0, "benefit": "566000.00", "cost_over_months": "4193960.00",
+        "roi_percent": "-86.5", **NO_REASON,  # (566,000 - 4,193,960) / 4,193,960
     }  # fmt: skip
     assert data["kpis"] == {"measured": 4, "attained": 2, "attainment_percent": "50.0"}
 
@@ -408,18 +409,18 @@ def test_cost_value(reader, world):
 def test_cost_value_filtered(reader, world):
     bravo = fetch(reader, "cost-value", department=world.bravo.pk)
     assert bravo["by_department"] == [{"department": world.bravo.pk, **BRAVO}]
-    assert bravo["total"]["roi_percent"] == "-60.0"
+    assert bravo["total"]["roi_percent"] == "-66.7"
     assert bravo["kpis"] == {"measured": 0, "attained": 0, "attainment_percent": None}
     creative = fetch(reader, "cost-value", category=["creative"])  # UC1 only (UC5 was rejected)
     assert creative["total"] == {
         "closed": "9000.00", "self_hosted": "0.00", "other": "20000.00", "monthly_total": "29000.00",
-        "use_cases": 1, "without_benefit": 0, "benefit": "76000.00", "cost_over_months": "174000.00",
-        "roi_percent": "-56.3", **NO_REASON,  # (76,000 - 174,000) / 174,000
+        "use_cases": 1, "without_benefit": 0, "benefit": "76000.00", "cost_over_months": "203000.00",
+        "roi_percent": "-62.6", **NO_REASON,  # (76,000 - 203,000) / 203,000
     }  # fmt: skip
     assert creative["kpis"] == {"measured": 2, "attained": 1, "attainment_percent": "50.0"}
     window = fetch(reader, "cost-value", since="2025-02-01", until="2025-03-31")  # UC2 and UC3
     assert [row["monthly_total"] for row in window["by_department"]] == ["660160.00", "5000.00"]
-    assert window["by_department"][0]["roi_percent"] == "-85.5"  # (480,000 - 660,160 x 5) / (660,160 x 5)
+    assert window["by_department"][0]["roi_percent"] == "-87.9"  # (480,000 - 660,160 x 6) / (660,160 x 6)
     assert window["kpis"] == {"measured": 2, "attained": 1, "attainment_percent": "50.0"}
     nothing = fetch(reader, "cost-value", department=world.charlie.pk)
     assert nothing["by_department"] == [] and nothing["total"]["roi_percent"] is None

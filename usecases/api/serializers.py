@@ -387,7 +387,7 @@ class RoiPeriodSerializer(serializers.Serializer):
 
 
 ROI_HELP = gettext_lazy(
-    "(benefit - cost) / cost over the ROI period (the 12 complete calendar months before the current one): "
+    "(benefit - cost) / cost over the ROI period (the 12 calendar months up to and including the current one): "
     "benefits recorded for months of the period; cost = the running monthly cost times the months of the period "
     "since approval. Null, with roi_reason, when no benefit is recorded for the period or the cost is zero."
 )
