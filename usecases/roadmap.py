@@ -287,6 +287,7 @@ def organisation_readiness():
         openness=Openness.OPEN_WEIGHTS,
         publisher__in=Assessment.objects.readiness_completed().values("vendor"),
     )
+    closed_ready = approved_closed.exists()
     items = {
         RoadmapStep.INVENTORY: [
             _item(
@@ -308,8 +309,8 @@ def organisation_readiness():
             _item(
                 "org.closed_model",
                 _("An approved closed model from an approved vendor is available"),
-                approved_closed.exists(),
-                _closed_model_detail(),
+                closed_ready,
+                "" if closed_ready else _closed_model_detail(),
             ),
             _item(
                 "org.pilot",

@@ -27,7 +27,7 @@ from governance.models import ApprovalStage, StageDefinition
 from portal import adoption
 from portal.views import DEFINITION_TERMS
 from tests.conftest import api_client_for
-from tests.factories import DepartmentFactory, UseCaseFactory, UserFactory, VendorFactory
+from tests.factories import AIModelFactory, DepartmentFactory, UseCaseFactory, UserFactory, VendorFactory
 from usecases import roadmap
 from usecases import services as usecase_services
 from usecases.models import BenefitRecord, Kpi, KpiMeasurement, UseCase
@@ -304,10 +304,12 @@ def test_the_services_refuse_a_decision_dated_before_its_submission(requester, r
 
 
 def test_unmet_readiness_names_the_use_cases_already_past_the_step(org):
+    AIModelFactory(name="Near", openness="closed_api", status="approved", publisher=VendorFactory(name="Pending Inc"))
     with translation.override("en"):
         items = {item.code: item for item in roadmap.organisation_readiness()[3]}
     closed = items["org.closed_model"]
     assert closed.met is False  # no approved closed model from an approved vendor exists
+    assert "Near" in closed.detail and "model Approved, vendor Prospective" in closed.detail  # what to approve
     # U2 at step 3 and U1 at step 5 are in progress past it (U5, retired, is not).
     assert "2 use cases in progress are at this step or later" in closed.detail
     assert items["org.pilot"].met is False and "2 use cases" in items["org.pilot"].detail
@@ -338,6 +340,7 @@ def test_the_demo_data_is_a_coherent_history(monkeypatch):
     readiness = roadmap.organisation_readiness()
     for step in (3, 4):
         assert all(item.met for item in readiness[step]), [(i.code, i.detail) for i in readiness[step]]
+        assert not any(item.detail for item in readiness[step] if item.code == "org.closed_model")
     for case in cases.filter(status="piloting", roadmap_step=3):
         gates = roadmap.gates(case)
         assert all(item.met for item in gates[3].start), case.reference
