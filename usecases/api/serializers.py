@@ -458,7 +458,12 @@ class WaitingUseCaseSerializer(serializers.Serializer):
 class OrganisationStepSerializer(serializers.Serializer):
     step = serializers.IntegerField()
     label = serializers.CharField()
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(
+        help_text=gettext_lazy(
+            "Use cases in progress at this step (rejected, withdrawn and retired ones are not counted): the same "
+            "count as the adoption summary's by_roadmap_step."
+        )
+    )
     readiness = GateItemSerializer(many=True)
     oldest_waiting = WaitingUseCaseSerializer(many=True)
 
@@ -468,7 +473,7 @@ class StepCountsSerializer(serializers.Serializer):
     name = serializers.CharField(required=False)
     category = serializers.CharField(required=False)
     counts = serializers.ListField(
-        child=serializers.IntegerField(), help_text=gettext_lazy("Use cases at steps 1 to 6.")
+        child=serializers.IntegerField(), help_text=gettext_lazy("Use cases in progress at steps 1 to 6.")
     )
 
 
