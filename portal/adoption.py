@@ -84,7 +84,7 @@ DEFINITIONS = {
     "ageing": _("Waiting approval stages by the days since the stage started (today)."),
     "median_days_to_decision": _(
         "Median days from submission to decision: for the selected use cases approved or rejected (at any "
-        "time), the days from their latest submission to the final approval or the rejection; the middle "
+        "time), the days from their first submission to the final approval or the rejection; the middle "
         "value, or the mean of the two middle values. Never negative: a decision cannot be dated before its "
         "submission. Empty when no use case was decided."
     ),
