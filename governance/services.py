@@ -395,11 +395,34 @@ def _review_interval(tier):
     return setting.review_interval_days if setting else DEFAULT_REVIEW_DAYS.get(tier, 365)
 
 
-def decide_stage(stage, user, decision, comment=""):
+def check_decision_date(use_case, decided_at):
+    """A decision cannot be dated before the submission it decides, nor in the future (the
+    dashboard's decision time must never be negative). Imports of history call this too."""
+    if use_case.submitted_at is not None and decided_at < use_case.submitted_at:
+        raise ValidationError(
+            {
+                "decided_at": [
+                    _(
+                        "A decision cannot be dated %(decided)s, before the use case was submitted "
+                        "(%(submitted)s); nothing was changed."
+                    )
+                    % {
+                        "decided": timezone.localtime(decided_at).strftime("%Y-%m-%d %H:%M"),
+                        "submitted": timezone.localtime(use_case.submitted_at).strftime("%Y-%m-%d %H:%M"),
+                    }
+                ]
+            }
+        )
+    if decided_at > timezone.now():
+        raise ValidationError({"decided_at": [_("A decision cannot be dated in the future; nothing was changed.")]})
+
+
+def decide_stage(stage, user, decision, comment="", decided_at=None):
     """Record the one decision of ``stage`` and move the use case accordingly.
 
     Locks the use case, then the stage: of two concurrent deciders, the second finds the
-    stage decided and gets ``StageConflict``.
+    stage decided and gets ``StageConflict``. ``decided_at`` (default: now) dates a decision
+    recorded afterwards, e.g. imported history; it may not precede the submission.
     """
     decision = StageDecision(decision)
     comment = (comment or "").strip()
@@ -428,6 +451,8 @@ def decide_stage(stage, user, decision, comment=""):
             raise StageConflict(_("This stage is not the one waiting for a decision; nothing was changed."))
         if not can_decide(user, stage):
             raise PermissionDenied
+        decided_at = decided_at or timezone.now()
+        check_decision_date(use_case, decided_at)
         if decision == StageDecision.APPROVE:
             refresh_risk_tier(use_case)
             run_checks(use_case)
@@ -442,7 +467,7 @@ def decide_stage(stage, user, decision, comment=""):
         if action == UseCaseAction.APPROVE:
             tier = use_case.effective_risk_tier or RiskTier.MINIMAL
             updates = {
-                "approved_at": timezone.now(),
+                "approved_at": decided_at,
                 "roadmap_step": max(use_case.roadmap_step, 2),
                 "next_review_on": timezone.localdate() + datetime.timedelta(days=_review_interval(tier)),
             }
@@ -458,7 +483,7 @@ def decide_stage(stage, user, decision, comment=""):
         stage.status = DECISION_STAGE_STATUS[decision]
         stage.decision = decision
         stage.decided_by = user
-        stage.decided_at = timezone.now()
+        stage.decided_at = decided_at
         stage.comment = comment
         stage.save(update_fields=["status", "decision", "decided_by", "decided_at", "comment"])
         if action == UseCaseAction.APPROVE_STAGE:

@@ -19,7 +19,6 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    IntegerField,
     OuterRef,
     Q,
     Subquery,
@@ -36,6 +35,7 @@ from governance.choices import PolicyVersionStatus, StageDecision
 from governance.education import services as education
 from governance.models import ApprovalStage, PolicyVersion, TrainingCourse
 from portal.models import Department, department_name
+from usecases import economics, roadmap
 from usecases.choices import (
     LIVE_STATES,
     STYLE_FAMILIES,
@@ -57,6 +57,79 @@ STYLE_LABELS = {**dict(STYLE_FAMILIES), "": _("Not set")}
 
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+# What each figure counts, its formula and its period: the one text the dashboard shows next to
+# the figure and the API schema gives as the field's description.
+DEFINITIONS = {
+    "total": _(
+        "Use cases: every use case the filters select, in any state. The filters are the department, "
+        "the category and the registration date (from, until)."
+    ),
+    "by_status": _("Use cases of the selection per state of the workflow."),
+    "by_roadmap_step": _(
+        "Use cases in progress at each roadmap step: rejected, withdrawn and retired ones are not counted, so "
+        "the steps add up to fewer than the total. The same count as the roadmap page and its API."
+    ),
+    "by_category": _("Use cases of the selection per category (empty: not set)."),
+    "by_department": _("Use cases of the selection per owning department."),
+    "by_style": _("Use cases of the selection per intended style: closed AI, open model, hybrid (empty: not set)."),
+    "by_risk_tier": _(
+        "Use cases of the selection per risk tier: a reviewer's override where one is recorded, else the "
+        "computed tier (empty: not assessed yet)."
+    ),
+    "pending": _(
+        "Waiting for a decision: approval stages of the selected use cases that have started and are not "
+        "decided. Overdue: their due date is before today."
+    ),
+    "ageing": _("Waiting approval stages by the days since the stage started (today)."),
+    "median_days_to_decision": _(
+        "Median days from submission to decision: for the selected use cases approved or rejected (at any "
+        "time), the days from their first submission to the final approval or the rejection; the middle "
+        "value, or the mean of the two middle values. Never negative: a decision cannot be dated before its "
+        "submission. Empty when no use case was decided."
+    ),
+    "spend": _(
+        "Estimated spend a month: for live use cases (approved, piloting, in production), the running monthly "
+        "cost of the models in use (closed models: requests x tokens x price, converted into the reporting "
+        "currency; self-hosting: GPU setups plus an operations share) plus other monthly costs. An estimate "
+        "at today's prices and volumes, not an invoice."
+    ),
+    "benefit": _(
+        "Benefit over the ROI period: the benefits recorded for months of the period by live use cases "
+        "(hours saved x hourly rate + costs saved + revenue gained)."
+    ),
+    "cost_over_months": _(
+        "Cost over the ROI period: each live use case's running monthly cost times the months of the period "
+        "from the month it was approved, or from an earlier month with a recorded benefit (the current month "
+        "in full), whether or not it records benefits."
+    ),
+    "roi_percent": _(
+        "ROI over the period (the 12 calendar months up to and including the current one) = (benefit - cost) / "
+        "cost x 100. Empty, with a reason, when no benefit is recorded for the period or the cost is zero."
+    ),
+    "roi_reason": _("Why there is no ROI: no_benefit (no benefit recorded for the period), no_cost (cost zero)."),
+    "without_benefit": _("Live use cases that recorded no benefit for the period (their cost still counts)."),
+    "kpis": _(
+        "KPIs on target: of the KPIs of live use cases with a target and at least one measurement, those whose "
+        "latest measurement reaches the target (at or above it when higher is better, at or below when lower "
+        "is better)."
+    ),
+    "vendors": _(
+        "Vendors, organisation-wide (the filters do not apply). Reassessment due: approved vendors whose next "
+        "reassessment date has passed (overdue) or falls within 30, 60 or 90 days from today."
+    ),
+    "trend": _(
+        "Per calendar month (local time): use cases registered, approved, gone live and retired that month. "
+        "Every month from the first with an event to the current month (or to the until date), months "
+        "without events shown as zeros. Department and category filter the use cases; the dates bound the "
+        "events."
+    ),
+    "education": _(
+        "Acknowledgement: active people of each department who acknowledged the policy version in force. "
+        "Completion: active people with an unexpired completion of each active course. Only the department "
+        "filter applies."
+    ),
+}
 
 
 class AdoptionFilterSet(django_filters.FilterSet):
@@ -137,7 +210,6 @@ def summary(use_cases):
     tier = Coalesce(NullIf(F("risk_tier_override"), Value("")), F("risk_tier"))
     breakdowns = {
         "status": ("status", UseCaseStatus.choices),
-        "step": ("roadmap_step", RoadmapStep.choices),
         "category": ("category", [*UseCaseCategory.choices, ("", _("Not set"))]),
         "style": ("style_family", list(STYLE_LABELS.items())),
         "tier": ("tier", [*RiskTier.choices, ("", _("Not set"))]),
@@ -152,6 +224,8 @@ def summary(use_cases):
                 for name, (field, choices) in breakdowns.items()
                 for index, (key, _label) in enumerate(choices)
             },
+            # The roadmap's own count (use cases in progress), so every page shows the same figures.
+            **roadmap.step_count_aggregates("step"),
         )
     )
     departments = (
@@ -163,7 +237,10 @@ def summary(use_cases):
     return {
         "total": figures["total"],
         "by_status": _conditional_counts(figures, "status", breakdowns["status"][1]),
-        "by_roadmap_step": _conditional_counts(figures, "step", breakdowns["step"][1]),
+        "by_roadmap_step": [
+            {"key": str(step), "label": str(label), "count": figures[f"step{step}"]}
+            for step, label in RoadmapStep.choices
+        ],
         "by_category": _conditional_counts(figures, "category", breakdowns["category"][1]),
         "by_department": [
             {"key": str(row["department_id"]), "label": _department_name(row), "count": row["n"]} for row in departments
@@ -215,6 +292,9 @@ def approvals(use_cases):
         use_cases.filter(status__in=[*LIVE_STATES, UseCaseStatus.RETIRED, UseCaseStatus.REJECTED])
         .annotate(decided_at=Coalesce(F("approved_at"), Subquery(rejected_on)))
         .filter(decided_at__isnull=False, submitted_at__isnull=False)
+        # The services refuse a decision dated before its submission; a row written around them
+        # (an old import) is left out rather than counted as a negative time.
+        .filter(decided_at__gte=F("submitted_at"))
         .annotate(duration=ExpressionWrapper(F("decided_at") - F("submitted_at"), output_field=DurationField()))
         .values("duration")
     )
@@ -280,74 +360,109 @@ def vendors():
 
 def cost_value(use_cases):
     """Estimated monthly spend of live use cases (closed vs self-hosted, stored per use case by
-    ``usecases.economics.refresh_cost_estimates``), recorded benefits, ROI and KPI attainment."""
+    ``usecases.economics.refresh_cost_estimates``), benefits, ROI over the ROI period
+    (``usecases.economics``: the same definition as the use-case pages) and KPI attainment."""
     settings_row = CostSettings.load()
+    period = economics.roi_period()
     live = use_cases.filter(status__in=LIVE_STATES)
     zero = Value(Decimal(0), output_field=MONEY)
-    months = (
-        BenefitRecord.objects.filter(use_case=OuterRef("pk"))
-        .order_by()
-        .values("use_case")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
     monthly = (
         Coalesce(F("estimated_closed_cost"), zero)
         + Coalesce(F("estimated_self_hosted_cost"), zero)
         + Coalesce(F("other_monthly_cost"), zero)
     )
-    costs = (
+    # One row per department, month of approval and first month with a benefit in the period: the
+    # running cost counts from the earlier of the two (usecases.economics.RoiPeriod.months_live).
+    first_benefit = (
+        BenefitRecord.objects.filter(use_case=OuterRef("pk"), month__gte=period.first, month__lte=period.last)
+        .order_by("month")
+        .values("month")[:1]
+    )
+    costs = {}
+    for row in (
         live.order_by()
-        .annotate(months=Coalesce(Subquery(months, output_field=IntegerField()), Value(0)))
-        .values("department_id", "department__name", "department__name_en")
+        .annotate(
+            live_since=TruncMonth(Coalesce(F("approved_at"), F("created_at"))),
+            first_benefit=Subquery(first_benefit),
+        )
+        .values("department_id", "department__name", "department__name_en", "live_since", "first_benefit")
         .annotate(
             closed=Sum(Coalesce(F("estimated_closed_cost"), zero), output_field=MONEY),
             self_hosted=Sum(Coalesce(F("estimated_self_hosted_cost"), zero), output_field=MONEY),
             other=Sum(Coalesce(F("other_monthly_cost"), zero), output_field=MONEY),
-            cost_over_months=Sum(ExpressionWrapper(monthly * F("months"), output_field=MONEY)),
+            monthly=Sum(ExpressionWrapper(monthly, output_field=MONEY)),
             use_cases=Count("id"),
             not_estimated=Count("id", filter=Q(cost_estimated_at__isnull=True)),
         )
-        .order_by("department__name")
-    )
+        .order_by("department__name", "department_id", "live_since", "first_benefit")
+    ):
+        department = costs.setdefault(
+            row["department_id"],
+            {
+                **{key: row[key] for key in ("department_id", "department__name", "department__name_en")},
+                **{key: Decimal(0) for key in ("closed", "self_hosted", "other", "cost_over_months")},
+                "use_cases": 0,
+                "not_estimated": 0,
+            },
+        )
+        for key in ("closed", "self_hosted", "other", "use_cases", "not_estimated"):
+            department[key] += row[key]
+        department["cost_over_months"] += (row["monthly"] or Decimal(0)) * period.months_live(
+            row["live_since"], row["first_benefit"]
+        )
     hourly = Coalesce(F("use_case__hourly_rate"), Value(settings_row.hourly_rate, output_field=MONEY))
-    benefits = dict(
-        BenefitRecord.objects.filter(use_case__in=live)
+    benefits = {
+        row["use_case__department_id"]: row
+        for row in BenefitRecord.objects.filter(use_case__in=live, month__gte=period.first, month__lte=period.last)
         .order_by()
         .values("use_case__department_id")
         .annotate(
             total=Sum(
                 ExpressionWrapper(F("hours_saved") * hourly + F("cost_saved") + F("revenue_gained"), output_field=MONEY)
-            )
+            ),
+            recording=Count("use_case", distinct=True),
         )
-        .values_list("use_case__department_id", "total")
-    )
-    rows, total = [], {key: Decimal(0) for key in ("closed", "self_hosted", "other", "cost_over_months", "benefit")}
-    for row in costs:  # one row per department
-        benefit = benefits.get(row["department_id"]) or Decimal(0)
+    }
+    keys = ("closed", "self_hosted", "other", "cost_over_months", "benefit")
+    rows, total = [], {key: Decimal(0) for key in keys}
+    total.update(use_cases=0, without_benefit=0)
+    for row in costs.values():  # one row per department
+        recorded = benefits.get(row["department_id"]) or {"total": Decimal(0), "recording": 0}
         entry = {
             "department": row["department_id"],
             "department_name": _department_name(row),
             "use_cases": row["use_cases"],
             "not_estimated": row["not_estimated"],
+            "without_benefit": row["use_cases"] - recorded["recording"],
             "closed": row["closed"],
             "self_hosted": row["self_hosted"],
             "other": row["other"],
             "monthly_total": row["closed"] + row["self_hosted"] + row["other"],
-            "benefit": benefit,
-            "cost_over_months": row["cost_over_months"] or Decimal(0),
+            "benefit": recorded["total"] or Decimal(0),
+            "cost_over_months": row["cost_over_months"],
         }
-        entry["roi_percent"] = _roi(entry["benefit"], entry["cost_over_months"])
+        entry.update(_roi(entry["benefit"], entry["cost_over_months"], recorded["recording"]))
         rows.append(entry)
-        for key in ("closed", "self_hosted", "other", "cost_over_months", "benefit"):
+        for key in (*keys, "use_cases", "without_benefit"):
             total[key] += entry[key]
     total["monthly_total"] = total["closed"] + total["self_hosted"] + total["other"]
-    total["roi_percent"] = _roi(total["benefit"], total["cost_over_months"])
-    return {"currency": settings_row.currency, "total": total, "by_department": rows, "kpis": kpi_attainment(live)}
+    total.update(_roi(total["benefit"], total["cost_over_months"], total["use_cases"] - total["without_benefit"]))
+    return {
+        "currency": settings_row.currency,
+        "period": period,
+        "total": total,
+        "by_department": rows,
+        "kpis": kpi_attainment(live),
+    }
 
 
-def _roi(benefit, cost):
-    return _percent(benefit - cost, cost)
+def _roi(benefit, cost, recording):
+    fraction, reason = economics.roi(benefit, cost, bool(recording))
+    return {
+        "roi_percent": economics.percent(fraction),
+        "roi_reason": reason,
+        "roi_reason_text": "" if reason is None else str(economics.ROI_REASONS[reason]),
+    }
 
 
 def kpi_attainment(use_cases):
@@ -407,7 +522,9 @@ TREND_EVENTS = {
 
 
 def trend(use_cases, since=None, until=None):
-    """Per month: use cases created, approved, gone live and retired (one query per event)."""
+    """Per month: use cases created, approved, gone live and retired (one query per event).
+    Every month from the first with an event (not before ``since``) to the current one (or
+    ``until``'s, if earlier), months without events as zeros, so the axis is a calendar."""
     months = {}
     for name, field in TREND_EVENTS.items():
         rows = use_cases.filter(**{f"{field}__isnull": False})
@@ -424,4 +541,14 @@ def trend(use_cases, since=None, until=None):
         ):
             key = month.date() if isinstance(month, datetime.datetime) else month
             months.setdefault(key, dict.fromkeys(TREND_EVENTS, 0))[name] = count
-    return [{"month": month, **counts} for month, counts in sorted(months.items())]
+    if not months:
+        return []
+    month, last = min(months), economics.this_month()
+    if until:
+        last = min(last, until.replace(day=1))
+    last = max(last, max(months))
+    filled = []
+    while month <= last:
+        filled.append({"month": month, **months.get(month, dict.fromkeys(TREND_EVENTS, 0))})
+        month = economics.add_months(month, 1)
+    return filled

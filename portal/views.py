@@ -37,6 +37,7 @@ from portal.choices import UserLanguage
 from portal.exports import TableExport
 from portal.forms import ApiTokenForm, add_errors
 from portal.models import ApiToken
+from usecases import roadmap
 from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
 
@@ -166,6 +167,10 @@ class DashboardView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
         return super().get_context_data(
             filterset=filterset,
             base_query=query.urlencode(),
+            # A step's figure counts use cases in progress; its link asks the inventory for the same.
+            in_progress_query="&".join(f"status={status}" for status in roadmap.IN_PROGRESS_STATES),
+            definitions=adoption.DEFINITIONS,
+            definition_list=[(DEFINITION_TERMS[key], text) for key, text in adoption.DEFINITIONS.items()],
             # A department's (or category's) figure replaces that filter instead of adding to it.
             query_without={name: _without(query, name) for name in ("department", "category")},
             summary=summary,
@@ -178,6 +183,31 @@ class DashboardView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
             export_tables=EXPORT_LABELS,
             **kwargs,
         )
+
+
+# The name each definition goes by on the page (the list under "How these figures are computed").
+DEFINITION_TERMS = {
+    "total": gettext_lazy("Use cases"),
+    "by_status": gettext_lazy("By status"),
+    "by_roadmap_step": gettext_lazy("By roadmap step"),
+    "by_category": gettext_lazy("By category"),
+    "by_department": gettext_lazy("By department"),
+    "by_style": gettext_lazy("By style"),
+    "by_risk_tier": gettext_lazy("By risk tier"),
+    "pending": gettext_lazy("Waiting for a decision"),
+    "ageing": gettext_lazy("Waiting time of the stages"),
+    "median_days_to_decision": gettext_lazy("Median days from submission to decision"),
+    "spend": gettext_lazy("Estimated spend a month"),
+    "benefit": gettext_lazy("Benefit recorded"),
+    "cost_over_months": gettext_lazy("Cost over the period"),
+    "roi_percent": gettext_lazy("ROI over the period"),
+    "roi_reason": gettext_lazy("No ROI"),
+    "without_benefit": gettext_lazy("Without a recorded benefit"),
+    "kpis": gettext_lazy("KPIs on target"),
+    "vendors": gettext_lazy("Vendors"),
+    "trend": gettext_lazy("Trend per month"),
+    "education": gettext_lazy("Rules and education by department"),
+}
 
 
 def _count_rows(key):
@@ -214,7 +244,7 @@ EXPORT_TABLES = {
             gettext_lazy("Other"),
             gettext_lazy("Total a month"),
             gettext_lazy("Benefit recorded"),
-            gettext_lazy("Cost over those months"),
+            gettext_lazy("Cost over the period"),
             gettext_lazy("ROI (%)"),
         ),
         "costs",

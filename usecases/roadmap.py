@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from usecases.choices import (
+    CLOSED_STATES,
     IN_USE_ROLES,
     LIVE_STATES,
     OPEN_STYLES,
@@ -285,6 +287,7 @@ def organisation_readiness():
         openness=Openness.OPEN_WEIGHTS,
         publisher__in=Assessment.objects.readiness_completed().values("vendor"),
     )
+    closed_ready = approved_closed.exists()
     items = {
         RoadmapStep.INVENTORY: [
             _item(
@@ -306,7 +309,8 @@ def organisation_readiness():
             _item(
                 "org.closed_model",
                 _("An approved closed model from an approved vendor is available"),
-                approved_closed.exists(),
+                closed_ready,
+                "" if closed_ready else _closed_model_detail(),
             ),
             _item(
                 "org.pilot",
@@ -341,6 +345,7 @@ def organisation_readiness():
     for step, checks in ORG_CHECKS.items():
         for check in checks:
             items[step].extend(check())
+    _explain_use_cases_past(items, UseCase.objects.all())
     if not items[RoadmapStep.RULES_EDUCATION]:
         items[RoadmapStep.RULES_EDUCATION].append(
             _item(
@@ -353,16 +358,91 @@ def organisation_readiness():
     return items
 
 
+def in_progress(use_cases):
+    """The use cases the roadmap counts: all but rejected, withdrawn and retired ones."""
+    return use_cases.exclude(status__in=CLOSED_STATES)
+
+
+IN_PROGRESS_STATES = tuple(status for status in UseCaseStatus if status not in CLOSED_STATES)
+
+
+def step_count_aggregates(prefix="step"):
+    """``{prefix}{step}: Count`` of the use cases in progress at each step, to merge into one
+    ``aggregate()``: the one definition of "use cases at a step" that the dashboard, the
+    roadmap page and both APIs count with."""
+    from django.db.models import Count, Q
+
+    return {
+        f"{prefix}{step}": Count("id", filter=Q(roadmap_step=step, status__in=IN_PROGRESS_STATES))
+        for step in RoadmapStep
+    }
+
+
+def step_counts(use_cases, prefix="step"):
+    """{step: use cases in progress at that step} in one query."""
+    figures = use_cases.order_by().aggregate(**step_count_aggregates(prefix))
+    return {step: figures[f"{prefix}{step}"] for step in RoadmapStep}
+
+
+def _closed_model_detail():
+    """Why no closed model qualifies: the nearest candidates (approved model or approved vendor,
+    not both), so the page names what to approve."""
+    from django.db.models import Q
+
+    from vendors.models import AIModel
+
+    near = (
+        AIModel.objects.filter(openness=Openness.CLOSED_API)
+        .filter(Q(status=AIModelStatus.APPROVED) | Q(publisher__status__in=APPROVED_VENDOR_STATES))
+        .exclude(status=AIModelStatus.APPROVED, publisher__status__in=APPROVED_VENDOR_STATES)
+        .select_related("publisher")
+        .order_by("publisher__name", "name")[:5]
+    )
+    return " ".join(
+        str(
+            _("%(model)s: model %(model_status)s, vendor %(vendor_status)s.")
+            % {
+                "model": model,
+                "model_status": model.get_status_display(),
+                "vendor_status": model.publisher.get_status_display(),
+            }
+        )
+        for model in near
+    )
+
+
+def _explain_use_cases_past(items, use_cases):
+    """Readiness is what holds *today*; use cases may be at or past a step whose readiness no
+    longer holds (a vendor or model changed status since they passed its gate, or they were
+    imported as history). Say so next to each unmet item instead of contradicting them silently."""
+    counts = step_counts(use_cases)
+    for step in RoadmapStep:
+        past = sum(count for at, count in counts.items() if at >= step)
+        if step == FIRST_STEP or not past:
+            continue
+        note = ngettext(
+            "%(count)s use case in progress is at this step or later: it passed the step's gate when it "
+            "held, or was imported as history. Check its gates on its roadmap page.",
+            "%(count)s use cases in progress are at this step or later: they passed the step's gate when it "
+            "held, or were imported as history. Check their gates on their roadmap pages.",
+            past,
+        ) % {"count": past}
+        items[step] = [
+            GateItem(item.code, item.label, item.met, " ".join(filter(None, (item.detail, str(note)))))
+            if item.met is False
+            else item
+            for item in items[step]
+        ]
+
+
 def organisation_overview(use_cases):
     """Where the (visible, not closed) use cases stand: counts per step, by department and
     by category, and the longest-waiting ones at each step. Aggregates run in SQL."""
     from django.db.models import Count, F, Window
     from django.db.models.functions import Coalesce, RowNumber
 
-    from usecases.choices import CLOSED_STATES
-
-    active = use_cases.exclude(status__in=CLOSED_STATES)
-    by_step = dict(active.values_list("roadmap_step").annotate(n=Count("id")).order_by())
+    active = in_progress(use_cases)
+    by_step = step_counts(use_cases)
     by_department = {}
     for step, department_id, department, count in (
         active.values_list("roadmap_step", "department_id", "department__name")

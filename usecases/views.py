@@ -493,7 +493,9 @@ class OrganisationRoadmapView(LoginRequiredMixin, PermissionRequiredMixin, Templ
             }
             for step, count in overview["steps"]
         ]
-        return super().get_context_data(overview=overview, steps=steps, **kwargs)
+        # The counts are of use cases in progress; the links ask the inventory for the same ones.
+        in_progress = "&".join(f"status={status}" for status in roadmap.IN_PROGRESS_STATES)
+        return super().get_context_data(overview=overview, steps=steps, in_progress_query=in_progress, **kwargs)
 
 
 class OrganisationEconomicsView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):

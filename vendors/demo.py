@@ -1,7 +1,9 @@
 """Demo vendors and AI models for `manage.py seed_demo` (figures from DOMAIN.md, as data).
 
-One vendor goes through the whole assessment loop with the services, so the demo
-shows an approved vendor with its score, decision and history.
+Two vendors go through the whole assessment loop with the services, so the demo shows
+approved vendors with their score, decision and history; the publisher of the open model
+the demo's proof of concept runs on passes IT's adoption-readiness check. The demo's pilots
+and PoC therefore run on models that meet the roadmap's gates (and its readiness).
 """
 
 from django.core.files.base import ContentFile
@@ -9,6 +11,7 @@ from django.core.files.base import ContentFile
 from vendors import services
 from vendors.choices import AnswerType
 from vendors.models import AIModel, Licence, TemplateVersion, Vendor, VendorContact
+from vendors.querysets import READINESS_TEMPLATE_KEY
 
 VENDORS = [
     # name, kind, country, regions, retention days, zero retention, training use, contact, language
@@ -85,7 +88,7 @@ MODELS = [
         "15.00",
         "USD",
         200000,
-        "under_review",
+        "approved",
         "長文の要約に強い。",
     ),
     (
@@ -169,20 +172,29 @@ def seed_vendors(reviewer):
                 "japanese_notes": notes,
             },
         )
-    anthropic = vendors["Anthropic"]
-    if not anthropic.assessments.exists():
-        _run_assessment(anthropic, reviewer)
+    # (vendor, decision, approved level, conditions)
+    for name, decision, level, conditions in (
+        ("Anthropic", "approve_with_conditions", "confidential", "ゼロリテンション設定を有効にすること。"),
+        ("OpenAI", "approve", "internal", ""),
+    ):
+        if not vendors[name].assessments.exists():
+            _run_assessment(vendors[name], reviewer, decision, level, conditions)
+    meta = vendors["Meta"]
+    if not meta.assessments.exists():
+        _run_assessment(meta, reviewer, template=READINESS_TEMPLATE_KEY)
     return vendors
 
 
-def _run_assessment(vendor, reviewer):
-    """Send, answer (as the vendor would), submit and approve: the loop, through the services."""
-    version = TemplateVersion.objects.published().get(template__key="genai-vendor-assessment")
+def _run_assessment(vendor, reviewer, decision="", level="", conditions="", template="genai-vendor-assessment"):
+    """Send, answer (as the vendor would, or IT for the internal readiness check), submit and
+    decide: the loop, through the services. An internal checklist is complete once submitted."""
+    version = TemplateVersion.objects.published().get(template__key=template)
     assessment, _token = services.send_assessment(vendor, vendor.contacts.first(), version, reviewer)
     values, comments, uploads = {}, {}, {}
     for question in services.questions_of(assessment):
         if question.answer_type in (AnswerType.YES_NO, AnswerType.SINGLE):
-            values[question.id] = max(question.options, key=lambda option: option["points"])["value"]
+            safe = [o for o in question.options if o["value"] not in (question.knockout_values or [])]
+            values[question.id] = max(safe or question.options, key=lambda option: option["points"])["value"]
         elif question.answer_type == AnswerType.MULTIPLE:
             values[question.id] = [option["value"] for option in question.options[:2]]
         elif question.answer_type == AnswerType.NUMBER:
@@ -195,11 +207,8 @@ def _run_assessment(vendor, reviewer):
             uploads[question.id] = [ContentFile(b"Demo evidence.\n", name="evidence.txt")]
     services.save_answers(assessment, values, comments, uploads)
     services.submit_assessment(assessment)
-    services.decide_assessment(
-        assessment,
-        reviewer,
-        "approve_with_conditions",
-        approved_level="confidential",
-        conditions="ゼロリテンション設定を有効にすること。",
-        findings="デモ評価: 主要項目は良好。",
-    )
+    if decision:
+        services.decide_assessment(
+            assessment, reviewer, decision, approved_level=level, conditions=conditions,
+            findings="デモ評価: 主要項目は良好。",
+        )  # fmt: skip

@@ -14,12 +14,15 @@ from portal.api.filters import make_strict
 from portal.api.permissions import ActionPermission
 from portal.api.responses import ERRORS
 from portal.filters import MAX_ID
+from usecases.api.serializers import RoiPeriodSerializer
 from usecases.choices import UseCaseCategory
+from usecases.economics import ROI_REASONS
 from usecases.models import UseCase
 
 READ_PERMISSION = "usecases.view_all_usecases"  # executives, reviewers and admins, not requesters
 MONEY = {"max_digits": 20, "decimal_places": 2}
 PERCENT = {"max_digits": 9, "decimal_places": 1, "allow_null": True}
+DEFINED = adoption.DEFINITIONS
 
 
 class CountSerializer(serializers.Serializer):
@@ -29,13 +32,13 @@ class CountSerializer(serializers.Serializer):
 
 
 class SummarySerializer(serializers.Serializer):
-    total = serializers.IntegerField()
-    by_status = CountSerializer(many=True)
-    by_roadmap_step = CountSerializer(many=True)
-    by_category = CountSerializer(many=True)
-    by_department = CountSerializer(many=True)
-    by_style = CountSerializer(many=True, help_text=gettext_lazy("closed, open, hybrid, or empty when not set."))
-    by_risk_tier = CountSerializer(many=True)
+    total = serializers.IntegerField(help_text=DEFINED["total"])
+    by_status = CountSerializer(many=True, help_text=DEFINED["by_status"])
+    by_roadmap_step = CountSerializer(many=True, help_text=DEFINED["by_roadmap_step"])
+    by_category = CountSerializer(many=True, help_text=DEFINED["by_category"])
+    by_department = CountSerializer(many=True, help_text=DEFINED["by_department"])
+    by_style = CountSerializer(many=True, help_text=DEFINED["by_style"])
+    by_risk_tier = CountSerializer(many=True, help_text=DEFINED["by_risk_tier"])
 
 
 class AgeingSerializer(serializers.Serializer):
@@ -53,13 +56,11 @@ class GroupPendingSerializer(serializers.Serializer):
 
 
 class ApprovalsSerializer(serializers.Serializer):
-    pending = serializers.IntegerField()
-    overdue = serializers.IntegerField()
-    ageing = AgeingSerializer(many=True)
-    by_group = GroupPendingSerializer(many=True)
-    median_days_to_decision = serializers.DecimalField(
-        help_text=gettext_lazy("From submission to the final approval or rejection."), **PERCENT
-    )
+    pending = serializers.IntegerField(help_text=DEFINED["pending"])
+    overdue = serializers.IntegerField(help_text=DEFINED["pending"])
+    ageing = AgeingSerializer(many=True, help_text=DEFINED["ageing"])
+    by_group = GroupPendingSerializer(many=True, help_text=DEFINED["pending"])
+    median_days_to_decision = serializers.DecimalField(help_text=DEFINED["median_days_to_decision"], **PERCENT)
 
 
 class ReassessmentSerializer(serializers.Serializer):
@@ -70,36 +71,44 @@ class ReassessmentSerializer(serializers.Serializer):
 
 
 class VendorsSerializer(serializers.Serializer):
-    by_status = CountSerializer(many=True)
-    by_approved_level = CountSerializer(many=True)
-    reassessment_due = ReassessmentSerializer()
+    by_status = CountSerializer(many=True, help_text=DEFINED["vendors"])
+    by_approved_level = CountSerializer(many=True, help_text=DEFINED["vendors"])
+    reassessment_due = ReassessmentSerializer(help_text=DEFINED["vendors"])
 
 
 class CostTotalSerializer(serializers.Serializer):
-    closed = serializers.DecimalField(**MONEY)
-    self_hosted = serializers.DecimalField(**MONEY)
-    other = serializers.DecimalField(**MONEY)
-    monthly_total = serializers.DecimalField(**MONEY)
-    benefit = serializers.DecimalField(**MONEY)
-    cost_over_months = serializers.DecimalField(**MONEY)
-    roi_percent = serializers.DecimalField(**PERCENT)
+    closed = serializers.DecimalField(help_text=DEFINED["spend"], **MONEY)
+    self_hosted = serializers.DecimalField(help_text=DEFINED["spend"], **MONEY)
+    other = serializers.DecimalField(help_text=DEFINED["spend"], **MONEY)
+    monthly_total = serializers.DecimalField(help_text=DEFINED["spend"], **MONEY)
+    use_cases = serializers.IntegerField(help_text=gettext_lazy("Live use cases (approved, piloting, in production)."))
+    without_benefit = serializers.IntegerField(help_text=DEFINED["without_benefit"])
+    benefit = serializers.DecimalField(help_text=DEFINED["benefit"], **MONEY)
+    cost_over_months = serializers.DecimalField(help_text=DEFINED["cost_over_months"], **MONEY)
+    roi_percent = serializers.DecimalField(help_text=DEFINED["roi_percent"], **PERCENT)
+    roi_reason = serializers.ChoiceField(choices=list(ROI_REASONS), allow_null=True, help_text=DEFINED["roi_reason"])
+    roi_reason_text = serializers.CharField(
+        allow_blank=True, help_text=gettext_lazy("The reason, in the reader's language (empty with an ROI).")
+    )
 
 
 class DepartmentCostSerializer(CostTotalSerializer):
     department = serializers.IntegerField()
     department_name = serializers.CharField()
-    use_cases = serializers.IntegerField()
-    not_estimated = serializers.IntegerField()
+    not_estimated = serializers.IntegerField(
+        help_text=gettext_lazy("Live use cases whose running cost has not been estimated yet (counted as zero).")
+    )
 
 
 class KpiAttainmentSerializer(serializers.Serializer):
-    measured = serializers.IntegerField()
-    attained = serializers.IntegerField()
-    attainment_percent = serializers.DecimalField(**PERCENT)
+    measured = serializers.IntegerField(help_text=DEFINED["kpis"])
+    attained = serializers.IntegerField(help_text=DEFINED["kpis"])
+    attainment_percent = serializers.DecimalField(help_text=DEFINED["kpis"], **PERCENT)
 
 
 class CostValueSerializer(serializers.Serializer):
     currency = serializers.CharField()
+    period = RoiPeriodSerializer(help_text=DEFINED["roi_percent"])
     total = CostTotalSerializer()
     by_department = DepartmentCostSerializer(many=True)
     kpis = KpiAttainmentSerializer()
@@ -127,12 +136,12 @@ class CourseRatesSerializer(serializers.Serializer):
 
 
 class EducationSerializer(serializers.Serializer):
-    policies = PolicyRatesSerializer(many=True)
-    courses = CourseRatesSerializer(many=True)
+    policies = PolicyRatesSerializer(many=True, help_text=DEFINED["education"])
+    courses = CourseRatesSerializer(many=True, help_text=DEFINED["education"])
 
 
 class TrendMonthSerializer(serializers.Serializer):
-    month = serializers.DateField()
+    month = serializers.DateField(help_text=DEFINED["trend"])
     created = serializers.IntegerField()
     approved = serializers.IntegerField()
     in_production = serializers.IntegerField()

@@ -36,6 +36,13 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 ENDPOINTS = ("summary", "approvals", "vendors", "cost-value", "education", "trend")
 
 
+@pytest.fixture(autouse=True)
+def this_month(monkeypatch):
+    """July 2025 is the current month here: the ROI period is August 2024 to July 2025 and the trend
+    runs to July 2025, whatever day the tests run."""
+    monkeypatch.setattr("usecases.economics.this_month", lambda: datetime.date(2025, 7, 1))
+
+
 def at(year, month, day, hour=12, minute=0):
     return datetime.datetime(year, month, day, hour, minute, tzinfo=TOKYO)
 
@@ -244,7 +251,8 @@ def test_summary_counts_every_use_case(reader, world):
         "draft": 1, "submitted": 1, "in_review": 1, "changes_requested": 0, "approved": 1,
         "rejected": 1, "piloting": 1, "in_production": 1, "retired": 1, "withdrawn": 0,
     }  # fmt: skip
-    assert counts(data["by_roadmap_step"]) == {"1": 1, "2": 4, "3": 0, "4": 0, "5": 1, "6": 2}
+    # In progress only (the roadmap's count): rejected UC5 (step 2) and retired UC4 (step 6) are left out.
+    assert counts(data["by_roadmap_step"]) == {"1": 1, "2": 3, "3": 0, "4": 0, "5": 1, "6": 1}
     assert counts(data["by_category"]) == {
         "creative": 2, "content_seo": 1, "sales_support": 1, "analytics": 2, "other": 1, "": 1,
     }  # fmt: skip
@@ -361,32 +369,39 @@ def test_vendors_are_organisation_wide(reader, world):
 
 # --- Cost and value ---------------------------------------------------------------------------
 
+# The ROI period is August 2024 to July 2025; a use case's running cost counts from its month of approval.
 # UC1 (Alpha): 10,000 x (1000 x 2 + 500 x 8) / 1M = 60 USD x 150 = 9,000 closed; other 20,000;
-#   benefits 10 h x 5,000 + 1,000 = 51,000 and 4.5 h x 5,000 + 2,500 = 25,000 (2 months).
+#   approved in January: 7 months (January to July);
+#   benefits 10 h x 5,000 + 1,000 = 51,000 and 4.5 h x 5,000 + 2,500 = 25,000.
 # UC2 (Alpha): 20,000 x 60 % x (1500 x 3 + 500 x 12) / 1M = 126 EUR x 160 = 20,160 closed;
-#   self-hosted 550,000 + 0.1 x 900,000 = 640,000; benefit 100 h x 4,000 + 50,000 + 30,000 (1 month).
-# UC3 (Bravo): not estimated, other 5,000; benefit 2 h x 3,000 + 4,000 = 10,000 (1 month).
+#   self-hosted 550,000 + 0.1 x 900,000 = 640,000; approved in February: 6 months;
+#   benefit 100 h x 4,000 + 50,000 + 30,000 = 480,000.
+# UC3 (Bravo): not estimated, other 5,000; approved in February: 6 months; benefit 2 h x 3,000 + 4,000 = 10,000.
 # UC4 is retired: its cost and benefits do not count.
+NO_REASON = {"roi_reason": None, "roi_reason_text": ""}
 ALPHA = {
-    "department_name": "Alpha", "use_cases": 2, "not_estimated": 0, "closed": "29160.00",
+    "department_name": "Alpha", "use_cases": 2, "not_estimated": 0, "without_benefit": 0, "closed": "29160.00",
     "self_hosted": "640000.00", "other": "20000.00", "monthly_total": "689160.00", "benefit": "556000.00",
-    "cost_over_months": "718160.00",  # 29,000 x 2 + 660,160 x 1
-    "roi_percent": "-22.6",  # (556,000 - 718,160) / 718,160
+    "cost_over_months": "4163960.00",  # 29,000 x 7 + 660,160 x 6
+    "roi_percent": "-86.6", **NO_REASON,  # (556,000 - 4,163,960) / 4,163,960
 }  # fmt: skip
 BRAVO = {
-    "department_name": "Bravo", "use_cases": 1, "not_estimated": 1, "closed": "0.00", "self_hosted": "0.00",
-    "other": "5000.00", "monthly_total": "5000.00", "benefit": "10000.00", "cost_over_months": "5000.00",
-    "roi_percent": "100.0",
+    "department_name": "Bravo", "use_cases": 1, "not_estimated": 1, "without_benefit": 0, "closed": "0.00",
+    "self_hosted": "0.00", "other": "5000.00", "monthly_total": "5000.00", "benefit": "10000.00",
+    "cost_over_months": "30000.00",  # 5,000 x 6
+    "roi_percent": "-66.7", **NO_REASON,  # (10,000 - 30,000) / 30,000
 }  # fmt: skip
 
 
 def test_cost_value(reader, world):
     data = fetch(reader, "cost-value")
     assert data["currency"] == "JPY"
+    assert data["period"] == {"first_month": "2024-08-01", "last_month": "2025-07-01", "months": 12}
     assert data["by_department"] == [{"department": world.alpha.pk, **ALPHA}, {"department": world.bravo.pk, **BRAVO}]
     assert data["total"] == {
         "closed": "29160.00", "self_hosted": "640000.00", "other": "25000.00", "monthly_total": "694160.00",
-        "benefit": "566000.00", "cost_over_months": "723160.00", "roi_percent": "-21.7",
+        "use_cases": 3, "without_benefit": 0, "benefit": "566000.00", "cost_over_months": "4193960.00",
+        "roi_percent": "-86.5", **NO_REASON,  # (566,000 - 4,193,960) / 4,193,960
     }  # fmt: skip
     assert data["kpis"] == {"measured": 4, "attained": 2, "attainment_percent": "50.0"}
 
@@ -394,20 +409,22 @@ def test_cost_value(reader, world):
 def test_cost_value_filtered(reader, world):
     bravo = fetch(reader, "cost-value", department=world.bravo.pk)
     assert bravo["by_department"] == [{"department": world.bravo.pk, **BRAVO}]
-    assert bravo["total"]["roi_percent"] == "100.0"
+    assert bravo["total"]["roi_percent"] == "-66.7"
     assert bravo["kpis"] == {"measured": 0, "attained": 0, "attainment_percent": None}
     creative = fetch(reader, "cost-value", category=["creative"])  # UC1 only (UC5 was rejected)
     assert creative["total"] == {
         "closed": "9000.00", "self_hosted": "0.00", "other": "20000.00", "monthly_total": "29000.00",
-        "benefit": "76000.00", "cost_over_months": "58000.00", "roi_percent": "31.0",
+        "use_cases": 1, "without_benefit": 0, "benefit": "76000.00", "cost_over_months": "203000.00",
+        "roi_percent": "-62.6", **NO_REASON,  # (76,000 - 203,000) / 203,000
     }  # fmt: skip
     assert creative["kpis"] == {"measured": 2, "attained": 1, "attainment_percent": "50.0"}
     window = fetch(reader, "cost-value", since="2025-02-01", until="2025-03-31")  # UC2 and UC3
     assert [row["monthly_total"] for row in window["by_department"]] == ["660160.00", "5000.00"]
-    assert window["by_department"][0]["roi_percent"] == "-27.3"  # (480,000 - 660,160) / 660,160
+    assert window["by_department"][0]["roi_percent"] == "-87.9"  # (480,000 - 660,160 x 6) / (660,160 x 6)
     assert window["kpis"] == {"measured": 2, "attained": 1, "attainment_percent": "50.0"}
     nothing = fetch(reader, "cost-value", department=world.charlie.pk)
     assert nothing["by_department"] == [] and nothing["total"]["roi_percent"] is None
+    assert nothing["total"]["roi_reason"] == "no_benefit" and nothing["total"]["roi_reason_text"]
     assert nothing["total"]["monthly_total"] == "0.00"
 
 
@@ -473,8 +490,9 @@ def months(*rows):
 def test_trend_by_month(reader, world):
     # UC8 was registered at 00:30 on 1 June in Tokyo (31 May in UTC): a June row.
     expected = months(
-        (1, 2, 1, 0, 0), (2, 2, 3, 0, 0), (3, 2, 0, 2, 0), (4, 1, 0, 0, 0), (5, 0, 0, 0, 1), (6, 1, 0, 0, 0)
-    )
+        (1, 2, 1, 0, 0), (2, 2, 3, 0, 0), (3, 2, 0, 2, 0), (4, 1, 0, 0, 0), (5, 0, 0, 0, 1), (6, 1, 0, 0, 0),
+        (7, 0, 0, 0, 0),  # to the current month
+    )  # fmt: skip
     assert fetch(reader, "trend") == expected
 
 
@@ -482,9 +500,11 @@ def test_trend_filtered(reader, world):
     # since/until bound each event's own date: UC1 went live and UC4 was approved in the window
     # although both were registered in January.
     assert fetch(reader, "trend", since="2025-02-01", until="2025-03-31") == months((2, 2, 3, 0, 0), (3, 2, 0, 2, 0))
+    # Every month, April (nothing happened) and July (the current month) as zeros.
     assert fetch(reader, "trend", department=world.bravo.pk) == months(
-        (1, 1, 0, 0, 0), (2, 1, 2, 0, 0), (3, 0, 0, 1, 0), (5, 0, 0, 0, 1), (6, 1, 0, 0, 0)
-    )
+        (1, 1, 0, 0, 0), (2, 1, 2, 0, 0), (3, 0, 0, 1, 0), (4, 0, 0, 0, 0), (5, 0, 0, 0, 1), (6, 1, 0, 0, 0),
+        (7, 0, 0, 0, 0),
+    )  # fmt: skip
     assert fetch(reader, "trend", category=["analytics", "other"], until="2025-05-31") == months(
         (1, 1, 0, 0, 0), (2, 0, 1, 0, 0), (3, 1, 0, 1, 0), (4, 1, 0, 0, 0), (5, 0, 0, 0, 1)
     )

@@ -25,6 +25,16 @@ from usecases.models import UseCase
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 LIVE = {"approved", "piloting", "in_production"}
+IN_PROGRESS = {"draft", "submitted", "in_review", "changes_requested", *LIVE}  # what a roadmap step counts
+THIS_MONTH = datetime.date(2025, 7, 1)
+
+
+@pytest.fixture(autouse=True)
+def this_month(monkeypatch):
+    """The trend and the ROI period run to the current month: July 2025 here, so the 2025
+    fixture's figures do not depend on the day the tests run."""
+    monkeypatch.setattr("usecases.economics.this_month", lambda: THIS_MONTH)
+    return THIS_MONTH
 
 
 @dataclass
@@ -203,7 +213,8 @@ def test_figures_match_portal_adoption_and_the_fixture(client, executive, cases,
     assert summary["total"] == 8
     statuses = dict(draft=2, submitted=1, approved=1, piloting=1, in_production=1, retired=1, rejected=1)
     assert {key: count for key, count in counted["by_status"].items() if count} == statuses
-    assert counted["by_roadmap_step"] == {"1": 3, "2": 1, "3": 1, "4": 1, "5": 1, "6": 1}
+    # In progress only, as on the roadmap page: the rejected (step 2) and retired (step 6) ones are not counted.
+    assert counted["by_roadmap_step"] == {"1": 3, "2": 0, "3": 1, "4": 1, "5": 1, "6": 0}
     assert counted["by_style"] == {"closed": 3, "open": 3, "hybrid": 1, "": 1}
     assert counted["by_risk_tier"] == {"prohibited": 1, "high": 2, "limited": 2, "minimal": 1, "": 2}
     categories = {"creative": 3, "content_seo": 0, "sales_support": 1, "analytics": 2, "other": 1, "": 1}
@@ -246,7 +257,15 @@ def test_filters_narrow_the_figures(client, executive, cases, marketing, sales, 
     }
     created = {row["month"].strftime("%Y-%m"): row["created"] for row in response.context["trend"]}
     assert sum(created.values()) == len(expected)
-    assert set(created) == {case.created.strftime("%Y-%m") for case in expected}
+    assert {month for month, count in created.items() if count} == {case.created.strftime("%Y-%m") for case in expected}
+    months = [row["month"] for row in response.context["trend"]]
+    assert (
+        months == sorted(set(months))
+        and all(  # a calendar: no month skipped
+            (later.year - earlier.year) * 12 + later.month - earlier.month == 1
+            for earlier, later in zip(months, months[1:], strict=False)
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -308,6 +327,9 @@ def check_links(client, cases, query):
             assert sorted(params["status"]) == sorted(LIVE), href
             assert len(params["department"]) == 1, href
             assert set(params) == {*base, "department", "status"}, href
+        elif table == "by-step":  # the step's use cases in progress, as the figure counts them
+            assert sorted(params["status"]) == sorted(IN_PROGRESS), href
+            assert sorted(own) == ["roadmap_step", "status"] and len(own["roadmap_step"]) == 1, href
         else:
             assert list(own) == [replaced] and len(own[replaced]) == 1, href
         expected = {case.reference for case in cases if matches(case, base) and matches(case, own)}
@@ -377,9 +399,13 @@ def test_dates_are_days_in_tokyo_for_the_figures_the_trend_and_the_inventory(cli
     client.force_login(executive)
     response = dashboard(client, "until=2025-03-31")
     assert response.context["summary"]["total"] == 1
+    # From the first month with an event to the current one (July here), zeros included.
     assert [(row["month"].isoformat(), row["created"]) for row in dashboard(client).context["trend"]] == [
         ("2025-03-01", 1),
         ("2025-04-01", 1),
+        ("2025-05-01", 0),
+        ("2025-06-01", 0),
+        ("2025-07-01", 0),
     ]
     total = next(href for table, href, _text in parse(response).links if table == "figure-total")
     assert follow(client, total) == {late.reference}
@@ -402,7 +428,7 @@ def test_dashboard_data_holds_the_chart_series(client, executive, cases, marketi
     statuses = dict(draft=2, submitted=1, approved=1, rejected=1, piloting=1, in_production=1, retired=1)
     assert dict(data["status"]) == {str(labels["status"][key]): count for key, count in statuses.items()}
     assert data["step"] == [
-        [str(labels["step"][step]), count] for step, count in zip(range(1, 7), [3, 1, 1, 1, 1, 1], strict=True)
+        [str(labels["step"][step]), count] for step, count in zip(range(1, 7), [3, 0, 1, 1, 1, 0], strict=True)
     ]
     assert data["style"] == [["Closed AI", 3], ["Open model", 3], ["Hybrid", 1], ["Not set", 1]]
     assert {row[0]: row[1:] for row in data["departments"]} == {"Marketing": [100.0, 250.0], "Sales": [40.5, 0.0]}
@@ -413,6 +439,7 @@ def test_dashboard_data_holds_the_chart_series(client, executive, cases, marketi
         ["2025-04", 1, 1, 0, 0],
         ["2025-05", 1, 0, 0, 0],
         ["2025-06", 2, 1, 0, 1],
+        ["2025-07", 0, 0, 0, 0],  # the current month, nothing yet
     ]
     # The dates bound the months of the trend; the department narrows it.
     response = dashboard(client, f"since=2025-03-01&until=2025-03-31&department={marketing.pk}")

@@ -228,6 +228,8 @@ def export(client, table, fmt, query="", language="en"):
 def summary_rows(cases, table, params):
     """A summary table computed from the fixture records (labels in English)."""
     chosen = [case for case in cases if matches(case, params)]
+    if table == "roadmap-step":  # steps count use cases in progress, as the roadmap page does
+        chosen = [case for case in chosen if case.status not in ("rejected", "withdrawn", "retired")]
     with translation.override("en"):
         choices = {
             "status": ("status", UseCaseStatus.choices),
@@ -277,7 +279,8 @@ def test_summary_tables_export_with_the_dashboards_filters(client, executive, ca
     else:
         assert rows[1:] == as_text(summary_rows(cases, table, params))
     dashboard = client.get(reverse("dashboard") + f"?{query}")  # the page shows the same figures
-    assert sum(int(row[1]) for row in rows[1:]) == dashboard.context["summary"]["total"]
+    shown = dashboard.context["summary"]["by_roadmap_step" if table == "roadmap-step" else "by_status"]
+    assert sum(int(row[1]) for row in rows[1:]) == sum(row["count"] for row in shown)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -319,6 +322,12 @@ def test_vendors_table_export_is_organisation_wide(client, executive, vendors, m
         assert rows[1:] == as_text([[label, counts.get(label, 0)] for label in labels])
 
 
+@pytest.fixture
+def july_2025(monkeypatch):
+    """The ROI period is the 12 months to the current one: July 2025 here (August 2024 to July 2025)."""
+    monkeypatch.setattr("usecases.economics.this_month", lambda: datetime.date(2025, 7, 1))
+
+
 def cost_fixture(cases, requester, marketing, sales, *, sales_benefit=0):
     UseCase.objects.filter(department=marketing, status="approved").update(estimated_closed_cost=100)
     UseCase.objects.filter(department=marketing, status="in_production").update(estimated_self_hosted_cost=250)
@@ -338,7 +347,7 @@ def money(rows):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_cost_value_table_export(client, executive, cases, requester, marketing, sales, fmt):
+def test_cost_value_table_export(client, executive, cases, requester, marketing, sales, fmt, july_2025):
     cost_fixture(cases, requester, marketing, sales)
     client.force_login(executive)
     rows = read(export(client, "cost-value", fmt), fmt)
@@ -349,13 +358,14 @@ def test_cost_value_table_export(client, executive, cases, requester, marketing,
         "Other",
         "Total a month",
         "Benefit recorded",
-        "Cost over those months",
+        "Cost over the period",
         "ROI (%)",
     ]
-    # marketing: 100 closed + 250 self-hosted; 1000 saved in one month of the 250 one: ROI (1000-250)/250.
+    # marketing: 100 closed approved in January (7 months) + 250 self-hosted approved in March (5 months);
+    # 1000 saved: ROI (1000 - 1950) / 1950. Sales: 40 from April (4 months), no benefit: no ROI.
     expected = {  # the English names, as the export is in English
-        "Marketing": ["Marketing", 100, 250, 0, 350, 1000, 250, Decimal("300.0")],
-        "Sales": ["Sales", 40, 0, 0, 40, 0, 0, None],
+        "Marketing": ["Marketing", 100, 250, 0, 350, 1000, 1950, Decimal("-48.7")],
+        "Sales": ["Sales", 40, 0, 0, 40, 0, 160, None],
     }
     assert sorted(money(rows[1:])) == sorted(expected.values())
     rows = read(export(client, "cost-value", fmt, f"department={sales.pk}"), fmt)
@@ -364,15 +374,17 @@ def test_cost_value_table_export(client, executive, cases, requester, marketing,
     assert japanese[0][0] == "部署" and japanese[1][0] == "営業部"
 
 
-def test_cost_value_export_keeps_a_negative_roi_a_number(client, executive, cases, requester, marketing, sales):
-    """Numbers (Decimals included) stay numbers: a loss-making department's ROI "-50.0" is not
+def test_cost_value_export_keeps_a_negative_roi_a_number(
+    client, executive, cases, requester, marketing, sales, july_2025
+):
+    """Numbers (Decimals included) stay numbers: a loss-making department's ROI "-87.5" is not
     mistaken for a formula and quoted, and amounts are number cells in Excel."""
     cost_fixture(cases, requester, marketing, sales, sales_benefit=20)
     client.force_login(executive)
     query = f"department={sales.pk}"
-    assert read(export(client, "cost-value", "csv", query), "csv")[1][7] == "-50.0"
+    assert read(export(client, "cost-value", "csv", query), "csv")[1][7] == "-87.5"  # (20 - 40 x 4) / (40 x 4)
     sheet = load_workbook(io.BytesIO(b"".join(export(client, "cost-value", "xlsx", query).streaming_content)))
-    assert list(sheet.worksheets[0].iter_rows(values_only=True))[1][1:] == (40, 0, 0, 40, 20, 40, -50)
+    assert list(sheet.worksheets[0].iter_rows(values_only=True))[1][1:] == (40, 0, 0, 40, 20, 160, -87.5)
 
 
 def education_fixture(admin_user, requester, marketing, sales):
@@ -416,7 +428,7 @@ def test_education_export_names_departments_in_the_readers_language(
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_trend_table_export(client, executive, cases, marketing, fmt):
+def test_trend_table_export(client, executive, cases, marketing, fmt, july_2025):
     client.force_login(executive)
     rows = read(export(client, "trend", fmt), fmt)
     assert rows[0] == ["Month", "Created", "Approved", "In production", "Retired"]
@@ -428,6 +440,7 @@ def test_trend_table_export(client, executive, cases, marketing, fmt):
             ["2025-04", 1, 1, 0, 0],
             ["2025-05", 1, 0, 0, 0],
             ["2025-06", 2, 1, 0, 1],
+            ["2025-07", 0, 0, 0, 0],  # every month to the current one
         ]
     )
     query = f"department={marketing.pk}&since=2025-03-01&until=2025-03-31"

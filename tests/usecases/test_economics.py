@@ -489,7 +489,9 @@ def test_roi_over_the_recorded_months(requester):
     services.record_benefit(use_case, requester, month, D("50.5"), revenue_gained=D("100000"))
     benefits = list(use_case.benefits.all())
 
-    result = economics.estimate_return(benefits, D("600000"), D("5000"))
+    # Approved this month, but a benefit recorded for last month: the cost counts from that month.
+    result = economics.estimate_return(benefits, D("600000"), D("5000"), use_case.approved_at)
+    assert result.cost_months == 2 and result.roi_reason is None
     assert [(m["month"], m["hours_value"], m["benefit"]) for m in result.months] == [
         (previous, D("500000.00"), D("1000000.00")),  # 100 h x 5,000 + 200,000 + 300,000
         (month, D("252500.00"), D("352500.00")),  # 50.5 h x 5,000 + 100,000
@@ -504,7 +506,9 @@ def test_roi_over_the_recorded_months(requester):
 
     choose_model(use_case, gpt4o())  # as the page does: the running cost of the models in use
     cost = estimate(use_case)
-    returns = economics.estimate_return(benefits, cost.running["total"], cost.assumptions.hourly_rate)
+    returns = economics.estimate_return(
+        benefits, cost.running["total"], cost.assumptions.hourly_rate, use_case.approved_at
+    )
     assert (returns.total_cost, returns.roi_percent) == (D("2250000.00"), D("-39.9"))
 
 
@@ -512,14 +516,16 @@ def test_roi_over_the_recorded_months(requester):
 def test_roi_is_unknown_without_a_cost(requester, monthly_cost):
     use_case = approved(requester)
     services.record_benefit(use_case, requester, this_month(), D("10"))
-    result = economics.estimate_return(list(use_case.benefits.all()), monthly_cost, D("5000"))
+    result = economics.estimate_return(list(use_case.benefits.all()), monthly_cost, D("5000"), use_case.approved_at)
     assert (result.total_benefit, result.total_cost, result.roi, result.roi_percent) == (
         D("50000.00"),
         D("0.00"),
         None,
         None,
     )
-    assert economics.estimate_return([], D("600000"), D("5000")).roi is None  # no month recorded yet
+    assert result.roi_reason == "no_cost"
+    nothing = economics.estimate_return([], D("600000"), D("5000"), use_case.approved_at)
+    assert (nothing.roi, nothing.roi_reason) == (None, "no_benefit")  # no month recorded yet
 
 
 def measure(kpi, days_ago, value):

@@ -550,10 +550,16 @@ def test_organisation_economics_totals_two_live_use_cases(reviewer, requester, o
     assert body["currency"] == "JPY"
     total = body["total"]
     assert (total["closed"], total["self_hosted"], total["other"]) == ("1125000.00", "775000.00", "0.00")
-    assert (total["cost"], total["benefit"], total["cost_over_months"]) == ("1900000.00", "1350000.00", "1125000.00")
-    assert total["roi_percent"] == "20.0"
-    departments = {d["name"]: (d["cost"], d["roi_percent"]) for d in body["departments"]}
-    assert departments == {marketing.name: ("1125000.00", "20.0"), sales.name: ("775000.00", None)}
+    # Both were approved this month: one month of the ROI period each. The self-hosted one records no
+    # benefit yet; its cost counts in the total, and its department shows no ROI, saying why.
+    assert (total["cost"], total["benefit"], total["cost_over_months"]) == ("1900000.00", "1350000.00", "1900000.00")
+    assert (total["roi_percent"], total["roi_reason"]) == ("-28.9", None)  # (1,350,000 - 1,900,000) / 1,900,000
+    departments = {d["name"]: (d["cost"], d["roi_percent"], d["roi_reason"]) for d in body["departments"]}
+    assert departments == {
+        marketing.name: ("1125000.00", "20.0", None),
+        sales.name: ("775000.00", None, "no_benefit"),
+    }
+    assert body["period"]["months"] == 12 and body["period"]["last_month"] == str(timezone.localdate().replace(day=1))
     rows = {r["reference"]: (r["running"]["total"], r["total_benefit"]) for r in body["use_cases"]}
     assert rows == {closed.reference: ("1125000.00", "1350000.00"), hosted.reference: ("775000.00", "0.00")}
 

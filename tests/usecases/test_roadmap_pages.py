@@ -24,6 +24,7 @@ from tests.usecases.roadmap_helpers import (
     place,
     record_pilot,
 )
+from usecases import roadmap
 from usecases.models import BenefitRecord, Trial, UseCase
 
 pytestmark = pytest.mark.django_db
@@ -305,16 +306,22 @@ def portfolio(requester, other_requester):
 def test_organisation_roadmap_counts_link_to_the_filtered_inventory(client, reviewer, requester, portfolio, sales):
     client.force_login(reviewer)
     html = html_of(client.get(page("organisation-roadmap"), **EN))
-    counts = dict(re.findall(r'href="/usecases/\?roadmap_step=(\d)">(\d+)</a>', html))
+    # The counts are of use cases in progress, and so are the inventories their links open.
+    in_progress = "&amp;".join(f"status={status}" for status in roadmap.IN_PROGRESS_STATES)
+    assert "rejected" not in in_progress and "draft" in in_progress
+    step_link = r'href="/usecases/\?roadmap_step=(\d)&amp;' + re.escape(in_progress) + r'">(\d+)</a>'
+    counts = dict(re.findall(step_link, html))
     assert counts == {"1": "2", "2": "0", "3": "2", "4": "0", "5": "0", "6": "0"}
     department = block(html, "by-department")
-    assert f'href="/usecases/?department={sales.pk}&amp;roadmap_step=3">1</a>' in department
-    assert 'href="/usecases/?category=analytics&amp;roadmap_step=3">1</a>' in block(html, "by-category")
-    listed = html_of(client.get(f"/usecases/?department={sales.pk}&roadmap_step=3"))
+    assert f'href="/usecases/?department={sales.pk}&amp;roadmap_step=3&amp;{in_progress}">1</a>' in department
+    assert f'href="/usecases/?category=analytics&amp;roadmap_step=3&amp;{in_progress}">1</a>' in block(
+        html, "by-category"
+    )
+    listed = html_of(client.get(f"/usecases/?department={sales.pk}&roadmap_step=3&{in_progress.replace('&amp;', '&')}"))
     assert portfolio["sales_at_3"].reference in listed and portfolio["at_3"].reference not in listed
     client.force_login(requester)
     mine = html_of(client.get(page("organisation-roadmap")))
-    assert dict(re.findall(r'href="/usecases/\?roadmap_step=(\d)">(\d+)</a>', mine))["1"] == "1"
+    assert dict(re.findall(step_link, mine))["1"] == "1"
 
 
 def test_organisation_economics_page_totals(client, executive, requester, other_requester):

@@ -72,7 +72,11 @@ def economics_payload(use_case, context):
         "cheapest": _scaled(cost.cheapest),
         "curve": cost.curve or None,
         "running": cost.running,
-        "returns": {**context["returns"].__dict__, "roi_percent": context["returns"].roi_percent},
+        "returns": {
+            **context["returns"].__dict__,
+            "roi_percent": context["returns"].roi_percent,
+            "roi_reason_text": context["returns"].roi_reason_text,
+        },
         "kpis": [
             {
                 "kpi": item["kpi"].pk,

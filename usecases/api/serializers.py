@@ -6,6 +6,7 @@ from portal.api.serializers import UserSummarySerializer
 from portal.filters import MAX_ID
 from portal.models import Department
 from usecases import services
+from usecases.economics import ROI_REASONS
 from usecases.models import (
     BenefitRecord,
     CostSettings,
@@ -411,18 +412,41 @@ class BenefitMonthSerializer(serializers.Serializer):
     cost_saved = serializers.DecimalField(**MONEY)
     revenue_gained = serializers.DecimalField(**MONEY)
     benefit = serializers.DecimalField(**MONEY)
+    in_period = serializers.BooleanField(help_text=gettext_lazy("Whether the month counts towards the ROI."))
+
+
+class RoiPeriodSerializer(serializers.Serializer):
+    first_month = serializers.DateField(
+        source="first", help_text=gettext_lazy("First day of the period's first month.")
+    )
+    last_month = serializers.DateField(source="last", help_text=gettext_lazy("First day of the period's last month."))
+    months = serializers.IntegerField()
+
+
+ROI_HELP = gettext_lazy(
+    "(benefit - cost) / cost over the ROI period (the 12 calendar months up to and including the current one): "
+    "benefits recorded for months of the period; cost = the running monthly cost times the months of the period "
+    "since approval. Null, with roi_reason, when no benefit is recorded for the period or the cost is zero."
+)
+ROI_REASON_HELP = gettext_lazy(
+    "Why there is no ROI: no_benefit (no benefit recorded for the period), no_cost (cost zero)."
+)
 
 
 class ReturnSerializer(serializers.Serializer):
     hourly_rate = serializers.DecimalField(**MONEY)
     monthly_cost = serializers.DecimalField(**MONEY)
     months = BenefitMonthSerializer(many=True)
-    total_benefit = serializers.DecimalField(**MONEY)
-    total_cost = serializers.DecimalField(**MONEY)
-    roi = serializers.DecimalField(
-        allow_null=True, help_text=gettext_lazy("(benefit - cost) / cost; 0.25 is 25%."), **PRECISE
+    period = RoiPeriodSerializer()
+    cost_months = serializers.IntegerField(help_text=gettext_lazy("Months of the period since the approval."))
+    total_benefit = serializers.DecimalField(
+        help_text=gettext_lazy("Benefit recorded for months of the period."), **MONEY
     )
-    roi_percent = serializers.DecimalField(allow_null=True, max_digits=20, decimal_places=1)
+    total_cost = serializers.DecimalField(help_text=gettext_lazy("Monthly cost x cost_months."), **MONEY)
+    roi = serializers.DecimalField(allow_null=True, help_text=ROI_HELP, **PRECISE)
+    roi_percent = serializers.DecimalField(allow_null=True, max_digits=20, decimal_places=1, help_text=ROI_HELP)
+    roi_reason = serializers.ChoiceField(choices=list(ROI_REASONS), allow_null=True, help_text=ROI_REASON_HELP)
+    roi_reason_text = serializers.CharField(allow_blank=True)
 
 
 class KpiPointSerializer(serializers.Serializer):
@@ -471,7 +495,12 @@ class WaitingUseCaseSerializer(serializers.Serializer):
 class OrganisationStepSerializer(serializers.Serializer):
     step = serializers.IntegerField()
     label = serializers.CharField()
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(
+        help_text=gettext_lazy(
+            "Use cases in progress at this step (rejected, withdrawn and retired ones are not counted): the same "
+            "count as the adoption summary's by_roadmap_step."
+        )
+    )
     readiness = GateItemSerializer(many=True)
     oldest_waiting = WaitingUseCaseSerializer(many=True)
 
@@ -481,7 +510,7 @@ class StepCountsSerializer(serializers.Serializer):
     name = serializers.CharField(required=False)
     category = serializers.CharField(required=False)
     counts = serializers.ListField(
-        child=serializers.IntegerField(), help_text=gettext_lazy("Use cases at steps 1 to 6.")
+        child=serializers.IntegerField(), help_text=gettext_lazy("Use cases in progress at steps 1 to 6.")
     )
 
 
@@ -498,9 +527,13 @@ class CostTotalsSerializer(serializers.Serializer):
     other = serializers.DecimalField(required=False, **MONEY)
     cost = serializers.DecimalField(**MONEY)
     benefit = serializers.DecimalField(**MONEY)
-    cost_over_months = serializers.DecimalField(**MONEY)
-    roi = serializers.DecimalField(allow_null=True, **PRECISE)
-    roi_percent = serializers.DecimalField(allow_null=True, max_digits=20, decimal_places=1)
+    cost_over_months = serializers.DecimalField(
+        help_text=gettext_lazy("Running cost over the ROI period, from each use case's approval."), **MONEY
+    )
+    roi = serializers.DecimalField(allow_null=True, help_text=ROI_HELP, **PRECISE)
+    roi_percent = serializers.DecimalField(allow_null=True, max_digits=20, decimal_places=1, help_text=ROI_HELP)
+    roi_reason = serializers.ChoiceField(choices=list(ROI_REASONS), allow_null=True, help_text=ROI_REASON_HELP)
+    roi_reason_text = serializers.CharField(allow_blank=True)
     unpriced = serializers.IntegerField(
         help_text=gettext_lazy("Live use cases left out of the sums: several models in use without request shares.")
     )
@@ -519,12 +552,16 @@ class UseCaseTotalsSerializer(serializers.Serializer):
     total_benefit = serializers.DecimalField(source="returns.total_benefit", **MONEY)
     cost_over_months = serializers.DecimalField(source="returns.total_cost", **MONEY)
     roi_percent = serializers.DecimalField(
-        source="returns.roi_percent", allow_null=True, max_digits=20, decimal_places=1
+        source="returns.roi_percent", allow_null=True, max_digits=20, decimal_places=1, help_text=ROI_HELP
+    )
+    roi_reason = serializers.ChoiceField(
+        source="returns.roi_reason", choices=list(ROI_REASONS), allow_null=True, help_text=ROI_REASON_HELP
     )
 
 
 class OrganisationEconomicsSerializer(serializers.Serializer):
     currency = serializers.CharField()
+    period = RoiPeriodSerializer()
     total = CostTotalsSerializer()
     departments = DepartmentTotalsSerializer(many=True)
     use_cases = UseCaseTotalsSerializer(many=True, source="rows")

@@ -64,6 +64,9 @@ MODELS = {
     "多言語の顧客チャット": [("GPT-4o", "closed_api")],
     "社内FAQ検索": [("Llama 3", "open_self_hosted")],
 }
+# Other monthly costs by intended style (tool seats, integration upkeep), so ROI is not
+# computed against token prices alone.
+OTHER_MONTHLY_COST = {"closed_saas": 80_000, "closed_api": 30_000, "hybrid": 30_000}
 # Customer-facing output without a person's check, to show the warning.
 UNCHECKED_OUTPUT = {"多言語の顧客チャット"}
 
@@ -337,7 +340,7 @@ USE_CASES = [
         False,
         "closed_api",
         (60, 10000, 3000),
-        S.APPROVED,
+        S.PILOTING,
         3,
         "requester",
         [("公開情報を整理する", AI), ("示唆をまとめ戦略を決める", HUMAN)],
@@ -437,7 +440,9 @@ class Command(BaseCommand):
             )
             users[username] = user
         vendors = seed_vendors(users["reviewer"])
-        created_count = sum(self._use_case(row, users) for row in USE_CASES)
+        created = [self._use_case(row, users) for row in USE_CASES]
+        created_count = sum(1 for use_case in created if use_case is not None)
+        self._timeline(created, users)
         self._review_dates()
         self._roadmap_history()
         seed_education(users)
@@ -465,7 +470,7 @@ class Command(BaseCommand):
             kpis,
         ) = row
         if UseCase.objects.filter(title=title).exists():
-            return False
+            return None
         user = users[owner]
         requests, tokens_in, tokens_out = volume
         customers_see = audience == "customer_facing"
@@ -500,14 +505,16 @@ class Command(BaseCommand):
                 for name, unit, direction, baseline, target in kpis
             ],
         )
+        if style in OTHER_MONTHLY_COST:
+            UseCase.objects.filter(pk=use_case.pk).update(other_monthly_cost=OTHER_MONTHLY_COST[style])
         if status == S.DRAFT:
-            return True
+            return use_case
         if status == S.WITHDRAWN:
             services.withdraw(use_case, user, comment="別の施策に統合したため")
-            return True
+            return use_case
         use_case = services.submit(use_case, user)
         if status in (S.IN_REVIEW, S.CHANGES_REQUESTED) and self._decide_first_stage(use_case, status, users):
-            return True
+            return use_case
         if status != S.SUBMITTED:
             ApprovalStage.objects.filter(use_case=use_case, status=StageStatus.PENDING).update(
                 status=StageStatus.CANCELLED
@@ -523,88 +530,156 @@ class Command(BaseCommand):
                 to_state=status,
                 comment="デモデータとして取り込み / imported as demo data",
             )
-        return True
+        return use_case
+
+    @staticmethod
+    def _timeline(created, users):
+        """Date the history of the use cases created now: registered over the past year, submitted
+        two days later, decided 6 to 22 days after that, then pilot, PoC, go-live and retirement in
+        order, so every figure reads as a real history (no decision before its submission, a trend
+        over many months). Each decision date passes the governance services' own check."""
+        now, days = timezone.now(), datetime.timedelta
+        for index, use_case in enumerate(created):
+            if use_case is None:
+                continue
+            use_case.refresh_from_db()
+            age = 330 - 13 * index
+            if use_case.status in (S.IN_PRODUCTION, S.RETIRED):
+                age = max(age, 200)
+            elif use_case.status in LIVE_STATES and use_case.roadmap_step >= 3:
+                age = max(age, 130)
+            created_at = now - days(days=age, hours=index)
+            dates = {"created_at": created_at}
+            if use_case.submitted_at is not None:
+                dates["submitted_at"] = created_at + days(days=2)
+            decided = dates.get("submitted_at", created_at) + days(days=6 + (index * 5) % 17, hours=3)
+            use_case.submitted_at = dates.get("submitted_at")
+            if use_case.status in (*LIVE_STATES, S.RETIRED):
+                governance.check_decision_date(use_case, decided)
+                dates.update(approved_at=decided, step_entered_at=decided)
+            if use_case.status == S.REJECTED:
+                governance.check_decision_date(use_case, decided)
+                stage = ApprovalStage.objects.filter(use_case=use_case).order_by("pk").first()
+                if stage is not None:
+                    ApprovalStage.objects.filter(pk=stage.pk).update(
+                        status=StageStatus.REJECTED,
+                        decision="reject",
+                        decided_by=users["reviewer"],
+                        decided_at=decided,
+                        comment="機密データを外部APIに送る構成のため",
+                        started_at=dates["submitted_at"],
+                    )
+            UseCase.objects.filter(pk=use_case.pk).update(**dates)
 
     @staticmethod
     def _roadmap_history():
-        """The journey of imported live use cases past step 2: pilot on closed AI, a PoC on
-        the open model (or skipped with a reason), hybrid roles, KPI actuals and benefits,
-        so the roadmap, cost and ROI pages show figures. Imported as history, like the states."""
+        """The journey of imported live use cases past step 2, dated after their approval: pilot
+        on closed AI, a PoC on the open model (or skipped with a reason), hybrid roles, go-live,
+        KPI actuals and monthly benefits, so the roadmap, cost and ROI pages show figures.
+        Imported as history, like the states; each step follows the one before it."""
         now, today = timezone.now(), timezone.localdate()
         days = datetime.timedelta
-        fallback_closed = AIModel.objects.filter(name="GPT-4o").first()
-        imported = UseCase.objects.filter(status__in=LIVE_STATES, trials__isnull=True).prefetch_related(
-            "model_choices__ai_model", "kpis"
-        )
+        fallback_closed = AIModel.objects.filter(name="Claude 3").first()  # approved, from an approved vendor
+        imported = UseCase.objects.filter(
+            status__in=[*LIVE_STATES, S.RETIRED], trials__isnull=True, approved_at__isnull=False
+        ).prefetch_related("model_choices__ai_model__publisher", "kpis")
         for use_case in imported:
-            UseCase.objects.filter(pk=use_case.pk).update(
-                approved_at=use_case.approved_at or now - days(120),
-                step_entered_at=now - days(30 if use_case.status == S.IN_PRODUCTION else 45),
-                went_live_at=now - days(30) if use_case.status == S.IN_PRODUCTION else None,
-            )
-            if use_case.roadmap_step < 3:
-                continue
-            choices = list(use_case.model_choices.all())
-            closed = next((c.ai_model for c in choices if c.deployment in ("closed_api", "closed_saas")), None)
-            open_model = next((c.ai_model for c in choices if c.ai_model.openness == "open_weights"), None)
-            pilot_model = closed or fallback_closed
-            if pilot_model is not None:
-                Trial.objects.create(
-                    use_case=use_case,
-                    kind=TrialKind.CLOSED_PILOT,
-                    ai_model=pilot_model,
-                    scope="1チーム・1か月で試行",
-                    starts_on=today - days(110),
-                    planned_end_on=today - days(80),
-                    ended_on=today - days(80),
-                    results="担当者の作業時間が約3割減。出力の最終確認は引き続き人が行う。",
-                    updated_by=use_case.owner,
+            approved = use_case.approved_at
+            step_entered, went_live, retired = approved, None, None
+            if use_case.roadmap_step >= 3:
+                pilot_start = timezone.localtime(approved).date() + days(7)
+                pilot_end = pilot_start + days(30)
+                step_entered = approved + days(7)
+                choices = list(use_case.model_choices.all())
+                closed = next(
+                    (
+                        c.ai_model
+                        for c in choices
+                        if c.deployment in ("closed_api", "closed_saas")
+                        and c.ai_model.openness == "closed_api"
+                        and c.ai_model.status == "approved"
+                        and c.ai_model.publisher.status in ("approved", "approved_with_conditions")
+                    ),
+                    None,
                 )
-            for kpi in use_case.kpis.all():
-                if kpi.baseline is not None and kpi.target is not None:
-                    for offset, share in ((90, "0.3"), (60, "0.6"), (30, "0.9")):
-                        value = kpi.baseline + (kpi.target - kpi.baseline) * Decimal(share)
-                        KpiMeasurement.objects.get_or_create(
-                            kpi=kpi, measured_on=today - days(offset), defaults={"value": value}
-                        )
-            if use_case.roadmap_step >= 4 and open_model is not None:
-                Trial.objects.create(
-                    use_case=use_case,
-                    kind=TrialKind.OPEN_POC,
-                    ai_model=open_model,
-                    scope="自社データでの回答品質を限定範囲で検証",
-                    starts_on=today - days(75),
-                    planned_end_on=today - days(45),
-                    results="社内用語の正答率がクローズドAIより高い。運用体制の整備が必要。",
-                    comparison="品質は同等以上、月額費用は量が増えるほど有利。",
-                    updated_by=use_case.owner,
-                )
-            elif use_case.roadmap_step >= 5:
-                UseCase.objects.filter(pk=use_case.pk).update(
-                    poc_skipped_reason="カスタマイズの効果が小さく、クローズドAIで十分なため"
-                )
-            if use_case.roadmap_step >= 5:
-                for choice in choices:
-                    is_open = choice.deployment in ("open_cloud", "open_self_hosted")
-                    UseCaseModel.objects.filter(pk=choice.pk).update(
-                        role=ModelRole.CORE if is_open else ModelRole.OPERATIONS,
-                        role_rationale="差別化の中核は自社データで"
-                        if is_open
-                        else "日常業務は素早く安定したクローズドAIで",
+                open_model = next((c.ai_model for c in choices if c.ai_model.openness == "open_weights"), None)
+                pilot_model = closed or fallback_closed
+                at_pilot = use_case.roadmap_step == 3
+                if pilot_model is not None:
+                    Trial.objects.create(
+                        use_case=use_case,
+                        kind=TrialKind.CLOSED_PILOT,
+                        ai_model=pilot_model,
+                        scope="1チーム・1か月で試行",
+                        starts_on=pilot_start,
+                        planned_end_on=max(pilot_end, today) if at_pilot else pilot_end,
+                        ended_on=None if at_pilot else pilot_end,
+                        results="" if at_pilot else "担当者の作業時間が約3割減。出力の最終確認は引き続き人が行う。",
+                        updated_by=use_case.owner,
                     )
-            if use_case.status == S.IN_PRODUCTION:
-                for months_ago in (3, 2, 1):
-                    month = (today.replace(day=1) - days(28 * months_ago)).replace(day=1)
+                reached = use_case.status == S.IN_PRODUCTION  # live ones have reached their targets
+                for kpi in use_case.kpis.all():
+                    if kpi.baseline is not None and kpi.target is not None:
+                        point, shares = pilot_start, ("0.4", "0.8", "1" if reached else "0.9")
+                        for share in shares:
+                            if point > today:
+                                break
+                            value = kpi.baseline + (kpi.target - kpi.baseline) * Decimal(share)
+                            KpiMeasurement.objects.get_or_create(kpi=kpi, measured_on=point, defaults={"value": value})
+                            point += days(30)
+                after_pilot = pilot_end + days(5)
+                if use_case.roadmap_step >= 4 and open_model is not None:
+                    Trial.objects.create(
+                        use_case=use_case,
+                        kind=TrialKind.OPEN_POC,
+                        ai_model=open_model,
+                        scope="自社データでの回答品質を限定範囲で検証",
+                        starts_on=after_pilot,
+                        planned_end_on=after_pilot + days(30),
+                        results="社内用語の正答率がクローズドAIより高い。運用体制の整備が必要。",
+                        comparison="品質は同等以上、月額費用は量が増えるほど有利。",
+                        updated_by=use_case.owner,
+                    )
+                    step_entered = approved + days(42)
+                    after_pilot += days(35)
+                elif use_case.roadmap_step >= 5:
+                    UseCase.objects.filter(pk=use_case.pk).update(
+                        poc_skipped_reason="カスタマイズの効果が小さく、クローズドAIで十分なため"
+                    )
+                if use_case.roadmap_step >= 5:
+                    step_entered = approved + (after_pilot - pilot_start) + days(7)
+                    for choice in choices:
+                        is_open = choice.deployment in ("open_cloud", "open_self_hosted")
+                        UseCaseModel.objects.filter(pk=choice.pk).update(
+                            role=ModelRole.CORE if is_open else ModelRole.OPERATIONS,
+                            role_rationale="差別化の中核は自社データで"
+                            if is_open
+                            else "日常業務は素早く安定したクローズドAIで",
+                        )
+                    if use_case.status in (S.IN_PRODUCTION, S.RETIRED):
+                        went_live = step_entered + days(10)
+                    if use_case.status == S.RETIRED:
+                        retired = went_live + days(40)
+            UseCase.objects.filter(pk=use_case.pk).update(
+                step_entered_at=min(step_entered, now),
+                went_live_at=went_live,
+                retired_at=retired,
+            )
+            if went_live is not None and use_case.status == S.IN_PRODUCTION:
+                # A benefit for every complete month since the month after going live.
+                month = (timezone.localtime(went_live).date().replace(day=1) + days(32)).replace(day=1)
+                while month < today.replace(day=1):
                     BenefitRecord.objects.get_or_create(
                         use_case=use_case,
                         month=month,
                         defaults={
-                            "hours_saved": 40 + 10 * (3 - months_ago),
+                            "hours_saved": 40 + 5 * (month.month % 3),
                             "cost_saved": 50_000,
                             "revenue_gained": 0,
                             "recorded_by": use_case.owner,
                         },
                     )
+                    month = (month + days(32)).replace(day=1)
 
     @staticmethod
     def _review_dates():
