@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction, DataClassification
 from portal.services import next_reference, record_event
+from portal.uploads import check_upload
 from vendors import scoring
 from vendors.choices import (
     AnswerType,
@@ -36,17 +37,6 @@ from vendors.models import Answer, Assessment, EvidenceFile, Question, TemplateS
 
 REFERENCE_PREFIX = "VA"
 LINK_SALT = "vendors.assessment-link"
-EVIDENCE_EXTENSIONS = {".pdf", ".png", ".jpg", ".jpeg", ".txt", ".csv", ".xlsx", ".docx", ".pptx"}
-# The first bytes of formats that have a signature; a mismatch means a disguised file.
-EVIDENCE_SIGNATURES = {
-    ".pdf": (b"%PDF",),
-    ".png": (b"\x89PNG",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".xlsx": (b"PK\x03\x04",),
-    ".docx": (b"PK\x03\x04",),
-    ".pptx": (b"PK\x03\x04",),
-}
 
 # Plain decimal numbers of sensible size (no exponents, separators, NaN or infinity).
 NUMBER_PATTERN = re.compile(r"-?\d{1,15}(\.\d{1,6})?")
@@ -380,26 +370,8 @@ def clean_value(question, raw):
 
 
 def check_evidence(upload):
-    """Size, extension and (for typed formats) the file's first bytes."""
-    from pathlib import Path
-
-    suffix = Path(upload.name).suffix.lower()
-    if suffix not in EVIDENCE_EXTENSIONS:
-        raise ValidationError(
-            _("Upload a PDF, image, text, CSV or Office file (%(allowed)s).")
-            % {"allowed": ", ".join(sorted(EVIDENCE_EXTENSIONS))}
-        )
-    if upload.size > settings.EVIDENCE_MAX_BYTES:
-        raise ValidationError(
-            _("The file is larger than %(limit)s MB.") % {"limit": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)}
-        )
-    if upload.size == 0:
-        raise ValidationError(_("The file is empty."))
-    head = upload.read(8)
-    upload.seek(0)
-    signatures = EVIDENCE_SIGNATURES.get(suffix)
-    if signatures and not head.startswith(signatures):
-        raise ValidationError(_("The file's content does not match its extension."))
+    """Size, extension and content (portal.uploads, the check every upload passes)."""
+    check_upload(upload)
 
 
 def save_answers(assessment, raw_values, comments, uploads):

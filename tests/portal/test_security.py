@@ -280,6 +280,81 @@ def test_trusted_proxies_setting_is_checked_at_start_up():
         EnvReader({"TRUSTED_PROXIES": "10.0.0.0/24, proxy.example.com"}).networks("TRUSTED_PROXIES", [])
 
 
+# --- Uploads (portal.uploads, the check every upload passes) ----------------------------------
+
+
+def _upload(name, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
+
+
+def _office(folder):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(f"{folder}/document.xml", "<x/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("cert.pdf", b"%PDF-1.7\n"),
+        ("scan.PNG", b"\x89PNG\r\n\x1a\n\x00"),
+        ("photo.jpeg", b"\xff\xd8\xff\xe1"),
+        ("notes.txt", "研修を修了しました。\n".encode()),
+        ("notes.txt", "\ufeffBOM付き".encode()),
+        ("notes.txt", "UTF-16の文書".encode("utf-16")),
+        ("list.csv", "氏名,部署\r\n山田,営業\r\n".encode("cp932")),
+        ("report.docx", _office("word")),
+        ("sheet.xlsx", _office("xl")),
+        ("deck.pptx", _office("ppt")),
+    ],
+)
+def test_uploads_of_the_allowed_types_pass(name, content):
+    from portal.uploads import check_upload
+
+    check_upload(_upload(name, content))
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("cert.pdf", b"MZ\x90\x00\x03\x00\x00\x00"),
+        ("cert.txt", b"MZ\x90\x00\x03\x00\x00\x00"),
+        ("cert.csv", b"\x7fELF\x02\x01\x01\x00"),
+        ("cert.txt", b"\xff\xfeM\x00Z\x00\x00\x00"),  # UTF-16 holding a NUL
+        ("cert.png", b"%PDF-1.7\n"),
+        ("cert.jpg", b"GIF89a"),
+        # A ZIP archive or a Word file named as another Office type.
+        ("cert.docx", b"PK\x03\x04" + b"\x00" * 26),
+        ("cert.xlsx", _office("word")),
+        ("cert.exe", b"MZ\x90\x00"),
+        ("cert", b"%PDF-1.7\n"),
+        ("empty.pdf", b""),
+    ],
+)
+def test_uploads_are_judged_by_content_not_name(name, content):
+    from portal.uploads import check_upload
+
+    with pytest.raises(ValidationError):
+        check_upload(_upload(name, content))
+
+
+def test_an_upload_over_the_limit_is_refused_and_the_file_can_be_read_again(settings):
+    from portal.uploads import check_upload
+
+    upload = _upload("cert.pdf", b"%PDF-1.7\n" + b"0" * 100)
+    check_upload(upload)
+    assert upload.read(5) == b"%PDF-"  # left at the start for saving
+    with pytest.raises(ValidationError, match="0 MB"):
+        check_upload(upload, max_bytes=50)
+
+
 # --- Passwords ------------------------------------------------------------------------------
 
 
