@@ -198,6 +198,15 @@ def test_spraying_many_usernames_from_one_address_locks_the_address(requester, r
     assert _failures_by_address()["203.0.113.7"] >= settings.AXES_IP_FAILURE_LIMIT
 
 
+def test_the_address_lockout_page_is_translated(requester, settings):
+    settings.AXES_IP_FAILURE_LIMIT = 3
+    for number in range(settings.AXES_IP_FAILURE_LIMIT):
+        _login_from("203.0.113.9", f"user{number}", "Spring2026!", language="ja")
+    response = _login_from("203.0.113.9", "requester", PASSWORD, language="ja")
+    assert response.status_code == 429
+    assert "この接続元からのログイン失敗が多すぎます" in response.content.decode()
+
+
 def test_a_successful_login_keeps_the_address_counter_of_a_spray(requester, settings):
     settings.AXES_IP_FAILURE_LIMIT = 6
     for number in range(settings.AXES_IP_FAILURE_LIMIT - 1):
