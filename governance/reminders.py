@@ -22,7 +22,6 @@ Adding a kind: a ``ReminderKind`` value, a ``Kind`` subclass registered in ``KIN
 
 import datetime
 import logging
-import smtplib
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from itertools import islice
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import BadHeaderError, EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -48,6 +47,7 @@ from governance.models import (
     Reminder,
     ReminderSetting,
 )
+from portal.mail import clean_subject, is_permanent
 from portal.roles import Role
 from usecases.choices import CLOSED_STATES, LIVE_STATES, REVIEW_STATES
 from usecases.models import UseCase
@@ -478,12 +478,6 @@ def claim(now, size):
     return None, []
 
 
-def _is_permanent(error):
-    if isinstance(error, smtplib.SMTPResponseException):
-        return error.smtp_code >= 500
-    return isinstance(error, (smtplib.SMTPRecipientsRefused, smtplib.SMTPNotSupportedError, BadHeaderError, ValueError))
-
-
 def _backoff(attempts):
     return datetime.timedelta(seconds=min(settings.REMINDER_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), 3600))
 
@@ -523,7 +517,7 @@ def build_email(row):
             "name": display_name(row.recipient) if row.recipient_id else "",
             "language": _language(row),
         }
-        subject = " ".join(row.title.split())  # a header may not contain a line break
+        subject = clean_subject(row.title)
         text = render_to_string("governance/email/reminder.txt", context)
         html = render_to_string("governance/email/reminder.html", context)
     reply_to = [row.params["reply_to"]] if row.params.get("reply_to") else None
@@ -566,7 +560,7 @@ def _deliver(rows, now, connection, outcome, build=build_email):
 
 def _record_failure(row, error, now, outcome, digest=False):
     row.error = f"{type(error).__name__}: {error}"[:2000]
-    if _is_permanent(error) or row.attempts >= settings.REMINDER_MAX_ATTEMPTS:
+    if is_permanent(error) or row.attempts >= settings.REMINDER_MAX_ATTEMPTS:
         row.status = ReminderStatus.FAILED
         outcome.failed.append(row)
         logger.warning("Reminder %s failed for good: %s", row.pk, row.error)
@@ -667,7 +661,7 @@ def build_digest(user, rows):
             "items": [(row.title, row.message, row.absolute_url if row.url else "") for row in rows],
             "inbox": settings.SITE_URL.rstrip("/") + reverse("governance:inbox"),
         }
-        subject = str(_("Your reminders for today (%(count)s)") % {"count": len(rows)})
+        subject = clean_subject(_("Your reminders for today (%(count)s)") % {"count": len(rows)})
         text = render_to_string("governance/email/digest.txt", context)
         html = render_to_string("governance/email/digest.html", context)
     message = EmailMultiAlternatives(subject, text, None, [user.email])

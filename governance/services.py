@@ -241,22 +241,35 @@ def check_context(use_case, today=None):
 
 
 def run_checks(use_case):
-    """Evaluate the rules and store the result as the use case's latest findings."""
+    """Evaluate the rules and store the result as the use case's latest findings.
+
+    Safe when two runs overlap (a re-check task and an edit, or two re-check tasks): the
+    findings are upserted on their unique key and only those no longer raised are deleted,
+    so neither run can trip over rows the other inserted (no IntegrityError to retry)."""
     results = rules.evaluate(check_context(use_case))
     now = timezone.now()
     with transaction.atomic():
-        Finding.objects.filter(use_case=use_case).delete()
         Finding.objects.bulk_create(
-            Finding(
-                use_case=use_case,
-                rule_id=result.rule_id,
-                subject=result.subject,
-                severity=result.severity,
-                facts=result.facts,
-                evaluated_at=now,
-            )
-            for result in results
+            [
+                Finding(
+                    use_case=use_case,
+                    rule_id=result.rule_id,
+                    subject=result.subject,
+                    severity=result.severity,
+                    facts=result.facts,
+                    evaluated_at=now,
+                )
+                for result in results
+            ],
+            update_conflicts=True,
+            unique_fields=["use_case", "rule_id", "subject"],
+            update_fields=["severity", "facts", "evaluated_at"],
         )
+        current = Q()
+        for result in results:
+            current |= Q(rule_id=result.rule_id, subject=result.subject)
+        stale = Finding.objects.filter(use_case=use_case)
+        (stale.exclude(current) if results else stale).delete()
     return results
 
 
@@ -281,10 +294,17 @@ def open_blocking_findings(use_case):
 def recheck(use_case_ids):
     """Re-derive the tier and findings of open and live use cases (after a dependency changed)."""
     count = 0
-    for use_case in (
-        UseCase.objects.filter(pk__in=use_case_ids).exclude(status__in=CLOSED_STATES).iterator(chunk_size=200)
+    for use_case_id in (
+        UseCase.objects.filter(pk__in=use_case_ids).exclude(status__in=CLOSED_STATES).values_list("pk", flat=True)
     ):
         with transaction.atomic():
+            # Concurrent re-checks of one use case take turns (PostgreSQL row lock), and each
+            # reads the use case as it is now, not as it was when the batch was listed.
+            use_case = (
+                UseCase.objects.select_for_update().filter(pk=use_case_id).exclude(status__in=CLOSED_STATES).first()
+            )
+            if use_case is None:
+                continue
             refresh_risk_tier(use_case)
             run_checks(use_case)
         count += 1

@@ -5,6 +5,7 @@ False). A portal that gates approvals must not start half-configured, so every
 reader here raises ``ImproperlyConfigured`` naming the variable and what it expects.
 """
 
+import ipaddress
 import os
 import secrets
 import zoneinfo
@@ -61,6 +62,16 @@ class EnvReader:
         if value is None:
             return list(default)
         return [item.strip() for item in value.split(",") if item.strip()]
+
+    def networks(self, name, default):
+        """Comma-separated IP addresses or networks (10.0.0.5, 10.0.0.0/24, fd00::/8), as text."""
+        entries = self.list(name, default)
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                self._fail(name, "comma-separated IP addresses or networks such as 10.0.0.5 or 10.0.0.0/24", entry)
+        return entries
 
     def path(self, name, default):
         value = self._raw(name)

@@ -217,15 +217,23 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins for one username
-# from one address, that pair is refused for AXES_COOLOFF_MINUTES. Counters live in the
-# database, so every web host sees them. `manage.py axes_reset` lifts all lockouts.
+# Login throttling (django-axes, portal.throttling): after AXES_FAILURE_LIMIT failed logins
+# for one username from one address, that pair is refused; after AXES_IP_FAILURE_LIMIT
+# failures from one address (any usernames: password spraying), the address is; both for
+# AXES_COOLOFF_MINUTES. Never by username alone, so nobody can lock a colleague out from
+# elsewhere. Counters live in the database, so every web host sees them.
 AXES_ENABLED = env.bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", 30)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "portal.throttling.LoginThrottleHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
+# The client's address is the socket peer; X-Forwarded-For is read only when the peer is
+# one of these proxies (addresses or networks, comma-separated). Default: trust none.
+TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES", [])
+AXES_CLIENT_IP_CALLABLE = "portal.throttling.client_ip"
 # Whole request bodies above this are refused with 413 before they are read (uploads
 # included; Django's own limit excludes files). Vendor questionnaires carry several files.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_MB", 50) * 1024 * 1024

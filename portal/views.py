@@ -37,6 +37,7 @@ from portal.choices import UserLanguage
 from portal.exports import TableExport
 from portal.forms import ApiTokenForm, add_errors
 from portal.models import ApiToken
+from portal.throttling import address_locked
 from usecases import roadmap
 from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
@@ -450,4 +451,5 @@ class ApiRedocView(SpectacularRedocView):
 def login_locked_out(request, original_response=None, credentials=None):
     """django-axes lockout page: 429, in the reader's language, saying how long the lock lasts."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    return render(request, "portal/lockout.html", {"cooloff_minutes": minutes}, status=429)
+    context = {"cooloff_minutes": minutes, "address_locked": address_locked(request, credentials)}
+    return render(request, "portal/lockout.html", context, status=429)

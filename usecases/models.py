@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal.constraints import in_choices
+from portal.validators import LABEL_VALIDATORS, validate_visible_text
 from usecases.choices import (
     DataClassification,
     DeploymentStyle,
@@ -43,8 +44,8 @@ class UseCase(models.Model):
     """A place where a team wants to use AI (roadmap step 1: the inventory)."""
 
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
-    title = models.CharField(_("title"), max_length=200)
-    summary = models.TextField(_("summary"), max_length=5000, blank=True)
+    title = models.CharField(_("title"), max_length=200, validators=LABEL_VALIDATORS)
+    summary = models.TextField(_("summary"), max_length=5000, blank=True, validators=[validate_visible_text])
     department = models.ForeignKey(
         "portal.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="use_cases"
     )
@@ -135,6 +136,10 @@ class UseCase(models.Model):
     submitted_at = models.DateTimeField(_("submitted on"), null=True, blank=True, editable=False)
     reviewers_notified_at = models.DateTimeField(_("reviewers notified on"), null=True, blank=True, editable=False)
     reviewers_notice_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Why the notice failed for good (no reviewer's address accepted it): never retried.
+    reviewers_notice_error = models.CharField(
+        _("reviewers' notice failed"), max_length=500, blank=True, default="", editable=False
+    )
 
     objects = UseCaseQuerySet.as_manager()
 
@@ -205,7 +210,7 @@ class UseCaseTask(models.Model):
     """One step of the workflow, and whether AI may do it or a person decides."""
 
     use_case = models.ForeignKey(UseCase, verbose_name=_("use case"), on_delete=models.CASCADE, related_name="tasks")
-    description = models.CharField(_("task"), max_length=300)
+    description = models.CharField(_("task"), max_length=300, validators=LABEL_VALIDATORS)
     performer = models.CharField(_("who does it"), max_length=10, choices=TaskPerformer.choices)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
 
@@ -265,7 +270,7 @@ class UseCaseModel(models.Model):
 
 class Kpi(models.Model):
     use_case = models.ForeignKey(UseCase, verbose_name=_("use case"), on_delete=models.CASCADE, related_name="kpis")
-    name = models.CharField(_("KPI"), max_length=200)
+    name = models.CharField(_("KPI"), max_length=200, validators=LABEL_VALIDATORS)
     unit = models.CharField(_("unit"), max_length=50, blank=True)
     direction = models.CharField(
         _("direction"), max_length=10, choices=KpiDirection.choices, default=KpiDirection.INCREASE

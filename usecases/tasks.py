@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from portal.mail import clean_subject, is_permanent
 from portal.roles import Role
 from usecases.choices import OPEN_STATES
 from usecases.models import UseCase
@@ -38,7 +39,9 @@ def notify_reviewers_of_submission(use_case_id):
     """E-mail every reviewer that a use case was submitted, each in their language."""
     claimed_at = timezone.now()
     claimed = (
-        UseCase.objects.filter(pk=use_case_id, status__in=OPEN_STATES, reviewers_notified_at__isnull=True)
+        UseCase.objects.filter(
+            pk=use_case_id, status__in=OPEN_STATES, reviewers_notified_at__isnull=True, reviewers_notice_error=""
+        )
         .filter(
             Q(reviewers_notice_claimed_at__isnull=True) | Q(reviewers_notice_claimed_at__lt=claimed_at - CLAIM_LEASE)
         )
@@ -47,30 +50,45 @@ def notify_reviewers_of_submission(use_case_id):
     if not claimed:
         return 0
     try:
-        sent = _mail_reviewers(UseCase.objects.with_related().get(pk=use_case_id))
+        sent, failures = _mail_reviewers(UseCase.objects.with_related().get(pk=use_case_id))
     except Exception:
         # Give the claim back so the retry (or the sweep) can send.
         UseCase.objects.filter(pk=use_case_id, reviewers_notice_claimed_at=claimed_at).update(
             reviewers_notice_claimed_at=None
         )
         raise
+    if failures and not sent:
+        # No retry can fix this: mark it failed so neither retries nor the sweep try again.
+        error = "; ".join(failures)[:500]
+        UseCase.objects.filter(pk=use_case_id).update(reviewers_notice_error=error)
+        logger.error("The reviewers' notice of use case %s failed for good: %s", use_case_id, error)
+        return 0
     UseCase.objects.filter(pk=use_case_id).update(reviewers_notified_at=timezone.now())
     return sent
 
 
 def _mail_reviewers(use_case):
+    """Send the notice to each reviewer; returns (sent, permanent failures). Any other
+    failure is raised, to be retried."""
     reviewers = get_user_model().objects.filter(groups__name=Role.REVIEWER, is_active=True, email__gt="").distinct()
     link = settings.SITE_URL.rstrip("/") + use_case.get_absolute_url()
-    sent = 0
+    sent, failures = 0, []
     for reviewer in reviewers:
         with translation.override(reviewer.language):
             context = {"use_case": use_case, "link": link, "recipient": reviewer}
-            subject = render_to_string("usecases/email/submitted_subject.txt", context).strip()
+            subject = clean_subject(render_to_string("usecases/email/submitted_subject.txt", context))
             body = render_to_string("usecases/email/submitted_body.txt", context)
-        send_mail(subject, body, None, [reviewer.email])
+        try:
+            send_mail(subject, body, None, [reviewer.email])
+        except Exception as error:
+            if not is_permanent(error):
+                raise
+            failures.append(f"{reviewer.username}: {type(error).__name__}: {error}")
+            logger.error("The notice of %s to reviewer %s failed for good: %s", use_case.reference, reviewer, error)
+            continue
         sent += 1
     logger.info("Notified %s reviewers of %s", sent, use_case.reference)
-    return sent
+    return sent, failures
 
 
 @shared_task
@@ -80,6 +98,7 @@ def notify_pending_submissions():
         UseCase.objects.filter(
             status__in=OPEN_STATES,
             reviewers_notified_at__isnull=True,
+            reviewers_notice_error="",
             submitted_at__lte=timezone.now() - SWEEP_GRACE,
         )
         .order_by("submitted_at")

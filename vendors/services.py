@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.choices import AuditAction, DataClassification
 from portal.dates import validate_date_in_range
 from portal.services import audit_value, field_changes, next_reference, record_event, sync_children
+from portal.uploads import check_upload
 from vendors import scoring
 from vendors.choices import (
     AnswerType,
@@ -50,17 +51,6 @@ from vendors.signals import registry_changed
 
 REFERENCE_PREFIX = "VA"
 LINK_SALT = "vendors.assessment-link"
-EVIDENCE_EXTENSIONS = {".pdf", ".png", ".jpg", ".jpeg", ".txt", ".csv", ".xlsx", ".docx", ".pptx"}
-# The first bytes of formats that have a signature; a mismatch means a disguised file.
-EVIDENCE_SIGNATURES = {
-    ".pdf": (b"%PDF",),
-    ".png": (b"\x89PNG",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".xlsx": (b"PK\x03\x04",),
-    ".docx": (b"PK\x03\x04",),
-    ".pptx": (b"PK\x03\x04",),
-}
 
 # Plain decimal numbers of sensible size (no exponents, separators, NaN or infinity).
 NUMBER_PATTERN = re.compile(r"-?\d{1,15}(\.\d{1,6})?")
@@ -406,26 +396,8 @@ def clean_value(question, raw):
 
 
 def check_evidence(upload):
-    """Size, extension and (for typed formats) the file's first bytes."""
-    from pathlib import Path
-
-    suffix = Path(upload.name).suffix.lower()
-    if suffix not in EVIDENCE_EXTENSIONS:
-        raise ValidationError(
-            _("Upload a PDF, image, text, CSV or Office file (%(allowed)s).")
-            % {"allowed": ", ".join(sorted(EVIDENCE_EXTENSIONS))}
-        )
-    if upload.size > settings.EVIDENCE_MAX_BYTES:
-        raise ValidationError(
-            _("The file is larger than %(limit)s MB.") % {"limit": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)}
-        )
-    if upload.size == 0:
-        raise ValidationError(_("The file is empty."))
-    head = upload.read(8)
-    upload.seek(0)
-    signatures = EVIDENCE_SIGNATURES.get(suffix)
-    if signatures and not head.startswith(signatures):
-        raise ValidationError(_("The file's content does not match its extension."))
+    """Size, extension and content (portal.uploads, the check every upload passes)."""
+    check_upload(upload)
 
 
 def save_answers(assessment, raw_values, comments, uploads):

@@ -6,6 +6,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from portal.mail import PermanentSendFailure, clean_subject, is_permanent
 from vendors.models import Assessment
 
 logger = logging.getLogger(__name__)
@@ -16,13 +17,20 @@ def send_assessment_invitation(assessment_id, url):
     """E-mail the vendor contact their questionnaire link, in the contact's language.
 
     Enqueued on commit by send_assessment and reissue_link. At-least-once: a retry
-    after a partial failure may send the same link twice, which is harmless.
+    after a partial failure may send the same link twice, which is harmless. A failure
+    no retry can fix (the address is refused) ends the task as failed at once.
     """
     assessment = Assessment.objects.with_related().get(pk=assessment_id)
     with translation.override(assessment.contact.language):
         context = {"assessment": assessment, "url": url, "template": str(assessment.template_version.template)}
-        subject = render_to_string("vendors/email/invitation_subject.txt", context).strip()
+        subject = clean_subject(render_to_string("vendors/email/invitation_subject.txt", context))
         body = render_to_string("vendors/email/invitation_body.txt", context)
-    send_mail(subject, body, None, [assessment.contact.email])
+    try:
+        send_mail(subject, body, None, [assessment.contact.email])
+    except Exception as error:
+        if is_permanent(error):
+            logger.error("Assessment %s could not be sent to its contact: %s", assessment.reference, error)
+            raise PermanentSendFailure(f"{type(error).__name__}: {error}") from error
+        raise
     logger.info("Sent assessment %s to %s", assessment.reference, assessment.contact.email)
     return 1

@@ -26,9 +26,11 @@ from governance.models import (
     TrainingCompletion,
     TrainingCourse,
 )
+from governance.models.education import EVIDENCE_EXTENSIONS
 from portal.choices import AuditAction
 from portal.models import department_name
 from portal.services import record_event
+from portal.uploads import check_upload
 
 # --- Policies -----------------------------------------------------------------------------------
 
@@ -207,15 +209,11 @@ def add_months(day, months):
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
-MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
-
-
 def _evidence_errors(evidence):
-    """The evidence file's type and size (pages and API alike)."""
-    if evidence.size > MAX_EVIDENCE_BYTES:
-        return {"evidence": [_("The file is larger than 10 MB.")]}
+    """The evidence file's type, content and size (pages and API alike): the check every
+    upload passes, so a program renamed cert.pdf is refused, not offered to executives."""
     try:
-        TrainingCompletion._meta.get_field("evidence").run_validators(evidence)
+        check_upload(evidence, extensions={f".{extension}" for extension in EVIDENCE_EXTENSIONS})
     except ValidationError as error:
         return {"evidence": error.messages}
     return {}

@@ -20,6 +20,7 @@ from governance.choices import (
 from governance.querysets import AudienceQuerySet, PromptTemplateQuerySet, TrainingCompletionQuerySet
 from portal.constraints import in_choices
 from portal.roles import Role
+from portal.validators import LABEL_VALIDATORS
 from usecases.choices import UseCaseCategory
 from vendors.models import BilingualMixin
 
@@ -71,8 +72,8 @@ class PolicyDocument(Audience):
 
     key = models.SlugField(_("key"), max_length=60, unique=True)
     kind = models.CharField(_("kind"), max_length=30, choices=PolicyKind.choices, default=PolicyKind.USAGE_RULES)
-    title_ja = models.CharField(_("title (Japanese)"), max_length=200)
-    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    title_ja = models.CharField(_("title (Japanese)"), max_length=200, validators=LABEL_VALIDATORS)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True, validators=LABEL_VALIDATORS)
     requires_acknowledgement = models.BooleanField(_("acknowledgement required"), default=True)
     acknowledge_within_days = models.PositiveSmallIntegerField(
         _("days to acknowledge a new version"), default=14, validators=[MaxValueValidator(365)]
@@ -184,8 +185,8 @@ class PolicyAcknowledgement(models.Model):
 
 class TrainingCourse(Audience):
     key = models.SlugField(_("key"), max_length=60, unique=True)
-    title_ja = models.CharField(_("title (Japanese)"), max_length=200)
-    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    title_ja = models.CharField(_("title (Japanese)"), max_length=200, validators=LABEL_VALIDATORS)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True, validators=LABEL_VALIDATORS)
     description_ja = models.TextField(_("description (Japanese)"), max_length=5000, blank=True)
     description_en = models.TextField(_("description (English)"), max_length=5000, blank=True)
     validity_months = models.PositiveSmallIntegerField(
@@ -282,7 +283,7 @@ class TrainingCompletion(models.Model):
 class PromptTemplate(models.Model):
     """A shared prompt with {{placeholders}}; approved by a reviewer before the library shows it to all."""
 
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=LABEL_VALIDATORS)
     category = models.CharField(_("category"), max_length=20, choices=UseCaseCategory.choices)
     style = models.CharField(
         _("suitable style"), max_length=10, choices=PromptStyle.choices, default=PromptStyle.EITHER

@@ -60,8 +60,14 @@ def course(key="genai-basics", departments=(), **fields):
     return training
 
 
-def evidence(name="certificate.pdf", size=100):
-    return SimpleUploadedFile(name, b"0" * size, content_type="application/octet-stream")
+# The first bytes of a Windows program, and a ZIP archive that is not an Office document.
+PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+ZIP_ARCHIVE = b"PK\x05\x06" + b"\x00" * 18
+
+
+def evidence(name="certificate.pdf", size=100, head=b"%PDF-1.4\n"):
+    """A file of ``size`` bytes starting with ``head`` (a PDF by default)."""
+    return SimpleUploadedFile(name, (head + b"0" * size)[:size], content_type="application/octet-stream")
 
 
 def prompt(owner, body="{{商品名}}の広告コピーを3案", approver=None, **fields):
@@ -365,10 +371,14 @@ def test_self_report_with_evidence_and_its_removal(requester, admin_user, django
             {"evidence": "exe"},
             {
                 "evidence": [
-                    "File extension “exe” is not allowed. Allowed extensions are: pdf, png, jpg, jpeg, txt, docx, xlsx."
+                    "Upload a PDF, image, text, CSV or Office file (.docx, .jpeg, .jpg, .pdf, .png, .txt, .xlsx)."
                 ]
             },
         ),
+        # A program renamed to look like a certificate: the content decides, not the name.
+        ({"evidence": "exe-as-pdf"}, {"evidence": ["The file's content does not match its extension."]}),
+        ({"evidence": "exe-as-txt"}, {"evidence": ["The file's content does not match its extension."]}),
+        ({"evidence": "zip-as-docx"}, {"evidence": ["The file's content does not match its extension."]}),
     ],
 )
 def test_self_report_is_refused_without_good_evidence(requester, changes, errors):
@@ -380,6 +390,9 @@ def test_self_report_is_refused_without_good_evidence(requester, changes, errors
         payload["evidence"] = evidence("big.pdf", 10 * 1024 * 1024 + 1)
     elif payload["evidence"] == "exe":
         payload["evidence"] = evidence("setup.exe")
+    elif isinstance(payload["evidence"], str):
+        kind, extension = payload["evidence"].split("-as-")
+        payload["evidence"] = evidence(f"cert.{extension}", head=PROGRAM if kind == "exe" else ZIP_ARCHIVE)
     response = api_client_for(requester).post(COMPLETIONS, payload, format="multipart", **EN)
     assert response.status_code == 400
     assert response.json() == errors

@@ -274,8 +274,10 @@ def test_a_requester_records_their_completion_with_a_certificate(client, request
         (None, "evidence"),
         (SimpleUploadedFile("setup.exe", b"MZ\x90\x00", content_type="application/octet-stream"), "evidence"),
         (SimpleUploadedFile("big.pdf", b"0" * (10 * MB + 1), content_type="application/pdf"), "evidence"),
+        # A program renamed to look like a certificate.
+        (SimpleUploadedFile("cert.pdf", b"MZ\x90\x00\x03\x00", content_type="application/pdf"), "evidence"),
     ],
-    ids=["missing", "exe", "over-10MB"],
+    ids=["missing", "exe", "over-10MB", "exe-named-pdf"],
 )
 def test_bad_evidence_is_refused_with_a_field_error(client, requester, admin_user, upload, field):
     course_ = course(admin_user)

@@ -169,6 +169,201 @@ def test_lockout_page_is_translated(requester, settings):
     assert "ログイン" in response.content.decode()
 
 
+def _login_from(address, username, password, forwarded_for=None, language="en"):
+    """A login from a fresh client at ``address`` (the socket peer), optionally with a header."""
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded_for} if forwarded_for else {}
+    client = Client(REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE=language, **headers)
+    return client.post("/accounts/login/", {"username": username, "password": password})
+
+
+def _failures_by_address():
+    from axes.models import AccessAttempt
+    from django.db.models import Sum
+
+    return dict(AccessAttempt.objects.values_list("ip_address").annotate(total=Sum("failures_since_start")))
+
+
+def test_spraying_many_usernames_from_one_address_locks_the_address(requester, reviewer, settings):
+    settings.AXES_IP_FAILURE_LIMIT = 8
+    # One wrong password per username: no single pair comes near its own limit of 5.
+    for number in range(settings.AXES_IP_FAILURE_LIMIT - 1):
+        assert _login_from("203.0.113.7", f"user{number}", "Spring2026!").status_code == 200
+    assert _login_from("203.0.113.7", "one-more", "Spring2026!").status_code == 429
+    # The address is now refused, even for a real account with the right password...
+    refused = _login_from("203.0.113.7", "requester", PASSWORD)
+    assert refused.status_code == 429
+    assert "from this address" in refused.content.decode()
+    # ...and a success would not have wiped the spray's counter anyway; other addresses log in.
+    assert _login_from("198.51.100.20", "requester", PASSWORD).status_code == 302
+    assert _failures_by_address()["203.0.113.7"] >= settings.AXES_IP_FAILURE_LIMIT
+
+
+def test_the_address_lockout_page_is_translated(requester, settings):
+    settings.AXES_IP_FAILURE_LIMIT = 3
+    for number in range(settings.AXES_IP_FAILURE_LIMIT):
+        _login_from("203.0.113.9", f"user{number}", "Spring2026!", language="ja")
+    response = _login_from("203.0.113.9", "requester", PASSWORD, language="ja")
+    assert response.status_code == 429
+    assert "この接続元からのログイン失敗が多すぎます" in response.content.decode()
+
+
+def test_a_successful_login_keeps_the_address_counter_of_a_spray(requester, settings):
+    settings.AXES_IP_FAILURE_LIMIT = 6
+    for number in range(settings.AXES_IP_FAILURE_LIMIT - 1):
+        _login_from("203.0.113.8", f"user{number}", "Spring2026!")
+    # The attacker's own account logs in: only that username's failures are cleared.
+    assert _login_from("203.0.113.8", "requester", PASSWORD).status_code == 302
+    _login_from("203.0.113.8", "someone-else", "Spring2026!")
+    assert _login_from("203.0.113.8", "requester", PASSWORD).status_code == 429
+
+
+def test_failed_logins_for_admin_elsewhere_do_not_lock_admin_out(admin_user, settings):
+    for _attempt in range(settings.AXES_FAILURE_LIMIT + 2):
+        _login_from("203.0.113.66", admin_user.username, "wrong-password")
+    assert _login_from("203.0.113.66", admin_user.username, PASSWORD).status_code == 429
+    # The real admin, at another address, is not locked out by someone else's guesses.
+    assert _login_from("192.0.2.10", admin_user.username, PASSWORD).status_code == 302
+
+
+def test_a_forged_forwarded_for_from_an_untrusted_client_is_ignored(admin_user, settings):
+    settings.TRUSTED_PROXIES = []
+    # An attacker rotating X-Forwarded-For is still counted at its own address...
+    for number in range(settings.AXES_FAILURE_LIMIT):
+        _login_from("203.0.113.66", admin_user.username, "wrong-password", forwarded_for=f"192.0.2.{number}")
+    assert _login_from("203.0.113.66", admin_user.username, PASSWORD, forwarded_for="192.0.2.99").status_code == 429
+    assert set(_failures_by_address()) == {"203.0.113.66"}
+    # ...and cannot charge its failures to the victim's address to lock the victim out.
+    assert _login_from("192.0.2.10", admin_user.username, PASSWORD).status_code == 302
+
+
+def test_forwarded_for_from_a_trusted_proxy_is_honoured(admin_user, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    # Behind the TLS proxy (10.0.0.5), the attacker's guesses lock the attacker's address only.
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        _login_from("10.0.0.5", admin_user.username, "wrong-password", forwarded_for="203.0.113.66")
+    assert _login_from("10.0.0.5", admin_user.username, PASSWORD, forwarded_for="203.0.113.66").status_code == 429
+    assert set(_failures_by_address()) == {"203.0.113.66"}
+    # The admin, coming through the same proxy from elsewhere, logs in.
+    assert _login_from("10.0.0.5", admin_user.username, PASSWORD, forwarded_for="192.0.2.10").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded_for", "expected"),
+    [
+        ("203.0.113.9", "", "203.0.113.9"),
+        # Not from a trusted proxy: the header is the client's word only.
+        ("203.0.113.9", "192.0.2.1", "203.0.113.9"),
+        ("10.0.0.5", "192.0.2.1", "192.0.2.1"),
+        # A client-sent value left of the real one is skipped: the right-most untrusted hop counts.
+        ("10.0.0.5", "192.0.2.99, 198.51.100.4", "198.51.100.4"),
+        # Several trusted hops (a load balancer in front of the proxy).
+        ("10.0.0.5", "198.51.100.4, 10.0.0.7", "198.51.100.4"),
+        # Garbage in the header: the last hop known to be good.
+        ("10.0.0.5", "not-an-address", "10.0.0.5"),
+        ("10.0.0.5", "", "10.0.0.5"),
+        ("::ffff:203.0.113.9", "192.0.2.1", "203.0.113.9"),
+        ("2001:db8::1", "192.0.2.1", "2001:db8::1"),
+    ],
+)
+def test_client_address_trusts_forwarded_for_only_from_configured_proxies(peer, forwarded_for, expected, settings):
+    from django.test import RequestFactory
+
+    from portal.throttling import client_ip
+
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    request = RequestFactory().get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded_for)
+    assert client_ip(request) == expected
+
+
+def test_trusted_proxies_setting_is_checked_at_start_up():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from portal.env import EnvReader
+
+    assert EnvReader({"TRUSTED_PROXIES": "10.0.0.5, fd00::/8"}).networks("TRUSTED_PROXIES", []) == [
+        "10.0.0.5",
+        "fd00::/8",
+    ]
+    assert EnvReader({}).networks("TRUSTED_PROXIES", []) == []
+    with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES"):
+        EnvReader({"TRUSTED_PROXIES": "10.0.0.0/24, proxy.example.com"}).networks("TRUSTED_PROXIES", [])
+
+
+# --- Uploads (portal.uploads, the check every upload passes) ----------------------------------
+
+
+def _upload(name, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
+
+
+def _office(folder):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(f"{folder}/document.xml", "<x/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("cert.pdf", b"%PDF-1.7\n"),
+        ("scan.PNG", b"\x89PNG\r\n\x1a\n\x00"),
+        ("photo.jpeg", b"\xff\xd8\xff\xe1"),
+        ("notes.txt", "研修を修了しました。\n".encode()),
+        ("notes.txt", "\ufeffBOM付き".encode()),
+        ("notes.txt", "UTF-16の文書".encode("utf-16")),
+        ("list.csv", "氏名,部署\r\n山田,営業\r\n".encode("cp932")),
+        ("report.docx", _office("word")),
+        ("sheet.xlsx", _office("xl")),
+        ("deck.pptx", _office("ppt")),
+    ],
+)
+def test_uploads_of_the_allowed_types_pass(name, content):
+    from portal.uploads import check_upload
+
+    check_upload(_upload(name, content))
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("cert.pdf", b"MZ\x90\x00\x03\x00\x00\x00"),
+        ("cert.txt", b"MZ\x90\x00\x03\x00\x00\x00"),
+        ("cert.csv", b"\x7fELF\x02\x01\x01\x00"),
+        ("cert.txt", b"\xff\xfeM\x00Z\x00\x00\x00"),  # UTF-16 holding a NUL
+        ("cert.png", b"%PDF-1.7\n"),
+        ("cert.jpg", b"GIF89a"),
+        # A ZIP archive or a Word file named as another Office type.
+        ("cert.docx", b"PK\x03\x04" + b"\x00" * 26),
+        ("cert.xlsx", _office("word")),
+        ("cert.exe", b"MZ\x90\x00"),
+        ("cert", b"%PDF-1.7\n"),
+        ("empty.pdf", b""),
+    ],
+)
+def test_uploads_are_judged_by_content_not_name(name, content):
+    from portal.uploads import check_upload
+
+    with pytest.raises(ValidationError):
+        check_upload(_upload(name, content))
+
+
+def test_an_upload_over_the_limit_is_refused_and_the_file_can_be_read_again(settings):
+    from portal.uploads import check_upload
+
+    upload = _upload("cert.pdf", b"%PDF-1.7\n" + b"0" * 100)
+    check_upload(upload)
+    assert upload.read(5) == b"%PDF-"  # left at the start for saving
+    with pytest.raises(ValidationError, match="0 MB"):
+        check_upload(upload, max_bytes=50)
+
+
 # --- Passwords ------------------------------------------------------------------------------
 
 

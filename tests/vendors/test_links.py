@@ -351,6 +351,18 @@ def test_evidence_is_served_to_reviewers_as_an_attachment(client, uploaded, pers
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+def _xlsx_bytes():
+    import io
+
+    from openpyxl import Workbook
+
+    buffer = io.BytesIO()
+    Workbook().save(buffer)
+    return buffer.getvalue()
+
+
+XLSX_BYTES = _xlsx_bytes()
+
 BAD_UPLOADS = [
     # (label, file name, content)
     ("executable", "evidence.exe", b"MZ\x90\x00\x03\x00\x00\x00"),
@@ -362,6 +374,10 @@ BAD_UPLOADS = [
     ("jpeg that is text", "photo.jpg", b"hello"),
     ("docx that is not a zip", "report.docx", b"plain words"),
     ("empty file", "empty.txt", b""),
+    # Judged by content, whatever the name says.
+    ("executable named pdf", "cert.pdf", b"MZ\x90\x00\x03\x00\x00\x00"),
+    ("executable named txt", "notes.txt", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00"),
+    ("zip named xlsx", "report.xlsx", b"PK\x03\x04" + b"\x00" * 16),
 ]
 
 
@@ -414,7 +430,8 @@ def test_a_file_over_the_size_limit_is_refused(client, sent, media_root, setting
         ("subprocessors.csv", b"name,country\nA,JP\n"),
         ("scan.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16),
         ("scan.JPG", b"\xff\xd8\xff\xe0" + b"\x00" * 16),
-        ("report.xlsx", b"PK\x03\x04" + b"\x00" * 16),
+        ("report.xlsx", XLSX_BYTES),
+        ("売上.csv", "品名,数量\r\nりんご,3\r\n".encode("cp932")),
     ],
 )
 def test_accepted_evidence_types(client, sent, media_root, name, content):
