@@ -248,6 +248,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # English identifiers (component, enum and type names) in every language (portal/api/schema.py).
+    "DEFAULT_GENERATOR_CLASS": "portal.api.schema.SchemaGenerator",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # The 400/401/403/404 answers every operation can give, documented once (portal/api/schema.py).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.api.schema.add_error_responses"],
