@@ -10,7 +10,8 @@ and the fuzzer (tests/portal/test_api_fuzz.py) see every status the API really s
 - 404 where a path names an object (or a page of a list does not exist).
 
 It also states in the request schemas that text may not contain NUL characters, which
-the serializers refuse (PostgreSQL cannot store them), and documents decimals as the
+the serializers refuse (PostgreSQL cannot store them), and that no other field than those
+listed is taken (``additionalProperties: false``), and documents decimals as the
 numerals ``portal.api.strict`` accepts. ``portal.api.urls`` imports this module, which
 registers the extension.
 
@@ -224,6 +225,9 @@ def _walk(schema, components, seen, multipart):
             _walk(components.get(name, {}), components, seen, multipart)
         return
     _no_nul(schema, multipart)
+    if schema.get("type") == "object" and "properties" in schema:
+        # The serializers refuse a field they do not take (portal.api.strict); the schema says so.
+        schema.setdefault("additionalProperties", False)
     for key in ("properties", "patternProperties"):
         for child in schema.get(key, {}).values():
             _walk(child, components, seen, multipart)
