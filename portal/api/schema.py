@@ -208,9 +208,8 @@ def _request_schemas(result):
             for media_type, media in operation.get("requestBody", {}).get("content", {}).items():
                 bodies.append((not media_type.startswith("multipart/"), media.get("schema", {})))
             for parameter in operation.get("parameters", []):
-                # DRF's ``ordering`` ignores what it does not know, NUL characters included.
-                if parameter["name"] != "ordering":
-                    _no_nul(parameter.get("schema", {}))
+                # ``ordering`` has its pattern (portal.api.filters.StrictOrderingFilter), which wins.
+                _no_nul(parameter.get("schema", {}))
     return sorted(bodies, key=lambda body: body[0])
 
 
