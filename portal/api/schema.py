@@ -221,7 +221,14 @@ def _walk(schema, components, seen, multipart):
         name = ref.rsplit("/", 1)[-1]
         if name not in seen:
             seen.add(name)
-            _walk(components.get(name, {}), components, seen, multipart)
+            component = components.get(name, {})
+            # A body with a file part is described for multipart even where it is also taken as
+            # JSON (its twin for multipart is a copy, see _split_multipart).
+            binary = any(
+                isinstance(field, dict) and field.get("format") == "binary"
+                for field in component.get("properties", {}).values()
+            )
+            _walk(component, components, seen, multipart or binary)
         return
     _no_nul(schema, multipart)
     if schema.get("type") == "object" and "properties" in schema:
