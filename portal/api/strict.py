@@ -186,9 +186,11 @@ class StrictTypesMixin:
     def _raise_with_others(self, data, errors):
         # The other fields are still checked, so the answer lists every problem at once.
         if isinstance(data, QueryDict):
-            rest = data.copy()
-            for name in errors:
-                rest.pop(name, None)
+            # Not ``data.copy()``: that deep-copies the uploaded files.
+            rest = QueryDict(mutable=True)
+            for name, values in data.lists():
+                if name not in errors:
+                    rest.setlist(name, values)
         else:
             rest = {name: value for name, value in data.items() if name not in errors}
         try:

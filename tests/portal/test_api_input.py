@@ -155,3 +155,19 @@ def test_a_valid_ordering_still_orders(token_client, marketing, sales):
     names = [row["code"] for row in token_client.get("/api/v1/departments/?ordering=-code,name").json()["results"]]
     assert names == sorted(names, reverse=True)
     assert token_client.get(f"{BASE}?ordering=-created_at").status_code == 200
+
+
+def test_an_unknown_field_of_a_multipart_upload_is_refused_naming_it(requester):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from governance.models import TrainingCourse
+
+    TrainingCourse.objects.create(key="genai-basics", title_ja="生成AI基礎")
+    evidence = SimpleUploadedFile("cert.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    response = api_client_for(requester).post(
+        "/api/v1/training-completions/",
+        {"course": "genai-basics", "completed_on": "2026-11-02", "evidence": evidence, "grade": "A"},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"grade"}
