@@ -246,10 +246,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Filters and ordering that refuse what they do not understand (portal/api/filters.py).
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "portal.api.filters.StrictFilterBackend",
+        "portal.api.filters.StrictOrderingFilter",
     ],
+    # JSON only, nested at most portal.api.parsers.MAX_DEPTH levels (views that take uploads add multipart).
+    "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -265,6 +268,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # English identifiers (component, enum and type names) in every language (portal/api/schema.py).
+    "DEFAULT_GENERATOR_CLASS": "portal.api.schema.SchemaGenerator",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # The 400/401/403/404 answers every operation can give, documented once (portal/api/schema.py).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.api.schema.add_error_responses"],

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from portal import views
+from portal.api.views import not_found
 from portal.forms import LoginForm
 
 urlpatterns = [
@@ -34,6 +35,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", views.ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", views.ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Any other path under /api/ (a line break included) is the API's JSON 404.
+    re_path(r"^api/[\s\S]*/$", not_found),
 ]
 
 handler500 = "portal.views.server_error"

@@ -10,13 +10,25 @@ and the fuzzer (tests/portal/test_api_fuzz.py) see every status the API really s
 - 404 where a path names an object (or a page of a list does not exist).
 
 It also states in the request schemas that text may not contain NUL characters, which
-the serializers refuse (PostgreSQL cannot store them), and documents decimals as the
+the serializers refuse (PostgreSQL cannot store them), and that no other field than those
+listed is taken (``additionalProperties: false``), and documents decimals as the
 numerals ``portal.api.strict`` accepts. ``portal.api.urls`` imports this module, which
 registers the extension.
+
+Identifiers are English whatever the reader's language: client generators name their
+types, modules and enums after component names, property titles and the API title, so a
+schema read in Japanese would otherwise give a different (and non-ASCII) client.
+``SchemaGenerator`` builds the schema in English and, for another language, copies only
+the translated descriptions and summaries into it.
 """
 
+import copy
+
+from django.utils import translation
 from django.utils.translation import gettext
+from drf_spectacular import generators
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ComponentRegistry
 
 from portal.api.strict import decimal_pattern
 
@@ -39,26 +51,79 @@ class DecimalFieldExtension(OpenApiSerializerFieldExtension):
         return schema
 
 
+# Texts a reader's language may change; everything else (names, titles, enums) stays English.
+TRANSLATED = ("description", "summary")
+
+
+class SchemaGenerator(generators.SchemaGenerator):
+    """The schema with English identifiers, described in the active language."""
+
+    def get_schema(self, request=None, public=False):
+        language = translation.get_language()
+        with translation.override("en"):
+            schema = self._fresh_schema(request, public)
+        if language and translation.get_supported_language_variant(language) != "en":
+            with translation.override(language):
+                _localize(schema, self._fresh_schema(request, public))
+        return schema
+
+    def _fresh_schema(self, request, public):
+        # The registry keeps the components of a previous run; each language starts afresh.
+        self.registry = ComponentRegistry()
+        self.schemas_storage = []
+        return super().get_schema(request=request, public=public)
+
+
+def _localize(english, local):
+    """Copy the descriptions and summaries of ``local`` into ``english`` (same structure)."""
+    if isinstance(english, dict) and isinstance(local, dict):
+        for key, value in english.items():
+            if key not in local:
+                continue
+            if key in TRANSLATED and isinstance(value, str) and isinstance(local[key], str):
+                english[key] = local[key]
+            else:
+                _localize(value, local[key])
+        # A title names a generated type, so it stays English; its translation still reaches
+        # the reader as the description when there is none.
+        title = local.get("title")
+        if isinstance(title, str) and title != english.get("title") and "description" not in english:
+            english["description"] = title
+    elif isinstance(english, list) and isinstance(local, list) and len(english) == len(local):
+        for english_item, local_item in zip(english, local, strict=True):
+            _localize(english_item, local_item)
+
+
 def _error_schemas(components):
     components.setdefault(
         "Error",
         {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]},
     )
+    # Named, and without a bare ``{"type": "object"}`` in a union, so client generators can
+    # build a type for every member (openapi-python-client dropped the anonymous one and
+    # then failed to import every module that named it).
     components["ValidationError"] = {
         "description": gettext("Invalid input: a message per field."),
-        "oneOf": [
-            {
-                "type": "object",
-                "additionalProperties": {
-                    "oneOf": [
-                        {"type": "array", "items": {}},
-                        {"type": "object"},
-                        {"type": "string"},
-                    ]
-                },
-            },
-            {"type": "array", "items": {"type": "string"}},
-        ],
+        "oneOf": [{"$ref": "#/components/schemas/FieldErrors"}, {"$ref": "#/components/schemas/ErrorList"}],
+    }
+    components["FieldErrors"] = {
+        "type": "object",
+        "description": gettext(
+            "Messages by field name: a list of messages, or the same structure again for a "
+            "nested object or a list item (keyed by its position)."
+        ),
+        "additionalProperties": {
+            "oneOf": [
+                {"type": "array", "items": {}},
+                {"$ref": "#/components/schemas/FieldErrors"},
+                {"type": "string"},
+            ]
+        },
+    }
+    components["ErrorList"] = {
+        "type": "array",
+        "description": gettext("Messages about the input as a whole."),
+        "items": {"type": "string"},
     }
 
 
@@ -106,8 +171,31 @@ def add_error_responses(result, generator, request, public):
                     "anyOf": [validation, {"$ref": "#/components/schemas/ValidationError"}]
                 }
             operation["responses"] = dict(sorted(responses.items()))
+    _split_multipart(result, components)
     _forbid_nul(result, components)
     return result
+
+
+def _split_multipart(result, components):
+    """A body taken as JSON or as multipart gets a component per media type, and is marked optional.
+
+    openapi-python-client tells the media types apart by the type of the body, so one
+    component for both would always send JSON; and for a required body with several
+    media types it writes ``Unset`` without importing it (openapi-python-client issues
+    1276 and 1451), which breaks the import of the module. The server answers a missing
+    body with the usual 400 naming the required fields.
+    """
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {}) if method in METHODS else {}
+            multipart = content.get("multipart/form-data", {}).get("schema", {}).get("$ref")
+            if len(content) < 2 or not multipart:
+                continue
+            name = multipart.rsplit("/", 1)[-1]
+            twin = f"{name.removesuffix('Request')}MultipartRequest"
+            components.setdefault(twin, copy.deepcopy(components[name]))
+            content["multipart/form-data"]["schema"] = {"$ref": f"#/components/schemas/{twin}"}
+            operation["requestBody"]["required"] = False
 
 
 def _request_schemas(result):
@@ -120,9 +208,8 @@ def _request_schemas(result):
             for media_type, media in operation.get("requestBody", {}).get("content", {}).items():
                 bodies.append((not media_type.startswith("multipart/"), media.get("schema", {})))
             for parameter in operation.get("parameters", []):
-                # DRF's ``ordering`` ignores what it does not know, NUL characters included.
-                if parameter["name"] != "ordering":
-                    _no_nul(parameter.get("schema", {}))
+                # ``ordering`` has its pattern (portal.api.filters.StrictOrderingFilter), which wins.
+                _no_nul(parameter.get("schema", {}))
     return sorted(bodies, key=lambda body: body[0])
 
 
@@ -134,9 +221,19 @@ def _walk(schema, components, seen, multipart):
         name = ref.rsplit("/", 1)[-1]
         if name not in seen:
             seen.add(name)
-            _walk(components.get(name, {}), components, seen, multipart)
+            component = components.get(name, {})
+            # A body with a file part is described for multipart even where it is also taken as
+            # JSON (its twin for multipart is a copy, see _split_multipart).
+            binary = any(
+                isinstance(field, dict) and field.get("format") == "binary"
+                for field in component.get("properties", {}).values()
+            )
+            _walk(component, components, seen, multipart or binary)
         return
     _no_nul(schema, multipart)
+    if schema.get("type") == "object" and "properties" in schema:
+        # The serializers refuse a field they do not take (portal.api.strict); the schema says so.
+        schema.setdefault("additionalProperties", False)
     for key in ("properties", "patternProperties"):
         for child in schema.get(key, {}).values():
             _walk(child, components, seen, multipart)

@@ -11,6 +11,11 @@ The API modules import this module in place of ``rest_framework.serializers``
   nature and are left to DRF's parsing;
 - decimals are documented, and checked, as the plain numerals DRF writes (``-12.50``),
   without a sign where the field has a minimum of zero or more;
+- a field the serializer does not know is refused with a 400 naming it (DRF drops it
+  silently, so ``"style"`` for ``"intended_style"`` was saved as "no style"), and so is a
+  read-only one (a client that sends it expects a change that would not happen);
+- a choice refused lists the values allowed (``ChoiceField``, also what ``ModelSerializer``
+  builds for a model field with choices);
 - a read-only choice that may be blank is documented with the blank value;
 - ``SlugRelatedField`` refuses text the database cannot compare (NUL characters) as a
   field error instead of failing in the query.
@@ -22,6 +27,7 @@ from collections.abc import Mapping
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers as drf
 from rest_framework.serializers import *  # noqa: F403 - this module stands in for rest_framework.serializers
 
@@ -121,11 +127,53 @@ def type_error(field, value):
     return None
 
 
+UNKNOWN_FIELD = _("Unknown field: this operation does not take it.")
+READ_ONLY_FIELD = _("Read-only field: it cannot be set here.")
+
+
+def _allowed(field):
+    return ", ".join(str(value) for value in field.choices if value not in ("", None))
+
+
+class ChoiceField(drf.ChoiceField):
+    """DRF's choice, whose refusal lists the values allowed."""
+
+    default_error_messages = {
+        "invalid_choice": _('"{input}" is not a valid choice. Allowed: {allowed}.'),
+    }
+
+    def fail(self, key, **kwargs):
+        if key == "invalid_choice":
+            kwargs.setdefault("allowed", _allowed(self))
+        super().fail(key, **kwargs)
+
+
+class MultipleChoiceField(ChoiceField, drf.MultipleChoiceField):
+    default_error_messages = {"invalid_choice": ChoiceField.default_error_messages["invalid_choice"]}
+
+
+def unknown_fields(serializer, data):
+    """Field errors for the keys of ``data`` that ``serializer`` does not write."""
+    errors = {}
+    for name in data:
+        field = serializer.fields.get(name)
+        if field is None or isinstance(field, drf.HiddenField):
+            errors[name] = [UNKNOWN_FIELD]
+        elif field.read_only:
+            errors[name] = [READ_ONLY_FIELD]
+    return errors
+
+
 class StrictTypesMixin:
     def to_internal_value(self, data):
-        if not isinstance(data, Mapping) or isinstance(data, QueryDict):
+        if not isinstance(data, Mapping):
             return super().to_internal_value(data)
-        errors = {}
+        unknown = unknown_fields(self, data)
+        if isinstance(data, QueryDict):
+            if unknown:
+                self._raise_with_others(data, unknown)
+            return super().to_internal_value(data)
+        errors = dict(unknown)
         for field in self._writable_fields:
             if field.field_name in data:
                 error = type_error(field, data[field.field_name])
@@ -133,9 +181,20 @@ class StrictTypesMixin:
                     errors[field.field_name] = error if isinstance(error, dict | list) else [error]
         if not errors:
             return super().to_internal_value(data)
+        self._raise_with_others(data, errors)
+
+    def _raise_with_others(self, data, errors):
         # The other fields are still checked, so the answer lists every problem at once.
+        if isinstance(data, QueryDict):
+            # Not ``data.copy()``: that deep-copies the uploaded files.
+            rest = QueryDict(mutable=True)
+            for name, values in data.lists():
+                if name not in errors:
+                    rest.setlist(name, values)
+        else:
+            rest = {name: value for name, value in data.items() if name not in errors}
         try:
-            super().to_internal_value({name: value for name, value in data.items() if name not in errors})
+            super().to_internal_value(rest)
         except drf.ValidationError as error:
             if isinstance(error.detail, dict):
                 errors = {**error.detail, **errors}
@@ -147,6 +206,8 @@ class Serializer(StrictTypesMixin, drf.Serializer):
 
 
 class ModelSerializer(StrictTypesMixin, drf.ModelSerializer):
+    serializer_choice_field = ChoiceField
+
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
         if "choices" in kwargs and model_field.blank and issubclass(field_class, drf.ChoiceField):

@@ -98,7 +98,7 @@ urlpatterns = [
     path("roadmap/economics/", OrganisationEconomicsView.as_view(), name="roadmap-economics"),
     path("cost-settings/", CostSettingsView.as_view(), name="cost-settings"),
     *router.urls,
-    # Anything else under the API (an id the routes do not accept, a mistyped path) is a JSON 404,
-    # not the HTML page of the site.
-    re_path(r"^.*/$", not_found),
+    # Anything else under the API (an id the routes do not accept, a mistyped path, a line
+    # break: hence [\s\S], not .) is a JSON 404, not the HTML page of the site.
+    re_path(r"^[\s\S]*/$", not_found),
 ]

@@ -3,9 +3,8 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, viewsets
 from rest_framework.exceptions import NotFound
-from rest_framework.filters import OrderingFilter
 
-from portal.api.filters import StrictFilterBackend
+from portal.api.filters import StrictFilterBackend, StrictOrderingFilter
 from portal.api.serializers import CurrentUserSerializer, DepartmentSerializer
 from portal.models import Department
 
@@ -20,7 +19,7 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Department.objects.all()
     serializer_class = DepartmentSerializer
     permission_classes = [DjangoViewPermission]
-    filter_backends = [StrictFilterBackend, OrderingFilter]
+    filter_backends = [StrictFilterBackend, StrictOrderingFilter]
     filterset_fields = ["is_active", "code"]
     ordering_fields = ["name", "code"]
 

@@ -1069,13 +1069,18 @@ def test_api_matrix_patch_bad_input(admin_user, data, field):
     assert not AuditEvent.objects.exists()
 
 
-def test_api_matrix_patch_is_audited_and_read_only_fields_stay(admin_user):
+def test_api_matrix_patch_is_audited_and_read_only_fields_are_refused(admin_user):
     rule = ClassificationRule.objects.get(level__code="internal", style="closed_api")
-    response = api_client_for(admin_user).patch(
-        f"/api/v1/classification-rules/{rule.pk}/",
-        {"verdict": "allowed", "style": "open_cloud", "level": "restricted"},
-        format="json",
-    )
+    client = api_client_for(admin_user)
+    url = f"/api/v1/classification-rules/{rule.pk}/"
+    # The cell's level and style are its identity: sending them is a 400 naming them (issue 16),
+    # not a silent no-op, and nothing else of the request is applied.
+    refused = client.patch(url, {"verdict": "allowed", "style": "open_cloud", "level": "restricted"}, format="json")
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"style", "level"}
+    rule.refresh_from_db()
+    assert (rule.verdict, rule.style, rule.level.code) == ("conditional", "closed_api", "internal")
+    response = client.patch(url, {"verdict": "allowed"}, format="json")
     assert response.status_code == 200
     body = response.json()
     assert (body["verdict"], body["style"], body["level"], body["require_vendor_approval"]) == (

@@ -178,7 +178,8 @@ PAGES = {
     # API root and documents
     "api:api-root": (GET, api(200, 200, 200, 200, 200)),
     "api-schema": (GET, everyone(200)),
-    "api/v1/^.*/$": (GET, everyone(404)),  # any other path under the API: a JSON 404, no login needed
+    r"api/v1/^[\s\S]*/$": (GET, everyone(404)),  # any other path under the API: a JSON 404, no login needed
+    r"^api/[\s\S]*/$": (GET, everyone(404)),  # any path under /api/ outside v1 (a line break included): the same
     "api-docs": (GET, everyone(200)),
     "api-redoc": (GET, everyone(200)),
 }

@@ -428,11 +428,12 @@ API = {
         api_manage(200),
         lambda w: Vendor.objects.get(pk=w["vendor"].pk).risk_rating == "high",
     ),
+    # Status and approved level follow assessments: sending them is a 400 naming them (issue 16).
     "vendors status is read-only": (
         "patch",
         lambda w: f"/api/v1/vendors/{w['vendor'].pk}/",
         lambda w: {"status": "approved", "approved_level": "restricted"},
-        api_manage(200),
+        api_manage(400),
         lambda w: (
             Vendor.objects.get(pk=w["vendor"].pk).status == VendorStatus.UNDER_ASSESSMENT
             and Vendor.objects.get(pk=w["vendor"].pk).approved_level == ""

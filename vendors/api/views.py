@@ -4,11 +4,10 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from portal.api import parsers
-from portal.api.filters import StrictFilterBackend
+from portal.api.filters import StrictFilterBackend, StrictOrderingFilter
 from portal.api.responses import CONFLICT, ERRORS
 from portal.api.views import DjangoViewPermission
 from vendors import services
@@ -92,7 +91,7 @@ class LicenceViewSet(RegistryViewSet):
     serializer_class = LicenceSerializer
     queryset = Licence.objects.all()
     create_service, update_service = staticmethod(services.create_licence), staticmethod(services.update_licence)
-    filter_backends = [StrictFilterBackend, OrderingFilter]
+    filter_backends = [StrictFilterBackend, StrictOrderingFilter]
     filterset_fields = ["commercial_use", "non_commercial_only"]
     ordering_fields = ["identifier", "name"]
 
