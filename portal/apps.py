@@ -7,6 +7,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self):
+        from portal import checks  # noqa: F401  (registers the deployment checks)
         from portal.dates import bound_date_inputs
 
         bound_date_inputs()

@@ -63,11 +63,27 @@ class FileNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+# A client may ask for the workbook as plain bytes: generators that know no Excel media type
+# (openapi-python-client) then read it as a file without any configuration.
+BYTES = "application/octet-stream"
+
+
 def file_response(fmt, description):
     """The documented 200 of an export: the file, with its media type. CSV is text (UTF-8 with a
-    BOM), so generated clients hand it over as a string; Excel is binary."""
-    body = OpenApiTypes.STR if fmt == "csv" else OpenApiTypes.BINARY
-    return {(200, MEDIA_TYPES[fmt]): OpenApiResponse(body, description=description)}
+    BOM), so generated clients hand it over as a string; Excel is binary, also offered as
+    ``application/octet-stream`` to a client whose Accept header asks for that."""
+    if fmt == "csv":
+        return {(200, MEDIA_TYPES[fmt]): OpenApiResponse(OpenApiTypes.STR, description=description)}
+    return {
+        (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description=description)
+        for media_type in (MEDIA_TYPES[fmt], BYTES)
+    }
+
+
+def wants_bytes(request):
+    """True when Accept names application/octet-stream and not the file's own media type."""
+    accept = request.META.get("HTTP_ACCEPT", "")
+    return BYTES in accept and MEDIA_TYPES["xlsx"] not in accept
 
 
 class ExportView(GenericAPIView):
@@ -96,7 +112,10 @@ class ExportView(GenericAPIView):
             # Filter messages, header and rows in that language (table_response keeps it for the
             # rows streamed after this returns).
             export = self.get_export()
-            return export.response(self.source(request), self.fmt)
+            response = export.response(self.source(request), self.fmt)
+        if self.fmt != "csv" and wants_bytes(request):
+            response["Content-Type"] = BYTES
+        return response
 
 
 def export_views(name, base, *, formats, summary, description, parameters=()):

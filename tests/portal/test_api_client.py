@@ -21,13 +21,9 @@ from portal.services import create_api_token
 from tests.factories import UseCaseFactory
 
 GENERATOR = pathlib.Path(sys.executable).with_name("openapi-python-client")
-# The generated code is imported as is: ruff's formatting (the default post hook) changes nothing it runs.
-# The generator knows no Excel media type; its documented override reads the workbook as a file.
-CONFIG = (
-    "post_hooks: []\n"
-    "content_type_overrides:\n"
-    "  application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: application/octet-stream\n"
-)
+# The generated code is imported as is: ruff's formatting (the default post hook) changes nothing
+# it runs. Nothing else is configured: the Excel exports also document application/octet-stream.
+CONFIG = "post_hooks: []\n"
 LANGUAGES = {"ja": {}, "en": {"lang": "en"}}
 
 

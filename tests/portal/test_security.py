@@ -70,6 +70,16 @@ def test_check_deploy_would_catch_a_weakened_setting():
     assert "security.W004" in result.stdout + result.stderr
 
 
+def test_check_deploy_warns_behind_a_proxy_whose_address_is_not_trusted():
+    # Behind the TLS proxy without TRUSTED_PROXIES every visitor shares the proxy's address.
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", BEHIND_TLS_PROXY="true")
+    assert result.returncode != 0
+    assert "portal.W001" in result.stdout + result.stderr
+    proxy = {"BEHIND_TLS_PROXY": "true", "TRUSTED_PROXIES": "10.0.0.5"}
+    trusted = _manage("check", "--deploy", "--fail-level", "WARNING", **proxy)
+    assert trusted.returncode == 0, trusted.stdout + trusted.stderr
+
+
 def test_production_defaults_are_secure():
     assert _production_setting("settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE") == "True True"
     assert _production_setting("settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS") == "True 31536000"
