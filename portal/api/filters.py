@@ -53,9 +53,21 @@ class IsoDateField(forms.DateField):
         return super().to_python(value)
 
 
+INVALID_CHOICE = _('"%(value)s" is not a valid choice. Allowed: %(allowed)s.')
+
+
+def list_allowed_choices(field):
+    """A refused choice names the values allowed (model choices are ids: not listed)."""
+    allowed = [str(value) for value, _label in field.choices if value != ""]
+    # Filled in the request's language now; the form fills %(value)s in when it refuses one.
+    field.error_messages["invalid_choice"] = INVALID_CHOICE % {"value": "%(value)s", "allowed": ", ".join(allowed)}
+
+
 def make_strict(form):
     """Swap the lenient fields of a filter form for the strict ones (in place)."""
     for name, field in list(form.fields.items()):
+        if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+            list_allowed_choices(field)
         if isinstance(field, forms.NullBooleanField) and not isinstance(field, StrictBooleanField):
             form.fields[name] = StrictBooleanField(required=False, label=field.label)
         elif isinstance(field, forms.DateField) and not isinstance(field, IsoDateField):

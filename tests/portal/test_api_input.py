@@ -171,3 +171,20 @@ def test_an_unknown_field_of_a_multipart_upload_is_refused_naming_it(requester):
     )
     assert response.status_code == 400
     assert set(response.json()) == {"grade"}
+
+
+@pytest.mark.parametrize(
+    "path, query, field",
+    [
+        ("/api/v1/use-cases/", "category=horoscopes", "category"),
+        ("/api/v1/use-cases/", "status=draft&status=lost", "status"),
+        ("/api/v1/adoption/summary/", "category=horoscopes", "category"),
+    ],
+)
+def test_a_query_choice_refused_lists_the_values_allowed(executive, path, query, field):
+    response = api_client_for(executive).get(f"{path}?{query}", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.content
+    [message] = response.json()[field]
+    assert "Allowed:" in message and "is not a valid choice" in message
+    allowed = message.split("Allowed:", 1)[1]
+    assert ("draft" in allowed) if field == "status" else ("content_seo" in allowed)
