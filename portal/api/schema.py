@@ -24,6 +24,7 @@ the translated descriptions and summaries into it.
 
 import copy
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 from drf_spectacular import generators
@@ -59,7 +60,7 @@ class SchemaGenerator(generators.SchemaGenerator):
     """The schema with English identifiers, described in the active language."""
 
     def get_schema(self, request=None, public=False):
-        language = translation.get_language()
+        language = translation.get_language() if _language_asked(request) else "en"
         with translation.override("en"):
             schema = self._fresh_schema(request, public)
         if language and translation.get_supported_language_variant(language) != "en":
@@ -72,6 +73,19 @@ class SchemaGenerator(generators.SchemaGenerator):
         self.registry = ComponentRegistry()
         self.schemas_storage = []
         return super().get_schema(request=request, public=public)
+
+
+def _language_asked(request):
+    """Descriptions are translated only when the reader asks: ``?lang=``, an Accept-Language
+    header (browsers, the API docs pages) or the language cookie. A plain fetch, as a client
+    generator makes, gets the schema in English throughout."""
+    if request is None:
+        return True  # manage.py spectacular: the active language, as set by the command
+    return (
+        "lang" in request.GET
+        or "HTTP_ACCEPT_LANGUAGE" in request.META
+        or settings.LANGUAGE_COOKIE_NAME in request.COOKIES
+    )
 
 
 def _localize(english, local):

@@ -66,6 +66,19 @@ def test_identifiers_are_english_whatever_the_language_and_only_prose_is_transla
     )
 
 
+def test_descriptions_are_translated_only_when_asked(client):
+    # A plain fetch (a client generator's) is English throughout, though pages default to Japanese.
+    plain = json.loads(client.get("/api/schema/", {"format": "json"}).content)
+    english = _served(client, "en")
+    assert plain["paths"]["/api/v1/ai-models/"] == english["paths"]["/api/v1/ai-models/"]
+    assert plain["components"]["schemas"]["ValidationError"] == english["components"]["schemas"]["ValidationError"]
+    # Asked through Accept-Language (browsers, the API docs pages) or ?lang=, it is Japanese.
+    asked = json.loads(client.get("/api/schema/", {"format": "json"}, HTTP_ACCEPT_LANGUAGE="ja").content)
+    assert asked == _served(client, "ja")
+    by_parameter = json.loads(client.get("/api/schema/", {"format": "json", "lang": "ja"}).content)
+    assert by_parameter["info"]["description"] == asked["info"]["description"] != english["info"]["description"]
+
+
 def test_the_error_schema_names_every_member_of_its_unions(client):
     """openapi-python-client could not build the bare ``{"type": "object"}`` member of the
     field messages and then failed to import 85 modules that named it."""
