@@ -43,8 +43,9 @@ class Watch:
 
     A request the browser aborts because its page moved on (a background fetch, like the
     live recommendation, still running when a form is submitted) is not broken: the page that
-    wanted the answer is gone. Only that case is forgiven: the same abort with no navigation
-    since the request started, and every other failure, is a problem.
+    wanted the answer is gone. Only that case is forgiven: a navigation was issued and had not
+    landed when the request started, or was issued after it. The same abort with no navigation
+    on its way, and every other failure, is a problem.
     """
 
     ABORTED = "net::ERR_ABORTED"
@@ -54,8 +55,9 @@ class Watch:
         self.forgiven = []
 
     def attach(self, page, who):
-        navigations = [0]  # main-frame navigations started on this page so far
-        started_at = {}  # request -> navigations when it started
+        # Main-frame navigations issued (redirect hops not counted again) and committed so far.
+        issued, committed = [0], [0]
+        committed_at_start = {}  # request -> navigations committed when it started
 
         def console(message):
             if message.type == "error" or "Content Security Policy" in message.text:
@@ -65,19 +67,29 @@ class Watch:
             self.problems.append(f"[{who}] uncaught exception on {page.url}: {error}")
 
         def request(request):
-            # The navigation's own request is seen before the old document is torn down, so
-            # every request that document aborts started under a smaller count.
             if request.is_navigation_request() and request.frame == page.main_frame:
-                navigations[0] += 1
-            started_at[request] = navigations[0]
+                if request.redirected_from is None:
+                    issued[0] += 1
+            else:
+                committed_at_start[request] = committed[0]
+
+        def frame_navigated(frame):
+            # Only a commit of an issued navigation counts (not the first blank page, nor a
+            # same-document change), so the two counts meet once every navigation has landed.
+            if frame == page.main_frame and committed[0] < issued[0]:
+                committed[0] += 1
 
         def request_finished(request):
-            started_at.pop(request, None)
+            committed_at_start.pop(request, None)
 
         def request_failed(request):
             problem = f"[{who}] request failed: {request.method} {request.url}: {request.failure}"
-            moved_on = started_at.pop(request, navigations[0]) < navigations[0]
-            if request.failure == self.ABORTED and moved_on and not request.is_navigation_request():
+            started = committed_at_start.pop(request, None)
+            # Forgiven: a navigation was on its way (issued, not yet committed when the request
+            # started, or issued after) before the browser aborted it. A fetch started just
+            # after a form's submit (the change event of the field it leaves) counts too.
+            abandoned = started is not None and issued[0] > started
+            if request.failure == self.ABORTED and abandoned:
                 self.forgiven.append(problem)
             else:
                 self.problems.append(problem)
@@ -89,6 +101,7 @@ class Watch:
         page.on("console", console)
         page.on("pageerror", page_error)
         page.on("request", request)
+        page.on("framenavigated", frame_navigated)
         page.on("requestfinished", request_finished)
         page.on("requestfailed", request_failed)
         page.on("response", response)
