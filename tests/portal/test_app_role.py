@@ -4,10 +4,15 @@ that may only SELECT and INSERT audit events (README, "Deploying").
 Needs the login role ``portal_app`` (password ``portal_app``), which .ci/run creates.
 """
 
+import json
+import re
+
 import psycopg
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
+from django.db.models import QuerySet
 
 from portal.models import AuditEvent
 from portal.services import record_event
@@ -121,3 +126,138 @@ def test_the_grant_explains_that_sqlite_has_no_roles():
         pytest.skip("this run uses PostgreSQL, which has roles")
     with pytest.raises(CommandError, match="Only PostgreSQL has roles"):
         call_command("grant_app_role", APP_ROLE, verbosity=0)
+
+
+# --- The application itself, connected as the application role ------------------------------------------
+
+
+@pytest.fixture
+def django_as_app(app_role):
+    """After the grant, Django's own connection logs in as the application role, as the
+    documented web and worker processes do; the owner is back for the test runner's flush."""
+    call_command("grant_app_role", APP_ROLE, verbosity=0)
+    dicts = {id(d): d for d in (connection.settings_dict, settings.DATABASES[connection.alias])}.values()
+    owner = {key: connection.settings_dict[key] for key in ("USER", "PASSWORD")}
+    connection.close()
+    for settings_dict in dicts:
+        settings_dict.update(USER=APP_ROLE, PASSWORD=APP_PASSWORD)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_user")
+            assert cursor.fetchone()[0] == APP_ROLE
+        yield
+    finally:
+        connection.close()
+        for settings_dict in dicts:
+            settings_dict.update(owner)
+
+
+COMPLETE_DRAFT = {
+    "title": "アプリ権限で登録",
+    "summary": "広告コピーの案を出し、担当者が選ぶ。",
+    "category": "creative",
+    "audience": "internal",
+    "data_classification": "internal",
+    "intended_style": "closed_api",
+    "monthly_requests": 100,
+    "avg_input_tokens": 100,
+    "avg_output_tokens": 100,
+}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_application_works_as_the_application_role(django_as_app, requester, reviewer):
+    """Every flow commits as ``portal_app``: a privilege the grant forgets shows here, not in production."""
+    from axes.models import AccessAttempt, AccessLog
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import DatabaseScheduler
+    from rest_framework.test import APIClient
+
+    from governance import services as governance_services
+    from governance.choices import FindingSeverity
+    from governance.models import Finding
+    from portal.celery import app as celery_app
+    from portal.models import ApiToken, ReferenceSequence
+    from tests.factories import PASSWORD
+    from usecases import services as usecase_services
+
+    # Signing in through the login page: a failure counted by django-axes, then a session,
+    # the failure cleared and the access logged.
+    browser = Client()
+    assert browser.post("/accounts/login/", {"username": "requester", "password": "wrong"}).status_code == 200
+    assert AccessAttempt.objects.filter(username="requester").exists()
+    assert browser.post("/accounts/login/", {"username": "requester", "password": PASSWORD}).status_code == 302
+    assert Session.objects.filter(session_key=browser.cookies["sessionid"].value).exists()
+    assert not AccessAttempt.objects.filter(username="requester").exists()
+    assert AccessLog.objects.filter(username="requester").exists()
+    assert browser.get("/usecases/").status_code == 200
+
+    # A personal API token, created on its page and used by a script.
+    page = browser.post("/accounts/tokens/", {"name": "BI"})
+    assert page.status_code == 200
+    key = re.search(r'id="new-token-key" value="([^"]+)"', page.content.decode()).group(1)
+    script = APIClient()
+    script.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert script.get("/api/v1/me/").json()["username"] == "requester"
+    assert ApiToken.objects.get(user=requester).last_used_at is not None
+    created = script.post("/api/v1/use-cases/", {"title": "スクリプトから"}, format="json")
+    assert created.status_code == 201, created.content
+
+    # A use case created and submitted through the services: a reference number, findings,
+    # stages, audit events, the reviewers' notice (a task, run at commit).
+    use_case = usecase_services.create_draft(
+        requester,
+        COMPLETE_DRAFT,
+        tasks=[{"description": "案出し", "performer": "ai"}, {"description": "選ぶ", "performer": "human"}],
+        kpis=[{"name": "CTR", "unit": "%", "target": "2.0"}],
+    )
+    assert ReferenceSequence.objects.get(scope=use_case.reference.rsplit("-", 1)[0]).last_value >= 2
+    use_case = usecase_services.submit(use_case, requester)
+    assert use_case.status == "submitted"
+
+    # A policy re-check: current findings upserted, a stale one deleted.
+    findings = set(Finding.objects.filter(use_case=use_case).values_list("rule_id", "subject"))
+    evaluated = max(Finding.objects.filter(use_case=use_case).values_list("evaluated_at", flat=True))
+    Finding.objects.create(use_case=use_case, rule_id="stale.rule", subject="", severity=FindingSeverity.INFO, facts={})
+    assert governance_services.recheck([use_case.pk]) == 1
+    assert set(Finding.objects.filter(use_case=use_case).values_list("rule_id", "subject")) == findings
+    assert min(Finding.objects.filter(use_case=use_case).values_list("evaluated_at", flat=True)) > evaluated
+
+    # A reviewer's decision on the stage waiting for it.
+    stage = governance_services.active_stage(use_case)
+    governance_services.decide_stage(stage, reviewer, "approve", "問題なし")
+    stage.refresh_from_db()
+    assert (stage.status, stage.decided_by) == ("approved", reviewer)
+    actions = set(AuditEvent.objects.for_object(use_case).values_list("action", flat=True))
+    assert {"create", "submit"} <= actions and len(actions) >= 3
+
+    # Celery beat's database scheduler records a run of a seeded periodic task.
+    scheduler = DatabaseScheduler(app=celery_app)
+    name, entry = next(iter(scheduler.schedule.items()))
+    runs = PeriodicTask.objects.get(name=name).total_run_count
+    scheduler.reserve(entry)
+    scheduler.sync()  # (logs, does not raise, a database error)
+    assert PeriodicTask.objects.get(name=name).total_run_count == runs + 1
+    # ... and the worker runs each scheduled task (reminders, notices, cost refresh).
+    celery_app.loader.import_default_modules()  # what a worker does first: every tasks module
+    for task in PeriodicTask.objects.filter(enabled=True):
+        result = celery_app.tasks[task.task].apply(args=json.loads(task.args), kwargs=json.loads(task.kwargs))
+        assert result.successful(), (task.task, result.traceback)
+
+    # Signing out deletes the session.
+    browser.post("/accounts/logout/")
+    assert not Session.objects.filter(session_key=browser.cookies["sessionid"].value).exists()
+
+    # The ORM's side doors past the model's own guard reach the database, which refuses
+    # the role itself (not only the trigger the owner could lift).
+    event = AuditEvent.objects.for_object(use_case).order_by("pk").first()
+    before = AuditEvent.objects.filter(pk=event.pk).values().get()
+    forged = AuditEvent(**{**before, "comment": "書き換え"})
+    side_doors = [forged.save, lambda: QuerySet(AuditEvent).filter(pk=event.pk).update(comment="書き換え")]
+    for side_door in side_doors:
+        with pytest.raises(DatabaseError) as caught, transaction.atomic():
+            side_door()
+        assert isinstance(caught.value.__cause__, psycopg.errors.InsufficientPrivilege), caught.value
+    assert AuditEvent.objects.filter(pk=event.pk).values().get() == before
