@@ -44,6 +44,7 @@ def test_a_refused_invitation_is_recorded_shown_and_cleared_by_a_delivered_reiss
     page = client.get(assessment.get_absolute_url()).content.decode()
     assert 'id="invitation-error"' in page
     assert "質問票の依頼メールを送信できませんでした" in page and "no such user" in page
+    assert "メールサーバー: 質問票の依頼メールを送信できませんでした" in page  # the history names no person
     assert "メール未送信" in client.get(assessment.vendor.get_absolute_url()).content.decode()
     client.cookies["django_language"] = "en"
     page = client.get(assessment.get_absolute_url()).content.decode()
