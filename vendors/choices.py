@@ -144,6 +144,8 @@ class VendorAuditAction(models.TextChoices):
     DECIDE_ASSESSMENT = "decide_assessment", _("decided the assessment")
     PUBLISH_TEMPLATE = "publish_template", _("published a template version")
     NEW_TEMPLATE_VERSION = "new_template_version", _("started a new template version")
+    INVITATION_FAILED = "invitation_failed", _("the questionnaire e-mail could not be delivered")
+    INVITATION_DELIVERED = "invitation_delivered", _("the questionnaire e-mail was sent after a failure")
 
 
 class LicenceRestriction(models.TextChoices):

@@ -16,6 +16,7 @@ from django_countries.fields import CountryField
 
 from portal.choices import DataClassification, UserLanguage
 from portal.constraints import in_choices
+from portal.validators import LABEL_VALIDATORS
 from vendors.choices import (
     AIModelStatus,
     AnswerType,
@@ -45,7 +46,7 @@ class BilingualMixin:
 
 
 class Vendor(models.Model):
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True, validators=LABEL_VALIDATORS)
     kind = models.CharField(_("kind"), max_length=20, choices=VendorKind.choices)
     website = models.URLField(_("website"), blank=True)
     headquarters_country = CountryField(_("headquarters country"), blank=True)
@@ -102,7 +103,7 @@ class Vendor(models.Model):
 
 class VendorContact(models.Model):
     vendor = models.ForeignKey(Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=LABEL_VALIDATORS)
     email = models.EmailField(_("e-mail"))
     language = models.CharField(
         _("language"), max_length=5, choices=UserLanguage.choices, default=UserLanguage.JAPANESE
@@ -153,7 +154,7 @@ class Licence(models.Model):
     identifier = models.CharField(
         _("identifier"), max_length=100, unique=True, help_text=_("The SPDX identifier where one exists.")
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=LABEL_VALIDATORS)
     commercial_use = models.BooleanField(_("commercial use allowed"), default=True)
     redistribution = models.BooleanField(_("redistribution allowed"), default=True)
     attribution_required = models.BooleanField(_("attribution required"), default=False)
@@ -236,7 +237,7 @@ class AIModel(models.Model):
         "status",
     ]
 
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=LABEL_VALIDATORS)
     version = models.CharField(_("version"), max_length=100, blank=True)
     publisher = models.ForeignKey(
         Vendor, verbose_name=_("publisher"), on_delete=models.PROTECT, related_name="ai_models"
@@ -506,6 +507,10 @@ class Assessment(models.Model):
         _("approved up to"), max_length=20, choices=DataClassification.choices, blank=True, editable=False
     )
     valid_until = models.DateField(_("valid until"), null=True, blank=True, editable=False)
+    # Why the questionnaire e-mail failed for good (e.g. the address was refused): no retry
+    # will send it, so reviewers must see it; a later successful send (re-issue) clears it.
+    invitation_error = models.CharField(_("invitation failed"), max_length=500, blank=True, default="", editable=False)
+    invitation_failed_at = models.DateTimeField(_("invitation failed on"), null=True, blank=True, editable=False)
 
     objects = AssessmentQuerySet.as_manager()
 

@@ -8,6 +8,7 @@ from django.utils import translation
 
 from portal.mail import PermanentSendFailure, clean_subject, is_permanent
 from vendors.models import Assessment
+from vendors.services import record_invitation_result
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +19,8 @@ def send_assessment_invitation(assessment_id, url):
 
     Enqueued on commit by send_assessment and reissue_link. At-least-once: a retry
     after a partial failure may send the same link twice, which is harmless. A failure
-    no retry can fix (the address is refused) ends the task as failed at once.
+    no retry can fix (the address is refused) ends the task as failed at once and is
+    recorded on the assessment for reviewers to see.
     """
     assessment = Assessment.objects.with_related().get(pk=assessment_id)
     with translation.override(assessment.contact.language):
@@ -30,7 +32,10 @@ def send_assessment_invitation(assessment_id, url):
     except Exception as error:
         if is_permanent(error):
             logger.error("Assessment %s could not be sent to its contact: %s", assessment.reference, error)
+            record_invitation_result(assessment.pk, f"{type(error).__name__}: {error}")
             raise PermanentSendFailure(f"{type(error).__name__}: {error}") from error
         raise
     logger.info("Sent assessment %s to %s", assessment.reference, assessment.contact.email)
+    # A re-issued link that now arrives clears the failure recorded for an earlier one.
+    record_invitation_result(assessment.pk)
     return 1

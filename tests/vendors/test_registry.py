@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import api_client_for
 from tests.factories import VendorContactFactory, VendorFactory, send_assessment
-from vendors.models import Vendor, VendorContact
+from vendors.models import AIModel, Licence, Vendor, VendorContact
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/vendors/"
@@ -89,3 +89,65 @@ def test_requesters_cannot_write_vendors(requester):
     response = api_client_for(requester).post(BASE, {"name": "x", "kind": "saas"}, format="json")
     assert response.status_code == 403
     assert not Vendor.objects.exists()
+
+
+# A zero-width-only name shows nothing; a line break ends up in e-mail subjects and CSV cells.
+BAD_NAMES = ["\u200b\u200b", "Example\nAI"]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_vendor_and_contact_names_must_be_one_visible_line_in_the_api(reviewer, name):
+    api = api_client_for(reviewer)
+    response = api.post(BASE, {"name": name, "kind": "saas"}, format="json")
+    assert response.status_code == 400 and "name" in response.json()
+    vendor = VendorFactory()
+    response = api.patch(f"{BASE}{vendor.pk}/", {"contacts": [{"name": name, "email": "a@b.example"}]}, format="json")
+    assert response.status_code == 400 and "name" in response.json()["contacts"]["0"]
+    assert not Vendor.objects.filter(name=name).exists() and not vendor.contacts.exists()
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_model_and_licence_names_must_be_one_visible_line_in_the_api(reviewer, admin_user, name):
+    vendor = VendorFactory()
+    licence = Licence.objects.first()
+    payload = {"name": name, "publisher": vendor.pk, "openness": "open_weights", "licence": licence.pk}
+    response = api_client_for(reviewer).post("/api/v1/ai-models/", payload, format="json")
+    assert response.status_code == 400 and "name" in response.json()
+    response = api_client_for(admin_user).post(
+        "/api/v1/licences/", {"identifier": "LicenseRef-Bad", "name": name}, format="json"
+    )
+    assert response.status_code == 400 and "name" in response.json()
+    assert not AIModel.objects.filter(name=name).exists()
+    assert not Licence.objects.filter(identifier="LicenseRef-Bad").exists()
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_vendor_contact_and_model_names_must_be_one_visible_line_on_the_pages(reviewer, client, name):
+    client.force_login(reviewer)
+    data = {
+        "name": name,
+        "kind": "saas",
+        "training_use": "never",
+        "contacts-TOTAL_FORMS": "1",
+        "contacts-INITIAL_FORMS": "0",
+        "contacts-0-name": name,
+        "contacts-0-email": "a@b.example",
+        "contacts-0-language": "ja",
+        "certifications-TOTAL_FORMS": "0",
+        "certifications-INITIAL_FORMS": "0",
+    }
+    page = client.post("/vendors/new/", data)
+    assert page.status_code == 200
+    assert "name" in page.context["form"].errors
+    assert "name" in page.context["contacts"].forms[0].errors
+    assert not Vendor.objects.exists()
+
+    vendor = VendorFactory()
+    licence = Licence.objects.first()
+    page = client.post(
+        "/vendors/models/new/",
+        {"name": name, "publisher": vendor.pk, "openness": "open_weights", "licence": licence.pk, "currency": "USD"},
+    )
+    assert page.status_code == 200
+    assert "name" in page.context["form"].errors
+    assert not AIModel.objects.exists()

@@ -256,6 +256,8 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "decided_at",
             "approved_level",
             "valid_until",
+            "invitation_error",
+            "invitation_failed_at",
         ]
         # Only what sending needs is written; everything else follows from the services.
         read_only_fields = [

@@ -1,0 +1,92 @@
+"""A questionnaire e-mail that fails for good leaves a record reviewers see (page, API, audit
+trail); a re-issued link that is delivered clears it."""
+
+import smtplib
+
+import pytest
+
+from portal.mail import PermanentSendFailure
+from portal.models import AuditEvent
+from tests.conftest import api_client_for
+from tests.factories import VendorFactory, send_assessment
+from vendors import services, tasks
+from vendors.choices import VendorAuditAction
+
+pytestmark = pytest.mark.django_db
+URL = "https://portal.example.com/v/x/"
+
+
+def _refuse(monkeypatch, assessment):
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPRecipientsRefused({assessment.contact.email: (550, b"no such user")})
+
+    monkeypatch.setattr(tasks, "send_mail", refuse)
+
+
+def test_a_refused_invitation_is_recorded_shown_and_cleared_by_a_delivered_reissue(
+    reviewer, client, monkeypatch, mailoutbox
+):
+    assessment, _token = send_assessment(reviewer, vendor=VendorFactory())
+    _refuse(monkeypatch, assessment)
+    with pytest.raises(PermanentSendFailure):
+        tasks.send_assessment_invitation.run(assessment.pk, URL)
+
+    assessment.refresh_from_db()
+    assert assessment.invitation_error.startswith("SMTPRecipientsRefused")
+    assert "no such user" in assessment.invitation_error
+    assert assessment.invitation_failed_at is not None
+    [event] = AuditEvent.objects.for_object(assessment).filter(action=VendorAuditAction.INVITATION_FAILED)
+    assert event.changes["invitation_error"][0] == ""
+    assert event.changes["invitation_error"][1] == assessment.invitation_error
+    assert event.data == {"contact": assessment.contact.email}
+
+    client.force_login(reviewer)  # Japanese by default
+    page = client.get(assessment.get_absolute_url()).content.decode()
+    assert 'id="invitation-error"' in page
+    assert "質問票の依頼メールを送信できませんでした" in page and "no such user" in page
+    assert "メールサーバー: 質問票の依頼メールを送信できませんでした" in page  # the history names no person
+    assert "メール未送信" in client.get(assessment.vendor.get_absolute_url()).content.decode()
+    client.cookies["django_language"] = "en"
+    page = client.get(assessment.get_absolute_url()).content.decode()
+    assert "could not be delivered" in page and "re-issue the link" in page
+    assert "e-mail not delivered" in client.get(assessment.vendor.get_absolute_url()).content.decode()
+
+    api = api_client_for(reviewer)
+    body = api.get(f"/api/v1/assessments/{assessment.reference}/").json()
+    assert body["invitation_error"] == assessment.invitation_error
+    assert body["invitation_failed_at"] is not None
+    # Read-only: a client cannot clear (or forge) the record.
+    api.patch(f"/api/v1/assessments/{assessment.reference}/", {"invitation_error": ""}, format="json")
+    assessment.refresh_from_db()
+    assert assessment.invitation_error.startswith("SMTPRecipientsRefused")
+
+    # The address is fixed and the link re-issued: the mail goes out and the record is cleared.
+    monkeypatch.undo()
+    services.reissue_link(assessment, reviewer)
+    assert tasks.send_assessment_invitation.run(assessment.pk, URL) == 1
+    assert len(mailoutbox) == 1
+    assessment.refresh_from_db()
+    assert assessment.invitation_error == "" and assessment.invitation_failed_at is None
+    assert AuditEvent.objects.for_object(assessment).filter(action=VendorAuditAction.INVITATION_DELIVERED).count() == 1
+    assert 'id="invitation-error"' not in client.get(assessment.get_absolute_url()).content.decode()
+    assert api.get(f"/api/v1/assessments/{assessment.reference}/").json()["invitation_error"] == ""
+
+
+def test_a_delivered_invitation_with_nothing_to_clear_writes_no_event(reviewer, mailoutbox):
+    assessment, _token = send_assessment(reviewer, vendor=VendorFactory())
+    before = AuditEvent.objects.for_object(assessment).count()
+    assert tasks.send_assessment_invitation.run(assessment.pk, URL) == 1
+    assert AuditEvent.objects.for_object(assessment).count() == before
+
+
+def test_a_temporary_failure_records_nothing(reviewer, monkeypatch):
+    assessment, _token = send_assessment(reviewer, vendor=VendorFactory())
+
+    def down(*args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(tasks, "send_mail", down)
+    with pytest.raises(ConnectionRefusedError):
+        tasks.send_assessment_invitation.run(assessment.pk, URL)
+    assessment.refresh_from_db()
+    assert assessment.invitation_error == "" and assessment.invitation_failed_at is None
