@@ -1,4 +1,4 @@
-"""Which style fits a use case, closed or open, and why (DOMAIN.md's category tables).
+"""Which style fits a use case, closed or open, and why (the facts in docs/ADOPTION.md).
 
 Each signal adds points to one side with its reason; the side with more points wins,
 and a tie goes to closed AI, the roadmap's small start (step 3). Restricted data always

@@ -22,7 +22,7 @@ settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-# Debian's Chromium, headless, with nothing that reaches out to the network (../shared/STACK.md).
+# Debian's Chromium, headless, with nothing that reaches out to the network.
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -1,4 +1,4 @@
-"""Demo vendors and AI models for `manage.py seed_demo` (figures from DOMAIN.md, as data).
+"""Demo vendors and AI models for `manage.py seed_demo` (published list prices, as data).
 
 Two vendors go through the whole assessment loop with the services, so the demo shows
 approved vendors with their score, decision and history; the publisher of the open model

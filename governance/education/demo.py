@@ -1,5 +1,5 @@
 """Demo rules and education: a Japanese prompt guideline, an AI literacy course and ten prompt
-templates from DOMAIN.md's use cases. Idempotent (matched by key and title); created through
+templates from the portal's typical marketing use cases. Idempotent (matched by key and title); created through
 the services, so the audit trail shows them like any other change."""
 
 import datetime

@@ -6,7 +6,7 @@ Two levels:
   model instances): every rule is produced, every explanation renders in both languages;
 * ``governance.services.run_checks`` against the DEFAULT seeded policy (the migrations'
   classification matrix, allowed regions and licences are in the test database): the 16
-  matrix cells, DOMAIN.md's hybrid table, the licence table, each vendor/model/use-case rule,
+  matrix cells, the hybrid table of typical areas, the licence table, each vendor/model/use-case rule,
   and the re-checks a changed vendor, model, licence or matrix cell triggers.
 """
 
@@ -259,7 +259,7 @@ def test_internal_data_needs_an_approved_vendor(style, status, expected):
     assert blocking(results) == expected
 
 
-# --- DOMAIN.md's second hybrid table, as whole use cases ------------------------------------------------
+# --- The hybrid table of typical areas, as whole use cases ------------------------------------------------
 
 
 @pytest.mark.django_db

@@ -1,6 +1,6 @@
 """Cost and return arithmetic (usecases.economics) against figures computed by hand.
 
-Prices are DOMAIN.md's (GPT-4o USD 2.50 in / 10.00 out per million tokens, DeepSeek R1
+Prices are published list prices (GPT-4o USD 2.50 in / 10.00 out per million tokens, DeepSeek R1
 0.55 / 2.19, ...); the defaults are the seeded cost settings (GPU setup JPY 550,000 a month,
 an engineer JPY 900,000, 0.25 FTE of operations, an hour saved worth JPY 5,000) and rates
 (USD 150, EUR 160). The reference volume is 1,000,000 requests a month of 1,000 input and

@@ -1,4 +1,4 @@
-"""The licence catalogue of DOMAIN.md. Editable afterwards; this only adds missing rows."""
+"""The catalogue of licences the portal ships with. Editable afterwards; this only adds missing rows."""
 
 from django.db import migrations
 
