@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "vendors",
     "usecases",
     "governance",
+    # Last: the roof that looks across every app above (home page, dashboard, API root).
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -66,7 +68,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "portal.urls"
+ROOT_URLCONF = "dashboard.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [
@@ -80,7 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "portal.context_processors.navigation",
+                "dashboard.context_processors.navigation",
             ],
         },
     },

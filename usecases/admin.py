@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from portal.admin import ReadOnlyAdmin
+from portal.admin import ReadOnlyAdmin, ReadOnlyInline
 from usecases.models import (
     BenefitRecord,
     CostSettings,
@@ -12,19 +12,6 @@ from usecases.models import (
     UseCaseModel,
     UseCaseTask,
 )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class UseCaseTaskInline(ReadOnlyInline):

@@ -1,8 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from portal.admin import ReadOnlyAdmin
-from usecases.admin import ReadOnlyInline
+from portal.admin import ReadOnlyAdmin, ReadOnlyInline
 from vendors import services
 from vendors.choices import LicenceRestriction
 from vendors.models import (

@@ -19,7 +19,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -138,49 +138,3 @@ def export_views(name, base, *, formats, summary, description, parameters=()):
         class_name = "".join(part.title() for part in name.split("_")) + f"Export{fmt.title()}View"
         views[fmt] = type(class_name, (base,), {"fmt": fmt, "get": get, "__module__": base.__module__})
     return views
-
-
-# --- Dashboard tables ---------------------------------------------------------------------------
-
-
-class DashboardExportView(ExportView):
-    """One dashboard table (``table`` in the path) with the dashboard's filters."""
-
-    read_permission = "usecases.view_all_usecases"  # as the dashboard: executives, reviewers, admins
-    filter_backends = []  # the adoption filters are documented explicitly (portal.api.adoption.FILTERS)
-
-    def get_export(self):
-        from portal.views import EXPORT_TABLES, dashboard_export
-
-        if self.kwargs["table"] not in EXPORT_TABLES:
-            raise NotFound
-        return dashboard_export(self.kwargs["table"])
-
-    def source(self, request):
-        from portal.api.adoption import AdoptionView
-
-        return AdoptionView.use_cases(self, request)
-
-
-def dashboard_views():
-    from portal.api.adoption import FILTERS
-    from portal.views import EXPORT_TABLES
-
-    table = OpenApiParameter(
-        "table",
-        str,
-        OpenApiParameter.PATH,
-        enum=list(EXPORT_TABLES),
-        description=gettext_lazy("The dashboard table."),
-    )
-    return export_views(
-        "adoption_table",
-        DashboardExportView,
-        formats=("csv", "xlsx"),
-        summary=gettext_lazy("Export a dashboard table"),
-        description=gettext_lazy(
-            "One table of the executive dashboard, as the dashboard shows it, with its filters "
-            "(the dashboard's download links)."
-        ),
-        parameters=[table, *FILTERS],
-    )

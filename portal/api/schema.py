@@ -12,7 +12,7 @@ and the fuzzer (tests/portal/test_api_fuzz.py) see every status the API really s
 It also states in the request schemas that text may not contain NUL characters, which
 the serializers refuse (PostgreSQL cannot store them), and that no other field than those
 listed is taken (``additionalProperties: false``), and documents decimals as the
-numerals ``portal.api.strict`` accepts. ``portal.api.urls`` imports this module, which
+numerals ``portal.api.strict`` accepts. ``dashboard.api.urls`` imports this module, which
 registers the extension.
 
 Identifiers are English whatever the reader's language: client generators name their

@@ -15,8 +15,8 @@ from django.utils import translation
 
 from portal.exports import XLSX_TYPE
 from portal.services import create_api_token
+from tests.dashboard.test_dashboard import build_inventory
 from tests.factories import UseCaseFactory, approved_vendor
-from tests.portal.test_dashboard import build_inventory
 from tests.portal.test_exports import read
 from usecases.models import UseCase
 
@@ -276,7 +276,7 @@ def test_every_page_export_is_an_api_operation_with_its_media_type(client):
     listing = {p["name"] for p in schema["paths"]["/api/v1/use-cases/"]["get"]["parameters"]}
     assert inventory == (listing - {"page", "page_size"}) | {"lang"}  # the list's filters, no paging
     tables = schema["paths"]["/api/v1/adoption/export/{table}.csv"]["get"]["parameters"]
-    from portal.views import EXPORT_TABLES
+    from dashboard.views import EXPORT_TABLES
 
     assert next(p for p in tables if p["name"] == "table")["schema"]["enum"] == sorted(EXPORT_TABLES)
 

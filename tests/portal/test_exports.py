@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 from governance.models import ApprovalStage
 from portal.exports import XLSX_TYPE
 from portal.models import Department
+from tests.dashboard.test_dashboard import build_inventory, make_use_case, matches
 from tests.factories import DepartmentFactory, UseCaseFactory, UserFactory, VendorFactory, approved_vendor
-from tests.portal.test_dashboard import build_inventory, make_use_case, matches
 from usecases import services as usecase_services
 from usecases.choices import RiskTier, RoadmapStep, UseCaseCategory, UseCaseStatus
 from usecases.models import BenefitRecord, UseCase

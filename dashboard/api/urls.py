@@ -1,6 +1,8 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
+from dashboard.api import adoption
+from dashboard.api import exports as dashboard_exports
 from governance.api import exports as governance_exports
 from governance.api.views import (
     ApprovalStageViewSet,
@@ -20,8 +22,6 @@ from governance.education.api import (
     TrainingCompletionViewSet,
     TrainingCourseViewSet,
 )
-from portal.api import adoption
-from portal.api import exports as portal_exports
 from portal.api import schema as _schema_extensions  # noqa: F401 - registers the decimal field extension
 from portal.api.tokens import ApiTokenViewSet
 from portal.api.views import CurrentUserView, DepartmentViewSet, not_found
@@ -70,13 +70,13 @@ router.register("training-courses", TrainingCourseViewSet, basename="training-co
 router.register("training-completions", TrainingCompletionViewSet, basename="training-completion")
 router.register("prompt-templates", PromptTemplateViewSet, basename="prompt-template")
 
-# Every export a page offers, for tokens too (portal.api.exports): the page's file, filters and scope.
+# Every export a page offers, for tokens too (portal.api.exports.ExportView): the page's file, filters and scope.
 _EXPORTS = [
     ("use-cases/export", "use-case-export", usecase_exports.VIEWS),
     ("vendors/export", "vendor-export", vendor_exports.VIEWS),
     ("audit-events/export", "audit-event-export", governance_exports.VIEWS),
     # Any table name reaches the view, so an unknown one is a JSON 404 (not a redirect to a slash).
-    ("adoption/export/<str:table>", "adoption-export", portal_exports.dashboard_views()),
+    ("adoption/export/<str:table>", "adoption-export", dashboard_exports.dashboard_views()),
 ]
 
 app_name = "api"

@@ -1,5 +1,5 @@
 """The adoption API: read-only figures for executives, reviewers and admins (requesters get
-403), by session or personal token. The figures come from ``portal.adoption``."""
+403), by session or personal token. The figures come from ``dashboard.adoption``."""
 
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal import adoption
+from dashboard import adoption
 from portal.api.filters import make_strict
 from portal.api.permissions import ActionPermission
 from portal.api.responses import ERRORS

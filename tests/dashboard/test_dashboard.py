@@ -1,5 +1,5 @@
 """The executive dashboard (/dashboard/): who may open it, its figures against
-``portal.adoption``, the filters, the links from every figure to the inventory behind
+``dashboard.adoption``, the filters, the links from every figure to the inventory behind
 it, the chart data, the language and the number of queries."""
 
 import datetime
@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from portal import adoption
+from dashboard import adoption
 from tests.factories import DepartmentFactory, UseCaseFactory, UserFactory
 from usecases.choices import STYLE_FAMILY, RoadmapStep, UseCaseStatus
 from usecases.models import UseCase
@@ -39,7 +39,7 @@ def this_month(monkeypatch):
 
 @dataclass
 class Case:
-    """What the fixture made, to compute the expected figures without ``portal.adoption``."""
+    """What the fixture made, to compute the expected figures without ``dashboard.adoption``."""
 
     reference: str
     department: int

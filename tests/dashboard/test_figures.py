@@ -22,10 +22,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from dashboard import adoption
+from dashboard.views import DEFINITION_TERMS
 from governance import services as governance
 from governance.models import ApprovalStage, StageDefinition
-from portal import adoption
-from portal.views import DEFINITION_TERMS
 from tests.conftest import api_client_for
 from tests.factories import AIModelFactory, DepartmentFactory, UseCaseFactory, UserFactory, VendorFactory
 from usecases import roadmap
