@@ -23,7 +23,7 @@ with completions. The stored cost estimates are filled by the application's own
 Measured (``ANALYZE`` first): for each adoption endpoint, ``--warmups`` then ``--requests``
 GETs through ``django.test.Client`` logged in as an executive (middleware, session, DRF,
 permissions, serializers, JSON); its query count (one more request under
-``CaptureQueriesContext``); the same figures computed by calling ``portal.adoption`` directly
+``CaptureQueriesContext``); the same figures computed by calling ``dashboard.adoption`` directly
 (no HTTP); and one hand-written SQL statement computing the same aggregates, run as many
 times through ``connection.cursor()``, whose result is checked against the endpoint's.
 Then ``GET /api/v1/use-cases/?page_size=50`` and the streamed CSV export of every use case
@@ -1078,7 +1078,7 @@ def run_raw(sql, params):
 
 
 def measure_endpoints(args, client, executive):
-    from portal import adoption
+    from dashboard import adoption
     from usecases.models import UseCase
 
     def visible():
@@ -1127,7 +1127,7 @@ def measure_endpoints(args, client, executive):
         results.append(result)
         print(
             f"  {name:<11} {queries:>3} queries, p50 {result['p50']:8.1f} ms, p95 {result['p95']:8.1f} ms, "
-            f"portal.adoption alone p50 {result['orm_p50']:8.1f} ms, raw SQL p50 {result['raw_p50']:7.1f} ms, "
+            f"dashboard.adoption alone p50 {result['orm_p50']:8.1f} ms, raw SQL p50 {result['raw_p50']:7.1f} ms, "
             f"x{result['ratio']:.1f}; raw SQL {'matches' if not problems else 'DIFFERS: ' + '; '.join(problems)}"
         )
         if args.show_queries:
@@ -1291,7 +1291,7 @@ def report(args, version, jit, refresh_seconds, endpoints, listing, export):
         "queries",
         "p50 ms",
         "p95 ms",
-        "portal.adoption alone p50 ms",
+        "dashboard.adoption alone p50 ms",
         "raw SQL p50 ms",
         "p50 / raw",
         f"<= {TARGET_QUERIES} queries",

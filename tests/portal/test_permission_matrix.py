@@ -824,7 +824,7 @@ def test_the_completeness_check_sees_a_new_route(monkeypatch):
     """The check above is not vacuous: a route added without an entry makes it fail."""
     from django.urls import path
 
-    from portal import urls
+    from dashboard import urls
 
     monkeypatch.setattr(urls, "urlpatterns", [*urls.urlpatterns, path("new-page/", lambda request: None, name="x")])
     clear_url_caches()
