@@ -7,12 +7,6 @@ class GovernanceConfig(AppConfig):
     verbose_name = _("Governance")
 
     def ready(self):
-        from governance import costs, panels, services, signals  # noqa: F401 - signals connects the receivers
-        from governance.choices import EducationAuditAction, GovernanceAuditAction
-        from portal.choices import register_audit_actions
+        from governance import wiring  # models load first, so not at module level
 
-        register_audit_actions(GovernanceAuditAction)
-        register_audit_actions(EducationAuditAction)
-        services.install()
-        panels.install()
-        costs.install()
+        wiring.install()

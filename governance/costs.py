@@ -1,4 +1,5 @@
-"""The policy checks as the cost view sees them (registered in ``usecases.economics.POLICY_CHECKS``).
+"""The policy checks as the cost view sees them (``governance.wiring`` registers them in
+``usecases.economics.POLICY_CHECKS``).
 
 The cost view compares the use case's own models and, without them, the approved catalogue;
 each option is evaluated as if it were the use case's only model, so catalogue options are
@@ -33,10 +34,3 @@ def blocking_reasons(use_case, options):
         if titles:
             found[(model.pk, deployment)] = list(dict.fromkeys(titles))
     return found
-
-
-def install():
-    from usecases import economics
-
-    if blocking_reasons not in economics.POLICY_CHECKS:
-        economics.POLICY_CHECKS.append(blocking_reasons)

@@ -119,15 +119,3 @@ class StageNames:
         for event in events:
             if isinstance(event.data, dict) and event.data.get("stage"):
                 event.stage_name = names.get(event.data["stage"], event.data["stage"])
-
-
-def install():
-    from portal.extensions import register
-    from usecases import extensions
-    from vendors import extensions as vendor_extensions
-
-    register(extensions.DETAIL_PANELS, UseCaseGovernancePanel())
-    register(extensions.DETAIL_PANELS, UpcomingRemindersPanel())
-    register(extensions.FORM_PANELS, RecommendationFormPanel())
-    register(extensions.HISTORY_LABELLERS, StageNames())
-    register(vendor_extensions.DETAIL_PANELS, UpcomingRemindersPanel())

@@ -1,9 +1,9 @@
 """Governance operations: risk tier, policy checks, exceptions, approval stages, the
 classification policy. Pages, API and tasks call these; each writes its own audit event.
 
-The use-case lifecycle stays one table, ``usecases.services.TRANSITIONS``; this app adds
-its rows (stage decisions) and its actor rule at start-up (``GovernanceConfig.ready``),
-and hooks into every use-case change to keep the risk tier, findings and stages in step.
+The use-case lifecycle stays one table, ``usecases.services.TRANSITIONS``; this app's rows
+(stage decisions), its actor rule and its hooks on every use-case change (keeping the risk
+tier, findings and stages in step) are added by ``governance.wiring.install()``.
 """
 
 import datetime
@@ -11,7 +11,7 @@ import datetime
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,7 +41,6 @@ from usecases.choices import (
     REVIEW_STATES,
     DeploymentStyle,
     RiskTier,
-    RoadmapStep,
     UseCaseAction,
     UseCaseStatus,
 )
@@ -93,9 +92,7 @@ def active_stage(use_case):
     return ApprovalStage.objects.active().filter(use_case=use_case).select_related("definition", "group").first()
 
 
-def _active_stages_prefetch():
-    from django.db.models import Prefetch
-
+def active_stages_prefetch():
     return Prefetch(
         "approval_stages",
         queryset=ApprovalStage.objects.active().select_related("definition", "group"),
@@ -130,7 +127,7 @@ def can_override_risk_tier(user, use_case):
     return user.has_perm("usecases.review_usecase") and use_case.owner_id != user.pk
 
 
-def _is_stage_decider(user, use_case):
+def is_stage_decider(user, use_case):
     if not user.is_authenticated or not user.has_perm("governance.decide_approvalstage"):
         return False  # no query for those who never decide
     stage = active_stage(use_case)
@@ -138,29 +135,6 @@ def _is_stage_decider(user, use_case):
         return False
     stage.use_case = use_case
     return can_decide(user, stage)
-
-
-def install():
-    """Add this app's rows and rules to the use-case lifecycle (called once at start-up)."""
-    usecase_services.TRANSITIONS.update(TRANSITIONS)
-    usecase_services.ACTOR_RULES[STAGE_DECIDER] = _is_stage_decider
-    from usecases.querysets import CHILD_PREFETCHES
-
-    if _active_stages_prefetch not in CHILD_PREFETCHES:
-        CHILD_PREFETCHES.append(_active_stages_prefetch)
-    if on_use_case_change not in usecase_services.CHANGE_HOOKS:
-        usecase_services.CHANGE_HOOKS.append(on_use_case_change)
-        usecase_services.TRANSITION_HOOKS.append(on_use_case_transition)
-    if poc_licence_items not in roadmap.GATE_CHECKS[RoadmapStep.OPEN_POC]:
-        from governance import reminders
-        from governance.education import reminders as education_reminders
-        from governance.education import services as education
-
-        reminders.KINDS.update(education_reminders.KINDS)
-        roadmap.GATE_CHECKS[RoadmapStep.OPEN_POC].append(poc_licence_items)
-        roadmap.GATE_CHECKS[RoadmapStep.RULES_EDUCATION].append(education.rules_gate_items)
-        roadmap.ORG_CHECKS[RoadmapStep.GOVERNANCE].append(matrix_readiness_items)
-        roadmap.ORG_CHECKS[RoadmapStep.RULES_EDUCATION].append(education.organisation_rules_items)
 
 
 def matrix_readiness_items():

@@ -2,6 +2,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from portal.registry import Registry
+
 
 class UserLanguage(models.TextChoices):
     JAPANESE = "ja", _("Japanese")
@@ -28,9 +30,7 @@ class AuditAction(models.TextChoices):
 
 
 # Labels of audit actions for display. The column holds plain strings (no choices), so
-# an app adding an action registers its label here instead of migrating portal.
-AUDIT_ACTION_LABELS = dict(AuditAction.choices)
-
-
-def register_audit_actions(choices):
-    AUDIT_ACTION_LABELS.update(choices.choices)
+# an app adding an action adds its labels here (``AUDIT_ACTION_LABELS.update(choices.choices)``
+# in its ``install()``) instead of migrating portal.
+AUDIT_ACTION_LABELS = Registry("portal.choices.AUDIT_ACTION_LABELS", "audit action -> label")
+AUDIT_ACTION_LABELS.update(AuditAction.choices)

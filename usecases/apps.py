@@ -7,8 +7,6 @@ class UsecasesConfig(AppConfig):
     verbose_name = _("Use cases")
 
     def ready(self):
-        from portal.choices import register_audit_actions
-        from usecases import signals  # noqa: F401 - connects the receivers
-        from usecases.choices import RoadmapAuditAction
+        from usecases import wiring  # models load first, so not at module level
 
-        register_audit_actions(RoadmapAuditAction)
+        wiring.install()

@@ -29,6 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.registry import Registry
 from usecases.choices import CLOSED_STYLES, IN_USE_ROLES, DeploymentStyle, KpiDirection
 from usecases.models import CostSettings, ExchangeRate
 from vendors.choices import AIModelStatus, Openness, VendorStatus
@@ -48,7 +49,7 @@ def money(value):
 # ``check(use_case, options) -> {(model_pk, deployment): [reason, ...]}`` gives, for each
 # (model, deployment) of ``options``, the blocking policy findings it would raise on
 # ``use_case`` (none covered by a valid exception).
-POLICY_CHECKS = []
+POLICY_CHECKS = Registry("usecases.economics.POLICY_CHECKS", "check(use_case, options) -> reasons")
 
 # Vendor states that rule a closed model out whatever the use case (the rule engine's
 # "vendor.not-approved" only fires where the classification matrix asks for approval).

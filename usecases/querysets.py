@@ -1,11 +1,12 @@
 from django.db import models
 from django.db.models import Q
 
+from portal.registry import Registry
 from usecases.choices import EDITABLE_STATES
 
 # Prefetches other apps add to ``with_children`` (governance: the stage waiting for a decision),
 # so per-row rules such as the allowed actions read loaded rows instead of querying per row.
-CHILD_PREFETCHES = []
+CHILD_PREFETCHES = Registry("usecases.querysets.CHILD_PREFETCHES", "make() -> Prefetch")
 
 
 class UseCaseQuerySet(models.QuerySet):

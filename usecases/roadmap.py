@@ -5,8 +5,8 @@ forward). Moving from step ``s`` to ``t`` needs the finish items of ``s`` and th
 of ``t``; skipping step 4 (3 -> 5) needs a recorded reason instead of step 4's items. An item
 is met (True), unmet (False) or not yet checkable (None); only met items let a use case pass.
 
-Other apps add items without this app depending on them: ``GATE_CHECKS[step]`` holds
-``check(use_case, facts) -> [GateItem]`` callables whose items join that step's start items
+Other apps add items without this app depending on them: ``GATE_CHECKS[step]`` is a registry
+of ``check(use_case, facts) -> [GateItem]`` callables whose items join that step's start items
 (governance adds the open model's licence findings to step 4, and rules and education to
 step 6). Step 6 reports "not yet checkable" until an app registers a check for it.
 """
@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.registry import Registry
 from usecases.choices import (
     CLOSED_STATES,
     IN_USE_ROLES,
@@ -34,7 +35,7 @@ FIRST_STEP, LAST_STEP = RoadmapStep.INVENTORY, RoadmapStep.RULES_EDUCATION
 # The step that may be skipped, and between which steps.
 SKIPPABLE = (RoadmapStep.CLOSED_START, RoadmapStep.OPEN_POC, RoadmapStep.HYBRID)
 
-GATE_CHECKS = {step: [] for step in RoadmapStep}
+GATE_CHECKS = {step: Registry(f"usecases.roadmap.GATE_CHECKS[{step.name}]") for step in RoadmapStep}
 
 
 @dataclass(frozen=True)
@@ -267,9 +268,9 @@ def check_role(choice_deployment, role):
 
 # --- The organisation's roadmap -----------------------------------------------------------------
 
-# Organisation-level readiness per step: {step: [check() -> [GateItem]]}; other apps add
+# Organisation-level readiness per step: {step: Registry of check() -> [GateItem]}; other apps add
 # theirs (governance: the classification matrix).
-ORG_CHECKS = {step: [] for step in RoadmapStep}
+ORG_CHECKS = {step: Registry(f"usecases.roadmap.ORG_CHECKS[{step.name}]") for step in RoadmapStep}
 OLDEST_PER_STEP = 5
 
 

@@ -2,8 +2,9 @@
 writes ``UseCase.status``.
 
 The lifecycle is one table, ``TRANSITIONS``: ``(from_state, action) -> (to_state, who)``.
-``who`` names a rule in ``ACTOR_RULES``. The governance app adds its rows (review,
-decisions) and rules to these two dicts instead of rewriting the mechanism.
+``who`` names a rule in ``ACTOR_RULES`` (and its label in ``ACTOR_LABELS``). The governance
+app adds its rows (review, decisions) and rules to these registries from its ``install()``
+instead of rewriting the mechanism; ``manage.py lifecycle`` prints the assembled table.
 """
 
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction
+from portal.registry import Registry
 from portal.services import next_reference, record_event, sync_children
 from usecases.choices import (
     CLOSED_STATES,
@@ -53,35 +55,48 @@ def can_manage_roadmap(user, use_case):
     return _is_owning_requester(user, use_case) or _is_reviewer(user, use_case)
 
 
-ACTOR_RULES = {OWNER: _is_owning_requester, ROADMAP_MANAGER: can_manage_roadmap, REVIEWER: _is_reviewer}
+ACTOR_RULES = Registry("usecases.services.ACTOR_RULES", "who -> rule(user, use_case)")
+ACTOR_RULES.update({OWNER: _is_owning_requester, ROADMAP_MANAGER: can_manage_roadmap, REVIEWER: _is_reviewer})
+# How the lifecycle table names each rule; an app adding a rule adds its label too.
+ACTOR_LABELS = Registry("usecases.services.ACTOR_LABELS", "who -> label")
+ACTOR_LABELS.update(
+    {
+        OWNER: _("Owner"),
+        ROADMAP_MANAGER: _("Roadmap manager (owner or reviewer)"),
+        REVIEWER: _("Reviewer"),
+    }
+)
 
-TRANSITIONS = {
-    (UseCaseStatus.DRAFT, UseCaseAction.SUBMIT): (UseCaseStatus.SUBMITTED, OWNER),
-    (UseCaseStatus.DRAFT, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
-    (UseCaseStatus.SUBMITTED, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
-    (UseCaseStatus.IN_REVIEW, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
-    (UseCaseStatus.CHANGES_REQUESTED, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
-    (UseCaseStatus.CHANGES_REQUESTED, UseCaseAction.RESUBMIT): (UseCaseStatus.IN_REVIEW, OWNER),
-    # The roadmap after approval; the step gates (usecases.roadmap) are checked on top.
-    (UseCaseStatus.APPROVED, UseCaseAction.START_PILOT): (UseCaseStatus.PILOTING, ROADMAP_MANAGER),
-    (UseCaseStatus.PILOTING, UseCaseAction.ADVANCE_STEP): (UseCaseStatus.PILOTING, ROADMAP_MANAGER),
-    (UseCaseStatus.PILOTING, UseCaseAction.SKIP_POC): (UseCaseStatus.PILOTING, ROADMAP_MANAGER),
-    (UseCaseStatus.PILOTING, UseCaseAction.GO_LIVE): (UseCaseStatus.IN_PRODUCTION, ROADMAP_MANAGER),
-    (UseCaseStatus.IN_PRODUCTION, UseCaseAction.ADVANCE_STEP): (UseCaseStatus.IN_PRODUCTION, ROADMAP_MANAGER),
-    (UseCaseStatus.PILOTING, UseCaseAction.MOVE_BACK): (UseCaseStatus.PILOTING, REVIEWER),
-    (UseCaseStatus.IN_PRODUCTION, UseCaseAction.MOVE_BACK): (UseCaseStatus.IN_PRODUCTION, REVIEWER),
-    (UseCaseStatus.PILOTING, UseCaseAction.STOP_PILOT): (UseCaseStatus.APPROVED, REVIEWER),
-    (UseCaseStatus.IN_PRODUCTION, UseCaseAction.STOP_PILOT): (UseCaseStatus.APPROVED, REVIEWER),
-    (UseCaseStatus.IN_PRODUCTION, UseCaseAction.RETURN_TO_PILOT): (UseCaseStatus.PILOTING, REVIEWER),
-    **{(state, UseCaseAction.RETIRE): (UseCaseStatus.RETIRED, ROADMAP_MANAGER) for state in LIVE_STATES},
-}
+TRANSITIONS = Registry("usecases.services.TRANSITIONS", "(from_state, action) -> (to_state, who)")
+TRANSITIONS.update(
+    {
+        (UseCaseStatus.DRAFT, UseCaseAction.SUBMIT): (UseCaseStatus.SUBMITTED, OWNER),
+        (UseCaseStatus.DRAFT, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
+        (UseCaseStatus.SUBMITTED, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
+        (UseCaseStatus.IN_REVIEW, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
+        (UseCaseStatus.CHANGES_REQUESTED, UseCaseAction.WITHDRAW): (UseCaseStatus.WITHDRAWN, OWNER),
+        (UseCaseStatus.CHANGES_REQUESTED, UseCaseAction.RESUBMIT): (UseCaseStatus.IN_REVIEW, OWNER),
+        # The roadmap after approval; the step gates (usecases.roadmap) are checked on top.
+        (UseCaseStatus.APPROVED, UseCaseAction.START_PILOT): (UseCaseStatus.PILOTING, ROADMAP_MANAGER),
+        (UseCaseStatus.PILOTING, UseCaseAction.ADVANCE_STEP): (UseCaseStatus.PILOTING, ROADMAP_MANAGER),
+        (UseCaseStatus.PILOTING, UseCaseAction.SKIP_POC): (UseCaseStatus.PILOTING, ROADMAP_MANAGER),
+        (UseCaseStatus.PILOTING, UseCaseAction.GO_LIVE): (UseCaseStatus.IN_PRODUCTION, ROADMAP_MANAGER),
+        (UseCaseStatus.IN_PRODUCTION, UseCaseAction.ADVANCE_STEP): (UseCaseStatus.IN_PRODUCTION, ROADMAP_MANAGER),
+        (UseCaseStatus.PILOTING, UseCaseAction.MOVE_BACK): (UseCaseStatus.PILOTING, REVIEWER),
+        (UseCaseStatus.IN_PRODUCTION, UseCaseAction.MOVE_BACK): (UseCaseStatus.IN_PRODUCTION, REVIEWER),
+        (UseCaseStatus.PILOTING, UseCaseAction.STOP_PILOT): (UseCaseStatus.APPROVED, REVIEWER),
+        (UseCaseStatus.IN_PRODUCTION, UseCaseAction.STOP_PILOT): (UseCaseStatus.APPROVED, REVIEWER),
+        (UseCaseStatus.IN_PRODUCTION, UseCaseAction.RETURN_TO_PILOT): (UseCaseStatus.PILOTING, REVIEWER),
+        **{(state, UseCaseAction.RETIRE): (UseCaseStatus.RETIRED, ROADMAP_MANAGER) for state in LIVE_STATES},
+    }
+)
 
 # Called inside the transaction of every change, so other apps (governance) keep their
 # derived records (risk tier, findings, approval stages) in step without this app
 # depending on them: ``hook(use_case, user)`` after a create or edit, and
 # ``hook(use_case, action, user)`` after a transition.
-CHANGE_HOOKS = []
-TRANSITION_HOOKS = []
+CHANGE_HOOKS = Registry("usecases.services.CHANGE_HOOKS", "hook(use_case, user)")
+TRANSITION_HOOKS = Registry("usecases.services.TRANSITION_HOOKS", "hook(use_case, action, user)")
 
 # Fields a requester sets; the rest (reference, owner, status, dates) belong to services.
 EDITABLE_FIELDS = (

@@ -7,7 +7,6 @@ class VendorsConfig(AppConfig):
     verbose_name = _("Vendors and AI models")
 
     def ready(self):
-        from portal.choices import register_audit_actions
-        from vendors.choices import VendorAuditAction
+        from vendors import wiring  # models load first, so not at module level
 
-        register_audit_actions(VendorAuditAction)
+        wiring.install()

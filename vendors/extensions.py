@@ -1,5 +1,6 @@
 """Panels other apps add to the vendor page (see ``portal.extensions``)."""
 
 from portal.extensions import render_context  # noqa: F401 - the vendor views render with it
+from portal.registry import Registry
 
-DETAIL_PANELS = []
+DETAIL_PANELS = Registry("vendors.extensions.DETAIL_PANELS", "panels of the vendor page")

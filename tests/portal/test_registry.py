@@ -1,9 +1,14 @@
 """The one extension mechanism: entries added once, conflicts refused at start-up."""
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
+from governance import reminders
+from portal.choices import AUDIT_ACTION_LABELS
 from portal.registry import Registry, key_of
+from usecases import economics, extensions, querysets, roadmap, services
+from vendors import extensions as vendor_extensions
 
 
 def hook_one(use_case, user):
@@ -47,3 +52,41 @@ def test_two_apps_disagreeing_about_one_row_is_refused():
 def test_keys_name_where_a_callable_is_defined():
     assert key_of(hook_one) == f"{__name__}.hook_one"
     assert key_of(Panel()) == f"{__name__}.Panel"
+
+
+def _sizes():
+    """How many entries each registry the apps fill at start-up holds."""
+    tables = {
+        "transitions": services.TRANSITIONS,
+        "actor rules": services.ACTOR_RULES,
+        "actor labels": services.ACTOR_LABELS,
+        "change hooks": services.CHANGE_HOOKS,
+        "transition hooks": services.TRANSITION_HOOKS,
+        "child prefetches": querysets.CHILD_PREFETCHES,
+        "policy checks": economics.POLICY_CHECKS,
+        "detail panels": extensions.DETAIL_PANELS,
+        "form panels": extensions.FORM_PANELS,
+        "history labellers": extensions.HISTORY_LABELLERS,
+        "vendor panels": vendor_extensions.DETAIL_PANELS,
+        "reminder kinds": reminders.KINDS,
+        "audit actions": AUDIT_ACTION_LABELS,
+    }
+    tables |= {f"gate {step}": checks for step, checks in roadmap.GATE_CHECKS.items()}
+    tables |= {f"org {step}": checks for step, checks in roadmap.ORG_CHECKS.items()}
+    return {name: len(table) for name, table in tables.items()}
+
+
+def test_making_the_apps_ready_again_adds_nothing():
+    before = _sizes()
+    for label in ("vendors", "usecases", "governance", "governance"):
+        apps.get_app_config(label).ready()
+    assert _sizes() == before
+    assert before["transitions"] > 0 and before["change hooks"] > 0 and before["gate 6"] > 0
+
+
+def test_the_assembled_lifecycle_refuses_a_conflicting_row():
+    key = next(iter(services.TRANSITIONS.keys()))
+    to_state, who = services.TRANSITIONS[key]
+    with pytest.raises(ImproperlyConfigured, match="TRANSITIONS"):
+        services.TRANSITIONS.add(key, (to_state, "somebody else"))
+    assert services.TRANSITIONS[key] == (to_state, who)
