@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction, DataClassification
 from portal.dates import validate_date_in_range
-from portal.services import audit_value, field_changes, next_reference, record_event, sync_children
+from portal.services import audit_value, field_changes, next_reference, record_event, snapshot_changes, sync_children
 from portal.uploads import check_upload
 from vendors import scoring
 from vendors.choices import (
@@ -682,9 +682,7 @@ def _save_registry_object(model, user, fields, instance=None, children=None):
                 raise ValidationError(
                     {"contacts": [_("A contact who received a questionnaire cannot be removed. Nothing was saved.")]}
                 ) from error
-            after = _child_rows(obj, name)
-            if before != after:
-                changes[name] = [before, after]
+            changes.update(snapshot_changes({name: before}, {name: _child_rows(obj, name)}))
         if changes:
             record_event(obj, AuditAction.CREATE if created else AuditAction.UPDATE, user, changes=changes)
             registry_changed.send(sender=model, instance=obj, created=created, changes=changes, user=user)
