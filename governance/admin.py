@@ -21,7 +21,7 @@ from governance.models import (
 )
 from portal.admin import ReadOnlyAdmin
 from portal.choices import AuditAction
-from portal.services import record_event
+from portal.services import field_changes, record_event
 
 
 class _AuditedAdmin(admin.ModelAdmin):
@@ -31,10 +31,10 @@ class _AuditedAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        # The form has already put its values on ``obj``: diff them against the stored row.
+        stored = type(obj).objects.get(pk=obj.pk) if change else obj
+        changes = field_changes(stored, {name: form.cleaned_data.get(name) for name in form.changed_data})
         super().save_model(request, obj, form, change)
-        changes = {
-            name: [str(form.initial.get(name, "")), str(form.cleaned_data.get(name))] for name in form.changed_data
-        }
         record_event(obj, AuditAction.UPDATE if change else AuditAction.CREATE, request.user, changes=changes)
 
 

@@ -33,7 +33,7 @@ from governance.models import (
     StageDefinition,
 )
 from governance.risk import derive_risk_tier
-from portal.services import record_event
+from portal.services import field_changes, record_event
 from usecases import roadmap
 from usecases import services as usecase_services
 from usecases.choices import (
@@ -569,7 +569,6 @@ def override_risk_tier(use_case, user, tier, justification):
 
 RULE_FIELDS = ("verdict", *ClassificationRule.CONDITION_FIELDS, "note")
 LEVEL_FIELDS = ("description_ja", "description_en", "allowed_regions", "allowed_jurisdictions")
-COUNTRY_LIST_FIELDS = ("allowed_regions", "allowed_jurisdictions")
 
 
 def _require_policy_admin(user):
@@ -578,17 +577,9 @@ def _require_policy_admin(user):
 
 
 def _apply_changes(obj, fields, names):
-    changes = {}
-    for name in names:
-        if name in fields:
-            before, after = getattr(obj, name), fields[name]
-            if name in COUNTRY_LIST_FIELDS:
-                # The field stores its countries sorted, so a reordered list is no change.
-                before = sorted(str(country) for country in before)
-                after = sorted(str(country) for country in after)
-            if before != after:
-                changes[name] = [before, after]
-                setattr(obj, name, fields[name])
+    changes = field_changes(obj, {name: fields[name] for name in names if name in fields})
+    for name in changes:
+        setattr(obj, name, fields[name])
     return changes
 
 

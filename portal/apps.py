@@ -1,5 +1,8 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+from portal.schedule import sync_periodic_tasks
 
 
 class PortalConfig(AppConfig):
@@ -11,3 +14,5 @@ class PortalConfig(AppConfig):
         from portal.dates import bound_date_inputs
 
         bound_date_inputs()
+        # Sent once per migrate (sender: this app), after every app's migrations.
+        post_migrate.connect(sync_periodic_tasks, sender=self, dispatch_uid="portal.sync_periodic_tasks")

@@ -1,4 +1,8 @@
-"""Cross-cutting operations: reference codes, the audit trail, API tokens."""
+"""Cross-cutting operations: reference codes, the audit trail, API tokens.
+
+Every audited change computes its ``{field: [before, after]}`` here: ``field_changes`` for
+values about to be assigned to a row, ``snapshot_changes`` for two snapshots; both keep
+values as ``audit_value`` makes them."""
 
 import secrets
 
@@ -132,6 +136,18 @@ def field_changes(instance, values):
                 changes[name] = [None, audit_value(value)]
         elif _differs(instance, name, value):
             changes[name] = [audit_value(getattr(instance, name)), audit_value(value)]
+    return changes
+
+
+def snapshot_changes(before, after):
+    """The audit diff of two snapshots ``{name: value}`` taken before and after a change
+    (a name missing from ``before`` was ``None``): ``{name: [before, after]}`` for each name
+    of ``after`` whose audit value differs. For what a service assigns, ``field_changes``."""
+    changes = {}
+    for name, value in after.items():
+        old, new = audit_value(before.get(name)), audit_value(value)
+        if old != new:
+            changes[name] = [old, new]
     return changes
 
 

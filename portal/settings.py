@@ -325,6 +325,52 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# The beat schedule, in one place. After every migrate, portal.schedule creates the rows
+# missing from django-celery-beat's tables; a row that exists is left as it is, so an
+# administrator's change in the admin (times, enabled) survives upgrades. Tasks by their
+# registered names: the portal imports no domain app. A crontab is
+# "minute hour day-of-month month day-of-week" in its own time zone.
+PERIODIC_TASKS = [
+    {
+        "name": "Re-send unsent submission notices",
+        "task": "usecases.tasks.notify_pending_submissions",
+        "interval": (10, "minutes"),
+        "description": "Re-enqueues the reviewers' notice of any open submission still unsent.",
+    },
+    {
+        "name": "Refresh cost estimates (daily 03:00)",
+        "task": "usecases.tasks.refresh_cost_estimates",
+        "crontab": "0 3 * * *",
+        "timezone": "Asia/Tokyo",
+        "description": "Recomputes the stored cost estimates, catching up a refresh the broker missed.",
+    },
+    {
+        "name": "Re-run policy checks of open use cases",
+        "task": "governance.tasks.recheck_open_use_cases",
+        "interval": (1, "days"),
+        "description": "Re-runs the policy checks, so expirations show up as findings.",
+    },
+    {
+        "name": "Scan reminders (hourly)",
+        "task": "governance.tasks.scan_reminders",
+        "interval": (1, "hours"),
+        "description": "Writes an outbox row for every reminder that has fallen due.",
+    },
+    {
+        "name": "Send due reminders (every minute)",
+        "task": "governance.tasks.send_due_reminders",
+        "interval": (1, "minutes"),
+        "description": "Sends the reminders waiting in the outbox.",
+    },
+    {
+        "name": "Send reminder digests (daily 08:00)",
+        "task": "governance.tasks.send_reminder_digests",
+        "crontab": "0 8 * * *",
+        "timezone": "Asia/Tokyo",
+        "description": "Sends the daily digest to users who chose one.",
+    },
+]
+
 # --- Logging -----------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

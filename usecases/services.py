@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction
 from portal.registry import Registry
-from portal.services import next_reference, record_event, sync_children
+from portal.services import field_changes, next_reference, record_event, snapshot_changes, sync_children
 from usecases.choices import (
     CLOSED_STATES,
     CLOSED_STYLES,
@@ -285,13 +285,6 @@ def _refresh_costs(use_case):
     refresh_cost_estimates([use_case.pk])
 
 
-def _audit_value(value):
-    """A field value as the audit trail keeps it (JSON-safe, foreign keys by their text)."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    return str(value)
-
-
 def create_draft(user, fields, tasks=(), kpis=(), models=()):
     """Register a new use case as a draft owned by ``user``."""
     if not user.has_perm("usecases.add_usecase"):
@@ -322,11 +315,7 @@ def update_draft(use_case, user, fields, tasks=None, kpis=None, models=None, *, 
             raise PermissionDenied
         if expected_version is not None and expected_version != locked.version:
             raise StaleUseCase(locked)
-        changes = {
-            name: [_audit_value(getattr(locked, name)), _audit_value(fields[name])]
-            for name in EDITABLE_FIELDS
-            if name in fields and getattr(locked, name) != fields[name]
-        }
+        changes = field_changes(locked, {name: fields[name] for name in EDITABLE_FIELDS if name in fields})
         for name in changes:
             setattr(locked, name, fields[name])
         changed = list(changes)
@@ -626,11 +615,7 @@ def save_trial(use_case, user, kind, fields):
     with transaction.atomic():
         locked = _lock_for_roadmap(use_case, user)
         trial = Trial.objects.filter(use_case=locked, kind=kind).first() or Trial(use_case=locked, kind=kind)
-        changes = {
-            name: [_audit_value(getattr(trial, name, None) if trial.pk else None), _audit_value(fields.get(name))]
-            for name in TRIAL_FIELDS
-            if name in fields and (not trial.pk or getattr(trial, name) != fields[name])
-        }
+        changes = field_changes(trial, {name: fields[name] for name in TRIAL_FIELDS if name in fields})
         for name in TRIAL_FIELDS:
             if name in fields:
                 setattr(trial, name, fields[name] if fields[name] is not None or name == "ended_on" else "")
@@ -702,8 +687,9 @@ def decide_roles(use_case, user, rows):
             if row.get("role") not in roadmap.IN_USE_ROLES:
                 new = (new[0], new[1], None)
             old = (choice.role, choice.role_rationale, choice.request_share)
-            if new != old:
-                changes[str(choice.ai_model)] = [list(old), list(new)]
+            choice_changes = snapshot_changes({str(choice.ai_model): list(old)}, {str(choice.ai_model): list(new)})
+            if choice_changes:
+                changes.update(choice_changes)
                 choice.role, choice.role_rationale, choice.request_share = new
                 choice.save(update_fields=["role", "role_rationale", "request_share"])
         if changes:
@@ -721,11 +707,7 @@ def update_cost_assumptions(use_case, user, fields):
         locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
         if not can_manage_roadmap(user, locked) or locked.status in CLOSED_STATES:
             raise PermissionDenied
-        changes = {
-            name: [_audit_value(getattr(locked, name)), _audit_value(fields[name])]
-            for name in COST_FIELDS
-            if name in fields and getattr(locked, name) != fields[name]
-        }
+        changes = field_changes(locked, {name: fields[name] for name in COST_FIELDS if name in fields})
         for name in changes:
             setattr(locked, name, fields[name])
         if changes:

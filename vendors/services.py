@@ -1,5 +1,5 @@
 """Business operations of the vendor registry: questionnaire versions and the
-assessment loop. Pages, API and tasks call these; nothing else writes statuses.
+assessment loop. Pages and the API call these; nothing else writes statuses.
 
 Assessment lifecycle: one table ``TRANSITIONS`` of ``(from, action) -> to``; who may
 act is checked by the caller's entry point (a reviewer's permission, or a valid link).
@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction, DataClassification
 from portal.dates import validate_date_in_range
-from portal.services import audit_value, field_changes, next_reference, record_event, sync_children
+from portal.services import audit_value, field_changes, next_reference, record_event, snapshot_changes, sync_children
 from portal.uploads import check_upload
 from vendors import scoring
 from vendors.choices import (
@@ -48,6 +48,7 @@ from vendors.models import (
     VendorContact,
 )
 from vendors.signals import registry_changed
+from vendors.tasks import send_assessment_invitation
 
 REFERENCE_PREFIX = "VA"
 LINK_SALT = "vendors.assessment-link"
@@ -260,8 +261,6 @@ def _lock(assessment):
 
 
 def _enqueue_invitation(assessment, token):
-    from vendors.tasks import send_assessment_invitation
-
     url = link_url(token)
     transaction.on_commit(lambda: send_assessment_invitation.delay(assessment.pk, url), robust=True)
 
@@ -328,36 +327,6 @@ def reissue_link(assessment, user, link_days=None):
         if assessment.template_version.template.audience == TemplateAudience.VENDOR:
             _enqueue_invitation(assessment, token)
     return assessment, token
-
-
-def record_invitation_result(assessment_id, error=""):
-    """The outcome of the questionnaire e-mail (called by the task, which has no user).
-
-    ``error`` (a failure no retry can fix) is kept on the assessment for reviewers and
-    audited; a later successful send clears a recorded failure. A success with nothing
-    to clear writes nothing."""
-    with transaction.atomic():
-        assessment = Assessment.objects.select_for_update(of=("self",)).select_related("contact").get(pk=assessment_id)
-        if error:
-            values = {"invitation_error": str(error)[:500], "invitation_failed_at": timezone.now()}
-            action = VendorAuditAction.INVITATION_FAILED
-        elif assessment.invitation_error or assessment.invitation_failed_at:
-            values = {"invitation_error": "", "invitation_failed_at": None}
-            action = VendorAuditAction.INVITATION_DELIVERED
-        else:
-            return assessment
-        changes = field_changes(assessment, values)
-        for name, value in values.items():
-            setattr(assessment, name, value)
-        assessment.save(update_fields=list(values))
-        record_event(
-            assessment,
-            action,
-            data={"contact": assessment.contact.email},
-            comment=values["invitation_error"],
-            changes=changes,
-        )
-    return assessment
 
 
 def revoke_assessment(assessment, user, comment=""):
@@ -713,9 +682,7 @@ def _save_registry_object(model, user, fields, instance=None, children=None):
                 raise ValidationError(
                     {"contacts": [_("A contact who received a questionnaire cannot be removed. Nothing was saved.")]}
                 ) from error
-            after = _child_rows(obj, name)
-            if before != after:
-                changes[name] = [before, after]
+            changes.update(snapshot_changes({name: before}, {name: _child_rows(obj, name)}))
         if changes:
             record_event(obj, AuditAction.CREATE if created else AuditAction.UPDATE, user, changes=changes)
             registry_changed.send(sender=model, instance=obj, created=created, changes=changes, user=user)

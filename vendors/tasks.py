@@ -7,8 +7,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from portal.mail import PermanentSendFailure, clean_subject, is_permanent
+from vendors.invitations import record_invitation_result
 from vendors.models import Assessment
-from vendors.services import record_invitation_result
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from governance.models import (
 from governance.models.education import EVIDENCE_EXTENSIONS
 from portal.choices import AuditAction
 from portal.models import department_name
-from portal.services import record_event
+from portal.services import field_changes, record_event
 from portal.uploads import check_upload
 
 # --- Policies -----------------------------------------------------------------------------------
@@ -50,22 +50,15 @@ def _save_audienced(model, permission, user, fields, instance=None):
     with transaction.atomic():
         # Re-read (and lock) the row: a bound form has already written its values on ``instance``.
         instance = model() if created else model.objects.select_for_update().get(pk=instance.pk)
-        changes = {}
+        changes = field_changes(instance, fields)
         for name, value in fields.items():
-            if name in AUDIENCE_RELATIONS:
-                continue
-            if created or getattr(instance, name) != value:
-                changes[name] = [None if created else str(getattr(instance, name)), str(value)]
+            if name not in AUDIENCE_RELATIONS:
                 setattr(instance, name, value)
         instance.full_clean(exclude=AUDIENCE_RELATIONS)
         instance.save()
         for name in AUDIENCE_RELATIONS:
             if name in fields:
-                before = sorted(str(item) for item in getattr(instance, name).all()) if not created else []
                 getattr(instance, name).set(fields[name])
-                after = sorted(str(item) for item in fields[name])
-                if before != after:
-                    changes[name] = [before, after]
         if changes:
             record_event(instance, AuditAction.CREATE if created else AuditAction.UPDATE, user, changes=changes)
     return instance
@@ -384,11 +377,7 @@ def update_prompt(prompt, user, fields):
         locked = PromptTemplate.objects.select_for_update().get(pk=prompt.pk)
         if not can_edit_prompt(locked, user):
             raise PermissionDenied
-        changes = {
-            name: [getattr(locked, name), fields[name]]
-            for name in PROMPT_FIELDS
-            if name in fields and getattr(locked, name) != fields[name]
-        }
+        changes = field_changes(locked, {name: fields[name] for name in PROMPT_FIELDS if name in fields})
         if not changes:
             return locked
         for name in changes:

@@ -1,5 +1,6 @@
 """Defaults a fresh install needs: the classification levels and matrix, review groups,
-stage definitions, review cadences, role permissions and the daily re-check schedule.
+stage definitions, review cadences and role permissions. (The daily re-check's beat entry,
+once seeded here, is declared in settings.PERIODIC_TASKS and created after migrate.)
 Every value here is data an administrator may change afterwards."""
 
 from django.db import migrations
@@ -125,7 +126,6 @@ ROLE_PERMISSIONS = {
         "governance.change_classificationrule",
     ],
 }
-RECHECK_NAME = "Re-run policy checks of open use cases"
 
 
 def seed(apps, schema_editor):
@@ -168,16 +168,6 @@ def seed(apps, schema_editor):
     for tier, days in CADENCE.items():
         RiskTierSetting.objects.get_or_create(tier=tier, defaults={"review_interval_days": days})
     grant_permissions(apps, ROLE_PERMISSIONS)
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    daily, _created = IntervalSchedule.objects.get_or_create(every=1, period="days")
-    PeriodicTask.objects.get_or_create(
-        name=RECHECK_NAME, defaults={"task": "governance.tasks.recheck_open_use_cases", "interval": daily}
-    )
-
-
-def unseed(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=RECHECK_NAME).delete()
 
 
 class Migration(migrations.Migration):
@@ -187,4 +177,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(seed, unseed)]
+    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

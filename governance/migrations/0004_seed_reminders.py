@@ -1,6 +1,7 @@
-"""Reminder defaults: when each kind goes out, who may see and retry reminders, and the
-beat schedule (scan hourly, send every minute, digest daily at 08:00). All of it is
-data an administrator may change afterwards (admin: reminder settings, periodic tasks)."""
+"""Reminder defaults: when each kind goes out and who may see and retry reminders. All of
+it is data an administrator may change afterwards (admin: reminder settings). The beat
+entries once seeded here (scan hourly, send every minute, digest daily at 08:00) are
+declared in settings.PERIODIC_TASKS and created after migrate."""
 
 from django.db import migrations
 
@@ -24,12 +25,6 @@ ROLE_PERMISSIONS = {
     ]
 }
 
-TASKS = {
-    "Scan reminders (hourly)": ("governance.tasks.scan_reminders", {"interval": (1, "hours")}),
-    "Send due reminders (every minute)": ("governance.tasks.send_due_reminders", {"interval": (1, "minutes")}),
-    "Send reminder digests (daily 08:00)": ("governance.tasks.send_reminder_digests", {"crontab": "0 8"}),
-}
-
 
 def seed(apps, schema_editor):
     ReminderSetting = apps.get_model("governance", "ReminderSetting")
@@ -38,29 +33,6 @@ def seed(apps, schema_editor):
             kind=kind, defaults={"days_before": days, "escalate_after_days": escalate}
         )
     grant_permissions(apps, ROLE_PERMISSIONS)
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    for name, (task, schedule) in TASKS.items():
-        if "interval" in schedule:
-            every, period = schedule["interval"]
-            interval, _created = IntervalSchedule.objects.get_or_create(every=every, period=period)
-            PeriodicTask.objects.get_or_create(name=name, defaults={"task": task, "interval": interval})
-        else:
-            minute, hour = schedule["crontab"].split()
-            crontab, _created = CrontabSchedule.objects.get_or_create(
-                minute=minute,
-                hour=hour,
-                day_of_week="*",
-                day_of_month="*",
-                month_of_year="*",
-                timezone="Asia/Tokyo",
-            )
-            PeriodicTask.objects.get_or_create(name=name, defaults={"task": task, "crontab": crontab})
-
-
-def unseed(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name__in=list(TASKS)).delete()
 
 
 class Migration(migrations.Migration):
@@ -69,4 +41,4 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(seed, unseed)]
+    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

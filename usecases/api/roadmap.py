@@ -17,7 +17,7 @@ from portal.api import parsers
 from portal.api import strict as serializers
 from portal.api.permissions import ActionPermission, ReadWritePermission, django_errors
 from portal.api.responses import CONFLICT, ERRORS
-from portal.services import record_event
+from portal.services import record_event, snapshot_changes
 from usecases import economics, roadmap, services
 from usecases.api.serializers import (
     AdvanceSerializer,
@@ -407,13 +407,9 @@ def _audited_save(serializer, user, instance=None):
     from portal.choices import AuditAction
 
     with transaction.atomic():
-        before = {} if instance is None else {name: str(getattr(instance, name)) for name in serializer.validated_data}
+        before = {} if instance is None else {name: getattr(instance, name) for name in serializer.validated_data}
         saved = serializer.save()
-        changes = {
-            name: [before.get(name), str(getattr(saved, name))]
-            for name in serializer.validated_data
-            if before.get(name) != str(getattr(saved, name))
-        }
+        changes = snapshot_changes(before, {name: getattr(saved, name) for name in serializer.validated_data})
         if changes:
             record_event(saved, AuditAction.CREATE if instance is None else AuditAction.UPDATE, user, changes=changes)
     return saved
