@@ -1,4 +1,4 @@
-"""The whole product in a real browser, across roles, in Japanese and in English (issue 9).
+"""The whole product in a real browser, across roles, in Japanese and in English.
 
 1. A marketer logs in, registers a use case on a closed API model through the web form and
    submits it; the policy checks block it because the model's vendor is not approved.

@@ -1,4 +1,4 @@
-"""End to end in a real browser: the whole vendor assessment loop (issue 3).
+"""End to end in a real browser: the whole vendor assessment loop.
 
 A reviewer sends the "Generative AI vendor assessment" questionnaire to a vendor
 contact; the contact opens the link from the e-mail on a phone-sized screen (no
