@@ -1,6 +1,7 @@
 """Defaults a fresh install needs: the classification levels and matrix, review groups,
 stage definitions, review cadences, role permissions and the daily re-check schedule.
-Every value here is data an administrator may change afterwards."""
+Every value here is data an administrator may change afterwards; the matrix and cadences are
+tabled in docs/REFERENCE.md."""
 
 from django.db import migrations
 
