@@ -1,9 +1,9 @@
 """Fault runs: PostgreSQL restarted under load, and Redis restarted with reminders queued.
 
-    .venv/bin/python benches/fault_runs.py postgres [--users 20] [--duration 40] [--restart-at 12] [--down 5]
+    .venv/bin/python -m benches.fault_runs postgres [--users 20] [--duration 40] [--restart-at 12] [--down 5]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python benches/fault_runs.py redis [--reminders 300] [--in-flight 3000]
-    DATABASE_URL=... .venv/bin/python benches/fault_runs.py all
+        .venv/bin/python -m benches.fault_runs redis [--reminders 300] [--in-flight 3000]
+    DATABASE_URL=... .venv/bin/python -m benches.fault_runs all
 
 Both work on PRIVATE service instances started and removed here, never on the machine's own
 PostgreSQL or Redis (other people's tests use them).
@@ -53,11 +53,12 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import load_run  # noqa: E402 - the sibling script, found through the path above
-
-REPO_ROOT = load_run.REPO_ROOT
-BIN = load_run.BIN
+from benches import load_run, support
+from benches.faults.private_services import PrivatePostgres, PrivateRedis, port_or_free
+from benches.load import report as load_report
+from benches.load import servers as load_servers
+from benches.load import users as load_users
+from benches.support import BIN, REPO_ROOT
 
 
 def parse_args():
@@ -81,132 +82,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def port_or_free(preferred):
-    import socket
-
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", preferred))
-        except OSError:
-            return load_run.free_port()
-    return preferred
-
-
-# --- A private PostgreSQL cluster -------------------------------------------------------------------
-
-
-def postgres_bin():
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
-    if not versions:
-        sys.exit("no /usr/lib/postgresql/<version>/bin/initdb: install PostgreSQL's server package")
-    return versions[-1].parent
-
-
-class PrivatePostgres:
-    """initdb in ``folder``, a server on 127.0.0.1:``port`` with its socket in the data folder.
-    As root, every command runs as the ``postgres`` user (the server refuses to run as root)."""
-
-    def __init__(self, folder, port):
-        self.folder = Path(folder)
-        self.data = self.folder / "data"
-        self.log = self.folder / "postgres.log"
-        self.port = port
-        self.bin = postgres_bin()
-        self.url = f"postgres://postgres@127.0.0.1:{port}/postgres"
-
-    def _command(self, *args):
-        command = [str(self.bin / args[0]), *args[1:]]
-        return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-    def _run(self, *args, timeout=120):
-        result = subprocess.run(self._command(*args), capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
-        if result.returncode != 0:
-            raise RuntimeError(f"{args[0]} failed ({result.returncode}): {result.stderr or result.stdout}")
-        return result
-
-    def init(self):
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
-        return self
-
-    def start(self):
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data} -c max_connections=200"
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
-        return self
-
-    def stop(self, mode="fast"):
-        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
-
-    def ready(self):
-        result = subprocess.run(  # noqa: S603
-            self._command("pg_isready", "-q", "-h", "127.0.0.1", "-p", str(self.port)), check=False
-        )
-        return result.returncode == 0
-
-    def remove(self):
-        with contextlib.suppress(Exception):
-            self.stop("immediate")
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-# --- A private Redis ---------------------------------------------------------------------------------
-
-
-class PrivateRedis:
-    """redis-server without persistence on 127.0.0.1:``port``, a child process."""
-
-    def __init__(self, folder, port):
-        self.folder = Path(folder)
-        self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.process = None
-
-    def start(self):
-        log = (self.folder / "redis.log").open("ab")
-        self.process = subprocess.Popen(  # noqa: S603
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.folder),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.cli("ping") == "PONG":
-                return self
-            time.sleep(0.1)
-        raise RuntimeError("the private redis-server did not answer")
-
-    def cli(self, *args):
-        result = subprocess.run(  # noqa: S603
-            [shutil.which("redis-cli") or "redis-cli", "-h", "127.0.0.1", "-p", str(self.port), *args],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-        return result.stdout.strip()
-
-    def kill(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-
 # --- 2a: PostgreSQL restarted under load ----------------------------------------------------------------
 
 
@@ -224,16 +99,16 @@ def postgres_fault(args, folder):
 def _postgres_fault(args, folder, cluster):
     import requests
 
-    load_run.recreate_database(cluster.url, "portal_faults_pg")
-    database_url = load_run.with_database(cluster.url, "portal_faults_pg")
+    support.recreate_database(cluster.url, "portal_faults_pg")
+    database_url = support.with_database(cluster.url, "portal_faults_pg")
     broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
     env, context = load_run.prepare(database_url, broker, folder, args)
-    servers = load_run.Servers.from_args(env, folder, args).start()
+    servers = load_servers.Servers.from_args(env, folder, args).start()
     windows = []  # one {"stop", "stopped", "start", "ready"} per restart, seconds on the run's clock
     health = []  # (t, status of /health/)
     try:
-        recorder, ledger, stop = load_run.Recorder(), load_run.Ledger(), threading.Event()
-        users = load_run.make_users(servers.base, context, recorder, ledger, stop, args.seed, args.think)
+        recorder, ledger, stop = load_users.Recorder(), load_users.Ledger(), threading.Event()
+        users = load_users.make_users(servers.base, context, recorder, ledger, stop, args.seed, args.think)
         print(
             f"gunicorn on {servers.base}: {args.workers} workers x {args.threads} threads; {len(users)} users; "
             f"{args.restarts} restart(s) from {args.restart_at:.0f} s every {args.every:.0f} s, down "
@@ -273,7 +148,7 @@ def _postgres_fault(args, folder, cluster):
         prober = threading.Thread(target=probe_health, daemon=True)
         restarter.start()
         prober.start()
-        wall = load_run.run_load(users, args.duration, stop)
+        wall = load_users.run_load(users, args.duration, stop)
         restarter.join(timeout=120)
         prober.join(timeout=10)
         alive = servers.alive()
@@ -352,12 +227,12 @@ def report_postgres(args, recorder, ledger, context, windows, health, wall, aliv
         )
     print(f"gunicorn never restarted: same worker processes {same_workers}; processes alive {alive}")
 
-    rows = load_run.figures(samples, wall)
+    rows = load_report.figures(samples, wall)
     print()
-    load_run.print_table(rows)
-    load_run.print_errors(recorder, limit=10)
-    summary, problems = load_run.verify(context, ledger)
-    load_run.print_verification(summary, problems)
+    load_report.print_table(rows)
+    load_report.print_errors(recorder, limit=10)
+    summary, problems = load_report.verify(context, ledger)
+    load_report.print_verification(summary, problems)
     # Half-written would show as problems other than "reported failed but committed" (an answer
     # lost after the commit, reported separately as ambiguous).
     hard = [p for p in problems if "reported failed but committed" not in p]
@@ -500,21 +375,21 @@ def check_exactly_once(mail_dir, label, allow_duplicates=0):
 
 
 def redis_fault(args, folder):
-    url = load_run.server_url()
+    url = support.server_url()
     redis = PrivateRedis(folder, port_or_free(args.redis_port)).start()
     processes = {}
     results = []
     created = False
     try:
-        load_run.recreate_database(url, "portal_faults_redis")
+        support.recreate_database(url, "portal_faults_redis")
         created = True
-        database_url = load_run.with_database(url, "portal_faults_redis")
+        database_url = support.with_database(url, "portal_faults_redis")
         mail_dir = Path(folder) / "mail"
         mail_dir.mkdir()
         extra = {"REMINDER_CLAIM_TIMEOUT": str(args.claim_timeout)} if args.crash_worker else {}
-        env = load_run.app_environment(database_url, redis.url, mail_dir, extra)
-        load_run.setup_django(env)
-        seconds = load_run.migrate()
+        env = load_servers.app_environment(database_url, redis.url, mail_dir, extra)
+        support.setup_django(env)
+        seconds = support.migrate()
         print(f"private redis-server on port {redis.port} (no persistence); database migrated in {seconds:.1f} s")
         results.append(_redis_before_consumed(args, folder, redis, env, mail_dir, processes))
         results.append(_redis_while_consuming(args, redis, mail_dir, processes))
@@ -525,7 +400,7 @@ def redis_fault(args, folder):
             stop_process(name, process)
         redis.kill()
         if created:
-            load_run.drop_database(url, "portal_faults_redis")
+            support.drop_database(url, "portal_faults_redis")
     ok = all(results)
     print(f"\n{'passed' if ok else 'FAILED'}: redis scenarios {results}")
     return ok

@@ -1,7 +1,7 @@
 """Reminders at scale on PostgreSQL: time and query count of one scan and of sending.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres DEBUG=true \\
-        .venv/bin/python benches/reminders_bench.py [--use-cases 100000] [--due 1000 10000]
+        .venv/bin/python -m benches.reminders_bench [--use-cases 100000] [--due 1000 10000]
 
 DATABASE_URL names the server (any database on it the role may connect to); the bench
 works in its own scratch database, ``bench_reminders`` by default: dropped and created
@@ -25,11 +25,8 @@ import os
 import re
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+from benches import support
 
 
 def parse_args():
@@ -56,40 +53,13 @@ def parse_args():
     return args
 
 
-def server_url():
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("DATABASE_URL must be a postgres://user@host:port/name URL (the bench measures PostgreSQL).")
-    return url
-
-
-def with_database(url, name):
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
 def prepare_database(url, name, reuse):
     """Create the scratch database (dropping an old one unless ``reuse``); True if it existed."""
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
-        if exists and reuse:
-            return True
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    exists, _comment = support.describe_database(url, name)
+    if exists and reuse:
+        return True
+    support.recreate_database(url, name)
     return False
-
-
-def drop_database(url, name):
-    import psycopg
-    from django.db import connections
-    from psycopg import sql
-
-    connections.close_all()
-    with psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def seed(use_cases, owners, far):
@@ -227,29 +197,19 @@ def run(due, far, tomorrow):
 
 def main():
     args = parse_args()
-    url = server_url()
+    url = support.server_url()
     existed = prepare_database(url, args.database, args.reuse)
-    os.environ["DATABASE_URL"] = with_database(url, args.database)
+    os.environ["DATABASE_URL"] = support.with_database(url, args.database)
     os.environ.setdefault("DEBUG", "true")  # settings refuse to start without DEBUG or SECRET_KEY
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-    import django
-
-    django.setup()
+    support.setup_django()
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
     from usecases.models import UseCase
 
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0, interactive=False)
-    print(
-        f"database {args.database}: {'reused' if existed else 'created'}, migrated in "
-        f"{time.perf_counter() - started:.1f} s"
-    )
+    print(f"database {args.database}: {'reused' if existed else 'created'}, migrated in {support.migrate():.1f} s")
     today = timezone.localdate()
     far = today + datetime.timedelta(days=400)  # outside every reminder window
     tomorrow = today + datetime.timedelta(days=1)  # the "1 day before" window of the re-review
@@ -281,7 +241,7 @@ def main():
             results.extend(run(due, far, tomorrow))
     finally:
         if not args.keep:
-            drop_database(url, args.database)
+            support.drop_database(url, args.database)
 
     print(
         f"\nPostgreSQL {version}; {args.use_cases} use cases; {args.history} old sent reminders; "

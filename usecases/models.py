@@ -400,7 +400,7 @@ class BenefitRecord(models.Model):
 class CostSettings(models.Model):
     """The organisation's cost and value defaults (one row), editable by governance admins.
 
-    Defaults come from docs/ADOPTION.md: an A100-class GPU setup runs JPY 300,000-800,000 a
+    Defaults come from docs/REFERENCE.md: an A100-class GPU setup runs JPY 300,000-800,000 a
     month (the middle of that range here), plus the engineers who run it."""
 
     currency = models.CharField(_("reporting currency"), max_length=3, choices=Currency.choices, default=Currency.JPY)

@@ -1,4 +1,5 @@
-"""The roadmap's step gates, in one place: pages, the API and the adoption figures read them.
+"""The roadmap's step gates, in one place: pages, the API and the adoption figures read them
+(every step's items are listed in docs/REFERENCE.md).
 
 Each step has items to *start* it (entering the step) and items to *finish* it (leaving it
 forward). Moving from step ``s`` to ``t`` needs the finish items of ``s`` and the start items

@@ -1,7 +1,8 @@
 """Defaults a fresh install needs: the classification levels and matrix, review groups,
 stage definitions, review cadences and role permissions. (The daily re-check's beat entry,
 once seeded here, is declared in settings.PERIODIC_TASKS and created after migrate.)
-Every value here is data an administrator may change afterwards."""
+Every value here is data an administrator may change afterwards; the matrix and cadences are
+tabled in docs/REFERENCE.md."""
 
 from django.db import migrations
 

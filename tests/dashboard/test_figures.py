@@ -1,4 +1,4 @@
-"""Every dashboard and adoption figure on a small organisation worked out by hand (issue 16):
+"""Every dashboard and adoption figure on a small organisation worked out by hand:
 the same values on the page, in the API and on the roadmap page; each figure's definition on
 the page and in the schema; decision times never negative (the services refuse a decision dated
 before its submission); ROI over a stated period, or "—" with a reason; trends month by month

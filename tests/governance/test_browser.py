@@ -11,38 +11,23 @@ import re
 from pathlib import Path
 
 import pytest
-from django.utils import translation
 from playwright.sync_api import expect, sync_playwright
 
 from governance.choices import FindingSeverity, RecommendedStyle
 from governance.models import Finding
 from governance.rules import RULES
 from portal.models import AuditEvent
+from tests.browser import TIMEOUT_MS, in_language, log_in_as
 from tests.conftest import CHROMIUM_ARGS
-from tests.factories import PASSWORD, AIModelFactory, VendorFactory, approved_vendor
+from tests.factories import AIModelFactory, VendorFactory, approved_vendor
 from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
 from vendors.models import Licence
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-TIMEOUT_MS = 15_000
 TITLE = "Browser test: churn analysis on customer data"
 BLOCKING_RULES = {"classification.zero-retention", "vendor.approved-below-level", "vendor.region-not-allowed"}
 MAX_STAGES = 6  # more than the seeded stage definitions
-
-
-def _in(language, label):
-    """What the server renders for ``label`` in ``language`` (the catalogue may still be in progress)."""
-    with translation.override(language):
-        return str(label)
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit][name=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def _save_draft(page):
@@ -105,11 +90,11 @@ def test_blocked_use_case_is_sent_back_fixed_with_an_open_model_and_approved(
     closed_pk, open_pk = str(closed_model.pk), str(open_model.pk)
 
     # Labels computed before the browser starts (no database involved).
-    closed_label = _in("en", RecommendedStyle.CLOSED.label)
-    open_label = _in("en", RecommendedStyle.OPEN_SELF_HOSTED.label)
+    closed_label = in_language("en", RecommendedStyle.CLOSED.label)
+    open_label = in_language("en", RecommendedStyle.OPEN_SELF_HOSTED.label)
     assert closed_label != open_label
-    below_level_ja = _in("ja", RULES["vendor.approved-below-level"].title)
-    approved_ja = _in("ja", UseCaseStatus.APPROVED.label)
+    below_level_ja = in_language("ja", RULES["vendor.approved-below-level"].title)
+    approved_ja = in_language("ja", UseCaseStatus.APPROVED.label)
     assert approved_ja != "Approved", "the Japanese catalogue (locale/ja) does not translate 'Approved'"
     detail_url = re.compile(re.escape(base) + r"/usecases/(UC-[^/]+)/$")
 
@@ -131,7 +116,7 @@ def test_blocked_use_case_is_sent_back_fixed_with_an_open_model_and_approved(
 
         try:
             # 1. The requester registers a use case on a closed API model.
-            _login(owner, base, "requester")
+            log_in_as(owner, base, "requester")
             owner.goto(f"{base}/usecases/new/")
             recommended = owner.locator("#recommended-style")
             expect(recommended).to_have_text(closed_label)
@@ -183,7 +168,7 @@ def test_blocked_use_case_is_sent_back_fixed_with_an_open_model_and_approved(
 
             # 3. The reviewer (in Japanese) cannot approve, and asks for changes.
             current = checker
-            _login(checker, base, "reviewer")
+            log_in_as(checker, base, "reviewer")
             expect(checker.locator("html")).to_have_attribute("lang", "ja")
             checker.goto(use_case_url)
             expect(checker.locator("#decide-form")).to_be_visible()

@@ -21,18 +21,17 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 from playwright.sync_api import expect, sync_playwright
 
 from governance.choices import PolicyVersionStatus, PromptStatus
 from governance.education import services
 from governance.models import PolicyAcknowledgement, PolicyDocument, PolicyVersion, PromptTemplate
 from portal.models import AuditEvent
+from tests.browser import TIMEOUT_MS, in_language, log_in_as, post
 from tests.conftest import CHROMIUM_ARGS
-from tests.factories import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-TIMEOUT_MS = 15_000
 
 SCRIPT = "<script>window.pwned = true; alert('xss')</script>"
 JAVASCRIPT_LINK = "[click me](javascript:alert(1))"
@@ -55,40 +54,14 @@ ITEMS = {
 PROMPT_BODY = "{{商品名}}の広告コピーを{{本数}}案、{{トーン}}な調子で書いてください。"
 
 
-def _in(language, label, **values):
-    """What the server renders for ``label`` (a lazy label or a msgid, formatted with
-    ``values``) in ``language``."""
-    with translation.override(language):
-        text = gettext(label) if isinstance(label, str) else str(label)
-        return text % values if values else text
-
-
 def _in_plural(language, singular, plural, count):
     with translation.override(language):
         return ngettext(singular, plural, count) % {"count": count}
 
 
-def _login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit][name=submit]")
-    page.wait_for_url(f"{base}/")
-
-
-def _post(page, selector):
-    """Click a POST button and wait for the page it redirects to (200 would be a form with errors)."""
-    with (
-        page.expect_response(lambda response: response.request.method == "POST") as posted,
-        page.expect_navigation(),
-    ):
-        page.click(selector)
-    assert posted.value.status == 302, f"{selector} answered {posted.value.status} at {posted.value.url}"
-
-
 def _acknowledged_pattern(language, number):
     """The "You acknowledged version N on <date time>." line, whatever the minute."""
-    text = _in(language, "You acknowledged version %(number)s on %(date)s.", number=number, date="\0")
+    text = in_language(language, "You acknowledged version %(number)s on %(date)s.", number=number, date="\0")
     before, after = text.split("\0")
     return re.compile(re.escape(before) + r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}" + re.escape(after))
 
@@ -96,26 +69,26 @@ def _acknowledged_pattern(language, number):
 def _labels(language):
     """Everything the journey reads on the pages, as rendered in ``language`` (no database)."""
     return {
-        "please_acknowledge": _in(language, "Please read and acknowledge:"),
-        "version_1": _in(language, "version %(number)s", number=1),
-        "version_2": _in(language, "version %(number)s", number=2),
-        "in_force": _in(language, PolicyVersionStatus.PUBLISHED.label),
-        "superseded": _in(language, PolicyVersionStatus.SUPERSEDED.label),
-        "read_v1": _in(language, "I have read version %(number)s and will follow it.", number=1),
-        "read_v2": _in(language, "I have read version %(number)s and will follow it.", number=2),
-        "thanks_v1": _in(language, "Thank you: you acknowledged version %(number)s.", number=1),
-        "thanks_v2": _in(language, "Thank you: you acknowledged version %(number)s.", number=2),
+        "please_acknowledge": in_language(language, "Please read and acknowledge:"),
+        "version_1": in_language(language, "version %(number)s", number=1),
+        "version_2": in_language(language, "version %(number)s", number=2),
+        "in_force": in_language(language, PolicyVersionStatus.PUBLISHED.label),
+        "superseded": in_language(language, PolicyVersionStatus.SUPERSEDED.label),
+        "read_v1": in_language(language, "I have read version %(number)s and will follow it.", number=1),
+        "read_v2": in_language(language, "I have read version %(number)s and will follow it.", number=2),
+        "thanks_v1": in_language(language, "Thank you: you acknowledged version %(number)s.", number=1),
+        "thanks_v2": in_language(language, "Thank you: you acknowledged version %(number)s.", number=2),
         "acknowledged_v1": _acknowledged_pattern(language, 1),
         "acknowledged_v2": _acknowledged_pattern(language, 2),
-        "nothing_pending": _in(language, "You have acknowledged every rule that applies to you."),
-        "acknowledged_badge": _in(language, "acknowledged"),
-        "to_acknowledge_badge": _in(language, "to acknowledge"),
-        "see_in_force": _in(language, "See the version in force"),
-        "what_changed": _in(language, "What changed:"),
-        "library": _in(language, "Prompt library"),
-        "prompt": _in(language, "Prompt"),
-        "approved": _in(language, PromptStatus.APPROVED.label),
-        "copied": _in(language, "Copied to the clipboard."),
+        "nothing_pending": in_language(language, "You have acknowledged every rule that applies to you."),
+        "acknowledged_badge": in_language(language, "acknowledged"),
+        "to_acknowledge_badge": in_language(language, "to acknowledge"),
+        "see_in_force": in_language(language, "See the version in force"),
+        "what_changed": in_language(language, "What changed:"),
+        "library": in_language(language, "Prompt library"),
+        "prompt": in_language(language, "Prompt"),
+        "approved": in_language(language, PromptStatus.APPROVED.label),
+        "copied": in_language(language, "Copied to the clipboard."),
     }
 
 
@@ -159,7 +132,7 @@ def _acknowledge_policy(page, base, journey, shot):
     expect(page.locator("#acknowledged")).to_have_count(0)
     shot("02-policy-to-acknowledge")
 
-    _post(page, "#acknowledge-button")
+    post(page, "#acknowledge-button")
     assert page.url == policy["url"]
     expect(page.locator(".alert-success")).to_have_text(labels["thanks_v1"])
     expect(page.locator("#acknowledged")).to_have_text(labels["acknowledged_v1"])
@@ -272,7 +245,7 @@ def _asked_again(page, base, journey, shot):
 
     page.click("#shown-version a")
     page.wait_for_url(policy["url"])
-    _post(page, "#acknowledge-button")
+    post(page, "#acknowledge-button")
     expect(page.locator(".alert-success")).to_have_text(labels["thanks_v2"])
     expect(page.locator("#acknowledged")).to_have_text(labels["acknowledged_v2"])
     shot("10-v2-acknowledged")
@@ -307,7 +280,7 @@ def _browse(chromium_path, journeys, base, walk, phase):
                     page.screenshot(path=str(ARTIFACTS / f"{prefix}-{name}.png"), full_page=True)
 
                 try:
-                    _login(page, base, journey["username"])
+                    log_in_as(page, base, journey["username"])
                     walk(page, base, journey, shot)
                     assert dialogs == [], f"a dialog opened: {dialogs}"
                 except Exception:

@@ -1,4 +1,4 @@
-"""Issue 16's policy checks: licence restrictions that matter to the use case (not every
+"""The policy checks on licences, jurisdictions and styles: licence restrictions that matter to the use case (not every
 licence with a sentence of text), the vendor's jurisdiction beside its processing regions,
 and a contradiction between the intended style and the chosen models.
 

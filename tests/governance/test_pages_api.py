@@ -1073,7 +1073,7 @@ def test_api_matrix_patch_is_audited_and_read_only_fields_are_refused(admin_user
     rule = ClassificationRule.objects.get(level__code="internal", style="closed_api")
     client = api_client_for(admin_user)
     url = f"/api/v1/classification-rules/{rule.pk}/"
-    # The cell's level and style are its identity: sending them is a 400 naming them (issue 16),
+    # The cell's level and style are its identity: sending them is a 400 naming them,
     # not a silent no-op, and nothing else of the request is applied.
     refused = client.patch(url, {"verdict": "allowed", "style": "open_cloud", "level": "restricted"}, format="json")
     assert refused.status_code == 400

@@ -1,4 +1,4 @@
-"""The whole product in a real browser, across roles, in Japanese and in English (issue 9).
+"""The whole product in a real browser, across roles, in Japanese and in English.
 
 1. A marketer logs in, registers a use case on a closed API model through the web form and
    submits it; the policy checks block it because the model's vendor is not approved.
@@ -42,17 +42,18 @@ from governance.models import ApprovalStage, StageDefinition
 from governance.rules import RULES
 from portal.choices import DataClassification
 from portal.models import ApiToken, AuditEvent
-from tests.conftest import CHROMIUM_ARGS
-from tests.factories import AIModelFactory, VendorContactFactory, VendorFactory, published_version
-from tests.journeys.browser import (
+from tests.browser import (
     LOCALES,
     OTHER_LANGUAGE,
     Watch,
     english_fragments,
     in_language,
     log_in,
+    post,
     untranslated_on,
 )
+from tests.conftest import CHROMIUM_ARGS
+from tests.factories import AIModelFactory, VendorContactFactory, VendorFactory, published_version
 from tests.vendors.helpers import answer_for, needs_file
 from usecases.choices import RoadmapStep, UseCaseStatus
 from usecases.models import ExchangeRate, UseCase
@@ -155,17 +156,6 @@ def _labels(language):
             "Token “%(name)s” created. Copy the key now; it will not be shown again:", name=TEXT[language]["token"]
         ),
     }
-
-
-def _post(page, selector):
-    """Click a POST button and wait for the page it redirects to (200 would be a form with
-    errors, 500 a crash)."""
-    with (
-        page.expect_response(lambda response: response.request.method == "POST") as posted,
-        page.expect_navigation(),
-    ):
-        page.click(selector)
-    assert posted.value.status == 302, f"{selector} answered {posted.value.status} at {posted.value.url}"
 
 
 def _decide(page, decision):
@@ -276,7 +266,7 @@ class Journey:
         page.fill("[name='kpis-0-target']", "10")
         self.shot("usecase-form-filled")
 
-        _post(page, "#save-draft")
+        post(page, "#save-draft")
         detail_url = re.compile(re.escape(base) + r"/usecases/(UC-[^/]+)/$")
         assert detail_url.match(page.url), page.url
         self.reference = detail_url.match(page.url).group(1)
@@ -286,7 +276,7 @@ class Journey:
         expect(page.locator("#missing-items")).to_have_count(0)
         self.shot("draft-saved")
 
-        _post(page, "#submit-button")
+        post(page, "#submit-button")
         expect(page.locator("#status")).to_have_text(labels["submitted"])
         expect(page.locator("#submit-button")).to_have_count(0)
         # The vendor is not approved yet: the policy checks block approval, and say why.
@@ -333,7 +323,7 @@ class Journey:
         page.select_option("#id_template_version", facts["version_pk"])
         expect(page.locator("#id_template_version option:checked")).to_contain_text(facts["template_name"])
         self.shot("send-questionnaire")
-        _post(page, "#submit-id-save")
+        post(page, "#submit-id-save")
         assessment_url = re.compile(re.escape(base) + r"/vendors/assessments/([^/]+)/$")
         assert assessment_url.match(page.url), page.url
         self.assessment = assessment_url.match(page.url).group(1)
@@ -363,7 +353,7 @@ class Journey:
             if needs_file(question):
                 vendor_page.set_input_files(f"input[type=file][name='f-{question.id}']", facts["evidence"])
         self.shot("vendor-answers-filled")
-        _post(vendor_page, "#submit-answers")
+        post(vendor_page, "#submit-answers")
         expect(vendor_page.locator(".alert-success")).to_have_text(labels["vendor_thanks"])
         expect(vendor_page.locator("#read-only")).to_be_visible()
         expect(vendor_page.locator("#submit-answers")).to_have_count(0)
@@ -380,7 +370,7 @@ class Journey:
         page.select_option("#decision-form select[name=approved_level]", DataClassification.CONFIDENTIAL.value)
         page.fill("#decision-form [name=findings]", text["findings"])
         self.shot("vendor-decision")
-        _post(page, "#decision-form button[type=submit]")
+        post(page, "#decision-form button[type=submit]")
         expect(page.locator("#assessment-status")).to_have_text(labels["assessment_approved"])
         page.click(f"a[href='/vendors/{facts['vendor_pk']}/']")
         expect(page.locator("#vendor-status")).to_have_text(labels["vendor_approved"])
@@ -437,11 +427,11 @@ class Journey:
         page.fill("#id_planned_end_on", facts["pilot_end"])
         page.fill("#id_results", text["results"])
         self.shot("pilot-form")
-        _post(page, "#submit-id-save")
+        post(page, "#submit-id-save")
         assert page.url == roadmap_url, page.url
         expect(success).to_have_text(labels["saved"])
         expect(page.locator("#next-step-ready")).to_be_visible()
-        _post(page, "#advance-button")
+        post(page, "#advance-button")
         expect(success).to_have_text(labels["moved_to_3"])
         expect(page.locator("#status")).to_have_text(labels["piloting"])
         expect(current_step).to_have_text(labels["step3"])
@@ -455,7 +445,7 @@ class Journey:
         page.fill("#id_measured_on", facts["today"])
         page.fill("#id_value", "12")
         page.fill("#id_note", text["note"])
-        _post(page, "#submit-id-save")
+        post(page, "#submit-id-save")
         assert page.url == self.use_case_url, page.url
         expect(success).to_have_text(labels["measured"])
         self.shot("kpi-measured")
@@ -464,7 +454,7 @@ class Journey:
         page.click("#roadmap-link")
         page.wait_for_url(roadmap_url)
         page.fill("#skip-poc-form textarea[name='skip-reason']", text["skip"])
-        _post(page, "#skip-poc-button")
+        post(page, "#skip-poc-button")
         expect(success).to_have_text(labels["moved_to_5"])
         expect(current_step).to_have_text(labels["step5"])
         expect(page.locator("#poc-skipped")).to_contain_text(text["skip"])
@@ -475,11 +465,11 @@ class Journey:
         page.select_option("select[name$='-role']", "operations")
         page.fill("textarea[name$='-rationale']", text["rationale"])
         self.shot("hybrid-roles")
-        _post(page, "#save-roles")
+        post(page, "#save-roles")
         expect(success).to_have_text(labels["roles_saved"])
         expect(page.locator("#go-live-unmet")).to_have_count(0)
 
-        _post(page, "#go-live-button")
+        post(page, "#go-live-button")
         expect(success).to_have_text(labels["live"])
         expect(page.locator("#status")).to_have_text(labels["in_production"])
         self.shot("in-production")
@@ -487,7 +477,7 @@ class Journey:
         # Step 6: the usage rules are acknowledged and the training is held.
         expect(page.locator("#next-step-ready")).to_be_visible()
         expect(page.locator("#advance-button")).to_have_text(labels["move_to_6"])
-        _post(page, "#advance-button")
+        post(page, "#advance-button")
         expect(success).to_have_text(labels["moved_to_6"])
         expect(current_step).to_have_text(labels["step6"])
         expect(page.locator("#status")).to_have_text(labels["in_production"])

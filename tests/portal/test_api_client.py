@@ -1,4 +1,4 @@
-"""A Python client generated from the served schema works without edits (issue 16, item 5).
+"""A Python client generated from the served schema works without edits.
 
 openapi-python-client generates a client from ``/api/schema/`` as served in Japanese (the
 default language) and in English, once per test session; every generated module must

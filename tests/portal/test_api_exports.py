@@ -1,4 +1,4 @@
-"""Exports for API clients (issue 16, item 7): every export a page offers is also an API operation
+"""Exports for API clients: every export a page offers is also an API operation
 that takes a personal token, with the page's filters and scope, in the requester's language.
 
 Regression: ``/usecases/export.csv`` answered a token with a 302 to the login page; exported

@@ -1,4 +1,4 @@
-"""Fuzzing the API against its own OpenAPI schema with schemathesis (issue 9, item 2).
+"""Fuzzing the API against its own OpenAPI schema with schemathesis.
 
 For each role (anonymous, requester, reviewer, executive, governance admin) the schema
 served at ``/api/schema/`` is loaded through Django's WSGI handler, in process, and every

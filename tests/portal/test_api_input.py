@@ -1,4 +1,4 @@
-"""What the API refuses, and how (issue 16, items 6 and 10): unknown and read-only fields,
+"""What the API refuses, and how: unknown and read-only fields,
 choices, deeply nested and oversized JSON, paths with a line break, empty ``page`` and
 ``ordering``. Every refusal is a JSON answer naming what was wrong, never a 500 or an
 HTML page."""

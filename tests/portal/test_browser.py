@@ -9,23 +9,16 @@ import re
 from pathlib import Path
 
 import pytest
-from django.utils import translation
 from playwright.sync_api import expect, sync_playwright
 
+from tests.browser import TIMEOUT_MS, in_language
 from tests.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD
 from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-TIMEOUT_MS = 15_000
 TITLE = "ブラウザ試験: 問い合わせ返信の下書き"
-
-
-def _japanese(label):
-    """What the server renders for ``label`` in Japanese (the catalogue may still be in progress)."""
-    with translation.override("ja"):
-        return str(label)
 
 
 @pytest.mark.browser
@@ -100,12 +93,12 @@ def test_requester_registers_and_submits_a_use_case_in_japanese(live_server, chr
             page.wait_for_url(detail_url)
             reference = detail_url.match(page.url).group(1)
             expect(page.locator("h1")).to_contain_text(TITLE)
-            expect(page.locator("#status")).to_have_text(_japanese(UseCaseStatus.DRAFT.label))
+            expect(page.locator("#status")).to_have_text(in_language("ja", UseCaseStatus.DRAFT.label))
             expect(page.locator("#missing-items")).to_have_count(0)
             shot("04-draft-saved")
 
             # 6. Submit it for review: the badge shows the Japanese label (提出済み).
-            submitted_ja = _japanese(UseCaseStatus.SUBMITTED.label)
+            submitted_ja = in_language("ja", UseCaseStatus.SUBMITTED.label)
             assert submitted_ja != "Submitted", "the Japanese catalogue (locale/ja) does not translate 'Submitted'"
             page.click("#submit-button")
             expect(page.locator("#status")).to_have_text(submitted_ja)

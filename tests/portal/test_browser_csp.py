@@ -8,10 +8,10 @@ only because a test never looked would show up here.
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.browser import TIMEOUT_MS
 from tests.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD, UseCaseFactory
 from tests.governance.education_helpers import approved_prompt
-from tests.portal.test_browser import TIMEOUT_MS
 
 PAGES = {
     "/dashboard/": "#chart-status",

@@ -16,17 +16,19 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone, translation
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 from playwright.sync_api import expect, sync_playwright
 
+from tests.browser import TIMEOUT_MS
+from tests.browser import in_language as _in
+from tests.browser import log_in_as as _login
 from tests.conftest import CHROMIUM_ARGS
-from tests.factories import PASSWORD, UseCaseFactory
+from tests.factories import UseCaseFactory
 from usecases import services
 from usecases.choices import RoadmapStep, UseCaseStatus
 from usecases.models import UseCase
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-TIMEOUT_MS = 15_000
 CHARTS = ("chart-status", "chart-step", "chart-style", "chart-departments", "chart-trend")
 # What each department registers: submitted through the service, or placed as approved or
 # in production (see _placed), or left as a draft. The figures differ per department.
@@ -34,22 +36,6 @@ PORTFOLIO = {
     "marketing": {"submitted": 3, "approved": 1, "in_production": 0, "draft": 1},
     "sales": {"submitted": 1, "approved": 0, "in_production": 2, "draft": 1},
 }
-
-
-def _in(language, label, **values):
-    """What the server renders for ``label`` (a lazy label or a msgid, formatted with
-    ``values``) in ``language``."""
-    with translation.override(language):
-        text = gettext(label) if isinstance(label, str) else str(label)
-        return text % values if values else text
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit][name=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def _submitted(owner, title):

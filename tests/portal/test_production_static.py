@@ -1,7 +1,7 @@
 """Production as README documents it: ``collectstatic`` with the production storage (hashed,
 compressed, a manifest) succeeds, and pages render with DEBUG off from what it wrote.
 
-Regression (issue 16): the vendored ``chart.umd.min.js`` names ``chart.umd.min.js.map`` in its
+Regression: the vendored ``chart.umd.min.js`` names ``chart.umd.min.js.map`` in its
 ``sourceMappingURL`` comment; the manifest storage rewrites that reference and failed because
 the map was not in the repository, so collectstatic stopped, no manifest was written and every
 HTML page answered 500 while /health/ answered 200.

@@ -15,21 +15,20 @@ import datetime
 from pathlib import Path
 
 import pytest
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
 from governance import services as governance_services
 from portal.models import AuditEvent
+from tests.browser import TIMEOUT_MS, in_language, log_in_as, post
 from tests.conftest import CHROMIUM_ARGS
-from tests.factories import PASSWORD, AIModelFactory, UseCaseFactory, approved_vendor, choose_model
+from tests.factories import AIModelFactory, UseCaseFactory, approved_vendor, choose_model
 from usecases import services
 from usecases.choices import ModelRole, RoadmapStep, UseCaseStatus
 from usecases.economics import SELF_HOSTING
 from usecases.models import UseCase
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-TIMEOUT_MS = 15_000
 MAX_STAGES = 6  # more than the seeded stage definitions
 # 1,000,000 requests a month of 1,000 input and 500 output tokens on GPT-4o at USD 2.50 / 10.00
 # per million tokens: USD 0.0075 a request, JPY 1.125 at the seeded rate of 150 -> JPY 1,125,000.
@@ -37,32 +36,6 @@ MAX_STAGES = 6  # more than the seeded stage definitions
 GPT_MONTHLY = "1,125,000"
 SELF_HOSTING_MONTHLY = "775,000"
 GPT_AT_TOP_OF_CURVE = 11_250_000  # the curve runs to 10x today's volume (past the break-even)
-
-
-def _in(language, label, **values):
-    """What the server renders for ``label`` (a lazy label or a msgid, formatted with
-    ``values``) in ``language``."""
-    with translation.override(language):
-        text = gettext(label) if isinstance(label, str) else str(label)
-        return text % values if values else text
-
-
-def _login(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit][name=submit]")
-    page.wait_for_url(f"{base}/")
-
-
-def _post(page, selector):
-    """Click a POST button and wait for the page it redirects to (200 would be a form with errors)."""
-    with (
-        page.expect_response(lambda response: response.request.method == "POST") as posted,
-        page.expect_navigation(),
-    ):
-        page.click(selector)
-    assert posted.value.status == 302, f"{selector} answered {posted.value.status} at {posted.value.url}"
 
 
 def _approved_use_case(owner, reviewer, gpt, title):
@@ -91,28 +64,30 @@ def _approved_use_case(owner, reviewer, gpt, title):
 def _labels(language):
     """Everything the journey reads on the pages, as rendered in ``language`` (no database)."""
     return {
-        "approved": _in(language, UseCaseStatus.APPROVED.label),
-        "piloting": _in(language, UseCaseStatus.PILOTING.label),
-        "in_production": _in(language, UseCaseStatus.IN_PRODUCTION.label),
-        "step2": _in(language, RoadmapStep.GOVERNANCE.label),
-        "step3": _in(language, RoadmapStep.CLOSED_START.label),
-        "step5": _in(language, RoadmapStep.HYBRID.label),
-        "start_pilot": _in(language, "Start the closed pilot"),
-        "refused": _in(language, "Step %(step)s cannot be entered yet. Still needed:", step=3),
+        "approved": in_language(language, UseCaseStatus.APPROVED.label),
+        "piloting": in_language(language, UseCaseStatus.PILOTING.label),
+        "in_production": in_language(language, UseCaseStatus.IN_PRODUCTION.label),
+        "step2": in_language(language, RoadmapStep.GOVERNANCE.label),
+        "step3": in_language(language, RoadmapStep.CLOSED_START.label),
+        "step5": in_language(language, RoadmapStep.HYBRID.label),
+        "start_pilot": in_language(language, "Start the closed pilot"),
+        "refused": in_language(language, "Step %(step)s cannot be entered yet. Still needed:", step=3),
         "pilot_model_unmet": "{} — {}".format(
-            _in(language, "An approved closed model from an approved vendor is chosen for the pilot"),
-            _in(language, "No pilot is recorded yet."),
+            in_language(language, "An approved closed model from an approved vendor is chosen for the pilot"),
+            in_language(language, "No pilot is recorded yet."),
         ),
-        "pilot_dates_unmet": _in(language, "The pilot has a start date and a planned end date"),
-        "saved": _in(language, "Saved."),
-        "moved_to_3": _in(language, "Moved to %(step)s.", step=_in(language, RoadmapStep.CLOSED_START.label)),
-        "moved_to_5": _in(language, "Moved to %(step)s.", step=_in(language, RoadmapStep.HYBRID.label)),
-        "measured": _in(language, "Measurement recorded."),
-        "skipped": _in(language, "skipped"),
-        "roles_saved": _in(language, "The hybrid decision is saved."),
-        "operations": _in(language, ModelRole.OPERATIONS.label),
-        "live": _in(language, "The use case is in production."),
-        "self_hosting": _in(language, SELF_HOSTING),
+        "pilot_dates_unmet": in_language(language, "The pilot has a start date and a planned end date"),
+        "saved": in_language(language, "Saved."),
+        "moved_to_3": in_language(
+            language, "Moved to %(step)s.", step=in_language(language, RoadmapStep.CLOSED_START.label)
+        ),
+        "moved_to_5": in_language(language, "Moved to %(step)s.", step=in_language(language, RoadmapStep.HYBRID.label)),
+        "measured": in_language(language, "Measurement recorded."),
+        "skipped": in_language(language, "skipped"),
+        "roles_saved": in_language(language, "The hybrid decision is saved."),
+        "operations": in_language(language, ModelRole.OPERATIONS.label),
+        "live": in_language(language, "The use case is in production."),
+        "self_hosting": in_language(language, SELF_HOSTING),
     }
 
 
@@ -136,7 +111,7 @@ def _walk(page, base, journey, shot):
     shot("01-roadmap-approved")
 
     # 2. Starting the pilot before one is recorded is refused with every unmet item; nothing moves.
-    _post(page, "#advance-button")
+    post(page, "#advance-button")
     expect(danger).to_have_text([labels["refused"], labels["pilot_model_unmet"], labels["pilot_dates_unmet"]])
     expect(page.locator("#status")).to_have_text(labels["approved"])
     expect(current_step).to_have_text(labels["step2"])
@@ -151,12 +126,12 @@ def _walk(page, base, journey, shot):
     page.fill("#id_planned_end_on", journey["pilot_end"])
     page.fill("#id_results", journey["pilot_results"])
     shot("03-pilot-form")
-    _post(page, "#submit-id-save")
+    post(page, "#submit-id-save")
     assert page.url == roadmap_url
     expect(success).to_have_text(labels["saved"])
     expect(page.locator("#pilot")).to_contain_text(journey["pilot_results"])
     expect(page.locator("#next-step-ready")).to_be_visible()
-    _post(page, "#advance-button")
+    post(page, "#advance-button")
     expect(success).to_have_text(labels["moved_to_3"])
     expect(page.locator("#status")).to_have_text(labels["piloting"])
     expect(current_step).to_have_text(labels["step3"])
@@ -171,7 +146,7 @@ def _walk(page, base, journey, shot):
     page.fill("#id_measured_on", journey["today"])
     page.fill("#id_value", "2.1")
     page.fill("#id_note", "First month of the pilot")
-    _post(page, "#submit-id-save")
+    post(page, "#submit-id-save")
     assert page.url == use_case_url
     expect(success).to_have_text(labels["measured"])
     shot("05-measured")
@@ -180,7 +155,7 @@ def _walk(page, base, journey, shot):
     page.click("#roadmap-link")
     page.wait_for_url(roadmap_url)
     page.fill("#skip-poc-form textarea[name='skip-reason']", journey["skip_reason"])
-    _post(page, "#skip-poc-button")
+    post(page, "#skip-poc-button")
     expect(success).to_have_text(labels["moved_to_5"])
     expect(current_step).to_have_text(labels["step5"])
     expect(page.locator("#poc-skipped")).to_contain_text(journey["skip_reason"])
@@ -196,7 +171,7 @@ def _walk(page, base, journey, shot):
     page.select_option(f"select[name='{prefix}-role']", "operations")
     page.fill(f"textarea[name='{prefix}-rationale']", journey["rationale"])
     shot("07-roles-form")
-    _post(page, "#save-roles")
+    post(page, "#save-roles")
     assert page.url == roadmap_url
     expect(success).to_have_text(labels["roles_saved"])
     expect(page.locator("#hybrid tbody tr")).to_have_count(1)
@@ -206,7 +181,7 @@ def _walk(page, base, journey, shot):
     shot("08-roles-decided")
 
     # 7. Go live.
-    _post(page, "#go-live-button")
+    post(page, "#go-live-button")
     expect(success).to_have_text(labels["live"])
     expect(page.locator("#status")).to_have_text(labels["in_production"])
     expect(current_step).to_have_text(labels["step5"])
@@ -332,7 +307,7 @@ def test_use_case_goes_from_approval_through_pilot_and_skipped_poc_to_production
                     page.screenshot(path=str(ARTIFACTS / f"{prefix}-{name}.png"), full_page=True)
 
                 try:
-                    _login(page, base, journey["username"])
+                    log_in_as(page, base, journey["username"])
                     _walk(page, base, journey, shot)
                 except Exception:
                     with contextlib.suppress(Exception):

@@ -1,4 +1,4 @@
-"""Issue 16, the cost view: models the policy checks refuse are marked and never the cheapest,
+"""The cost view: models the policy checks refuse are marked and never the cheapest,
 request shares are explicit (set on the intake form, the hybrid decision or the API, never
 assumed), amounts priced in USD show USD beside JPY, and numbers are grouped the reader's way."""
 

@@ -344,7 +344,7 @@ HYBRID_ERRORS = [
     ({"GPT-4o": ("core", "x", None)}, NOT_CORE),
     ({"Llama 3 70B": ("operations", "x", None)}, NOT_OPS),
     ({"GPT-4o": ("operations", "x", 60), "Llama 3 70B": ("core", "x", 30)}, SHARES),
-    # An empty share beside a given one is refused, not taken as 0% (issue 16).
+    # An empty share beside a given one is refused, not taken as 0%.
     ({"GPT-4o": ("operations", "x", 100)}, ALL_OR_NONE),
     ({"GPT-4o": ("retired", "x", None), "Llama 3 70B": ("retired", "x", None)}, "At least one model stays in use."),
 ]

@@ -1,4 +1,4 @@
-"""End to end in a real browser: the whole vendor assessment loop (issue 3).
+"""End to end in a real browser: the whole vendor assessment loop.
 
 A reviewer sends the "Generative AI vendor assessment" questionnaire to a vendor
 contact; the contact opens the link from the e-mail on a phone-sized screen (no
@@ -17,10 +17,11 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
 from portal.choices import DataClassification
+from tests.browser import TIMEOUT_MS, in_language
 from tests.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD, VendorContactFactory, VendorFactory, published_version
 from vendors import services
@@ -28,16 +29,9 @@ from vendors.choices import AnswerType, AssessmentStatus, VendorStatus
 from vendors.models import Assessment, EvidenceFile, Vendor
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "vendor-assessment"
-TIMEOUT_MS = 15_000
 PHONE = {"width": 390, "height": 844}
 ANSWER_TEXT = "デモ回答です。当社の方針に従って対応しています。"
 LINK_PATTERN = re.compile(r"https?://\S+/vendor/questionnaire/\S+/")
-
-
-def _in(language, label):
-    """What the server renders for ``label`` (a message or a lazy choice label) in ``language``."""
-    with translation.override(language):
-        return translation.gettext(label) if isinstance(label, str) else str(label)
 
 
 def _preferred_radio(values):
@@ -127,7 +121,9 @@ def test_reviewer_sends_vendor_answers_in_japanese_and_reviewer_approves(
             detail_url = re.compile(re.escape(base) + r"/vendors/assessments/([^/]+)/$")
             page.wait_for_url(detail_url)
             reference = detail_url.match(page.url).group(1)
-            expect(page.locator("#assessment-status")).to_have_text(_in(staff_lang, AssessmentStatus.SENT.label))
+            expect(page.locator("#assessment-status")).to_have_text(
+                in_language(staff_lang, AssessmentStatus.SENT.label)
+            )
             shot("03-assessment-sent")
 
             # 3. The contact opens the link from the e-mail, in a context without the reviewer's session.
@@ -141,10 +137,10 @@ def test_reviewer_sends_vendor_answers_in_japanese_and_reviewer_approves(
             expect(phone.locator("html")).to_have_attribute("lang", "ja")
             expect(phone.locator("h1")).to_have_text(template_names["ja"])
             expect(phone.locator("#read-only")).to_have_count(0)
-            save_ja = _in("ja", "Save answers")
+            save_ja = in_language("ja", "Save answers")
             assert save_ja != "Save answers", "the Japanese catalogue (locale/ja) does not translate 'Save answers'"
             expect(phone.locator("#save-answers")).to_have_text(save_ja)
-            expect(phone.locator("#submit-answers")).to_have_text(_in("ja", "Submit"))
+            expect(phone.locator("#submit-answers")).to_have_text(in_language("ja", "Submit"))
             overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"the vendor page is {overflow}px wider than a phone screen"
             shot("04-vendor-questionnaire-phone")
@@ -175,7 +171,9 @@ def test_reviewer_sends_vendor_answers_in_japanese_and_reviewer_approves(
             # Save: the same page again, with the success message and the files listed.
             phone.click("#save-answers")
             saved = phone.locator(".alert-success")
-            expect(saved).to_contain_text(_in("ja", "Your answers were saved. You can come back with the same link."))
+            expect(saved).to_contain_text(
+                in_language("ja", "Your answers were saved. You can come back with the same link.")
+            )
             expect(phone.locator("html")).to_have_attribute("lang", "ja")
             expect(phone.locator("#questionnaire")).to_contain_text("✓ evidence.pdf")
             expect(phone.locator(f"textarea[name='q-{questions[0].id}']")).to_have_value(ANSWER_TEXT)
@@ -185,10 +183,10 @@ def test_reviewer_sends_vendor_answers_in_japanese_and_reviewer_approves(
             phone.click("#submit-answers")
             expect(phone.locator("#read-only")).to_be_visible()
             expect(phone.locator("#read-only")).to_have_text(
-                _in("ja", "These answers were submitted and can no longer change. Thank you.")
+                in_language("ja", "These answers were submitted and can no longer change. Thank you.")
             )
             expect(phone.locator(".alert-success")).to_contain_text(
-                _in("ja", "Thank you. Your answers were submitted.")
+                in_language("ja", "Thank you. Your answers were submitted.")
             )
             expect(phone.locator("#submit-answers")).to_have_count(0)
             expect(phone.locator(f"textarea[name='q-{questions[0].id}']")).to_be_disabled()
@@ -199,7 +197,9 @@ def test_reviewer_sends_vendor_answers_in_japanese_and_reviewer_approves(
             # 4. The reviewer sees the score and approves up to "confidential".
             current = page
             page.goto(f"{base}/vendors/assessments/{reference}/")
-            expect(page.locator("#assessment-status")).to_have_text(_in(staff_lang, AssessmentStatus.SUBMITTED.label))
+            expect(page.locator("#assessment-status")).to_have_text(
+                in_language(staff_lang, AssessmentStatus.SUBMITTED.label)
+            )
             expect(page.locator("#score")).to_have_text(re.compile(r"^\s*\d+(\.\d+)?\s*%\s*$"))
             expect(page.locator("#knockouts")).to_have_text("0")
             expect(page.locator("#answers")).to_contain_text(ANSWER_TEXT)
@@ -209,14 +209,18 @@ def test_reviewer_sends_vendor_answers_in_japanese_and_reviewer_approves(
             page.fill("#decision-form [name=findings]", "回答内容を確認し、機密情報まで承認する。")
             shot("08-review-decision")
             page.click("#decision-form button[type=submit]")
-            expect(page.locator("#assessment-status")).to_have_text(_in(staff_lang, AssessmentStatus.APPROVED.label))
+            expect(page.locator("#assessment-status")).to_have_text(
+                in_language(staff_lang, AssessmentStatus.APPROVED.label)
+            )
             expect(page.locator("#decision-form")).to_have_count(0)
             shot("09-assessment-approved")
 
             # The vendor page shows the new status, the approved level and the reassessment date.
             page.goto(f"{base}/vendors/{vendor.pk}/")
-            expect(page.locator("#vendor-status")).to_have_text(_in(staff_lang, VendorStatus.APPROVED.label))
-            expect(page.locator("#approved-level")).to_have_text(_in(staff_lang, DataClassification.CONFIDENTIAL.label))
+            expect(page.locator("#vendor-status")).to_have_text(in_language(staff_lang, VendorStatus.APPROVED.label))
+            expect(page.locator("#approved-level")).to_have_text(
+                in_language(staff_lang, DataClassification.CONFIDENTIAL.label)
+            )
             shown_next = page.locator("#next-reassessment").inner_text().strip()
             assert shown_next in {day.isoformat() for day in expected_next}, shown_next
             shot("10-vendor-approved")

@@ -428,7 +428,7 @@ API = {
         api_manage(200),
         lambda w: Vendor.objects.get(pk=w["vendor"].pk).risk_rating == "high",
     ),
-    # Status and approved level follow assessments: sending them is a 400 naming them (issue 16).
+    # Status and approved level follow assessments: sending them is a 400 naming them, not a silent no-op.
     "vendors status is read-only": (
         "patch",
         lambda w: f"/api/v1/vendors/{w['vendor'].pk}/",

@@ -1,7 +1,7 @@
 """Vendor, AI model and licence edits go through vendors.services, from the pages, the API and
 the admin: one audit event listing exactly the changed fields with their before and after
 values, the findings of the use cases that depend on the object re-checked after commit,
-nothing saved or recorded for an unchanged or invalid submission (issue 16, item 9)."""
+nothing saved or recorded for an unchanged or invalid submission."""
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError

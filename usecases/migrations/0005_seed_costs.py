@@ -1,4 +1,4 @@
-"""Cost defaults from docs/ADOPTION.md (all editable by governance admins afterwards): one
+"""Cost defaults from docs/REFERENCE.md (all editable by governance admins afterwards): one
 settings row, exchange rates into yen, who may edit them; and when existing use cases
 entered their current roadmap step (their approval, else their creation)."""
 

@@ -1,4 +1,5 @@
-"""The catalogue of licences the portal ships with. Editable afterwards; this only adds missing rows."""
+"""The catalogue of licences the portal ships with (tabled in docs/REFERENCE.md). Editable afterwards;
+this only adds missing rows."""
 
 from django.db import migrations
 

@@ -1,7 +1,8 @@
-"""What the journeys need around Playwright: the Chromium launch, a watch on everything the
-browser reports as broken (console errors, uncaught exceptions, Content-Security-Policy
-violations, failed requests, server errors), the labels as the server renders them in a
-language, and a check that a Japanese page shows no English text the catalogue translates.
+"""What every browser test needs around Playwright: the Chromium launch, logging in, posting a
+form, a watch on everything the browser reports as broken (console errors, uncaught exceptions,
+Content-Security-Policy violations, failed requests, server errors), the labels as the server
+renders them in a language, and a check that a Japanese page shows no English text the
+catalogue translates.
 """
 
 import re
@@ -116,6 +117,19 @@ class Watch:
         return page
 
 
+def _submit_login(page, base, username):
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit][name=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def log_in_as(page, base, username):
+    """Log in through the form, in whatever language the browser asks for."""
+    page.goto(f"{base}/accounts/login/")
+    _submit_login(page, base, username)
+
+
 def log_in(page, base, username, language, labels):
     """Open the login page (in the browser's language), switch the UI to ``language`` with the
     site's own language select, then log in through the form."""
@@ -126,11 +140,19 @@ def log_in(page, base, username, language, labels):
     page.select_option("#language-select", language)  # submits its form itself (portal/static/portal/base.js)
     expect(html).to_have_attribute("lang", language)
     expect(page.locator("h1")).to_have_text(labels["log_in"])
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit][name=submit]")
-    page.wait_for_url(f"{base}/")
+    _submit_login(page, base, username)
     expect(html).to_have_attribute("lang", language)
+
+
+def post(page, selector):
+    """Click a POST button and wait for the page it redirects to (200 would be a form with
+    errors, 500 a crash)."""
+    with (
+        page.expect_response(lambda response: response.request.method == "POST") as posted,
+        page.expect_navigation(),
+    ):
+        page.click(selector)
+    assert posted.value.status == 302, f"{selector} answered {posted.value.status} at {posted.value.url}"
 
 
 # --- English left on a Japanese page ----------------------------------------------------------

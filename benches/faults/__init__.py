@@ -1,0 +1,1 @@
+"""The fault runs' private servers."""
