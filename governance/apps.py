@@ -7,8 +7,11 @@ class GovernanceConfig(AppConfig):
     verbose_name = _("Governance")
 
     def ready(self):
-        from governance import costs, panels, services, signals  # noqa: F401 - signals connects the receivers
-        from governance.choices import EducationAuditAction, GovernanceAuditAction
+        # signals connects the receivers; tasks registers the Celery tasks that services and the
+        # reminders' outbox enqueue by name (so eager mode runs them in-process).
+        from governance import costs, panels, services, signals, tasks  # noqa: F401
+        from governance.choices import GovernanceAuditAction
+        from governance.education.choices import EducationAuditAction
         from portal.choices import register_audit_actions
 
         register_audit_actions(GovernanceAuditAction)

@@ -11,12 +11,13 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.choices import (
+from governance.education.choices import (
     CompletionSource,
     EducationAuditAction,
     PolicyVersionStatus,
     PromptStatus,
 )
+from governance.education.models import EVIDENCE_EXTENSIONS
 from governance.models import (
     PolicyAcknowledgement,
     PolicyDocument,
@@ -26,7 +27,6 @@ from governance.models import (
     TrainingCompletion,
     TrainingCourse,
 )
-from governance.models.education import EVIDENCE_EXTENSIONS
 from portal.choices import AuditAction
 from portal.models import department_name
 from portal.services import record_event

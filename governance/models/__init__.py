@@ -23,6 +23,8 @@ from governance.querysets import (
     NotificationQuerySet,
     PolicyExceptionQuerySet,
 )
+from governance.reminders.registry import KINDS
+from governance.rules import RULES
 from portal.choices import DataClassification
 from portal.constraints import in_choices
 from usecases.choices import DeploymentStyle, RiskTier
@@ -283,8 +285,6 @@ class Finding(models.Model):
 
     @property
     def rule(self):
-        from governance.rules import RULES
-
         return RULES[self.rule_id]
 
     @property
@@ -442,8 +442,6 @@ class Reminder(models.Model):
 
     @property
     def spec(self):
-        from governance.reminders import KINDS
-
         return KINDS[self.kind]
 
     @property
@@ -483,8 +481,9 @@ class Notification(models.Model):
         return f"{self.user}: {self.reminder}"
 
 
-# Rules and education (roadmap step 6), kept in their own module.
-from governance.models.education import (  # noqa: E402
+# Rules and education (roadmap step 6) keep their models beside their services; imported here
+# so that Django registers them with the governance app.
+from governance.education.models import (  # noqa: E402
     PolicyAcknowledgement,
     PolicyDocument,
     PolicyVersion,
