@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -360,8 +361,6 @@ class ReminderSetting(models.Model):
         return str(self.get_kind_display())
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         days = self.days_before
         if not isinstance(days, list) or not all(isinstance(day, int) and 0 <= day <= 365 for day in days):
             raise ValidationError({"days_before": _("Enter a list of whole days between 0 and 365, e.g. [30, 7, 1].")})
