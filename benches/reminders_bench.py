@@ -9,8 +9,8 @@ afresh, migrated, seeded, and dropped again at the end (``--keep`` keeps it, ``-
 starts from a kept one). It seeds ``--use-cases`` approved use cases owned by
 ``--owners`` users, all with their next review far away; then, for each ``--due`` size N,
 it makes exactly N of them due for re-review tomorrow (one reminder each), and measures
-``reminders.scan()`` and ``reminders.send_due()`` with Django's dummy mail backend (the
-e-mails are still built and rendered, not transmitted). Queries are counted with
+``governance.reminders.scan.scan()`` and ``governance.reminders.outbox.send_due()`` with
+Django's dummy mail backend (the e-mails are still built and rendered, not transmitted). Queries are counted with
 ``CaptureQueriesContext``; they must grow with the number of chunks and batches
 (``REMINDER_SCAN_CHUNK``, ``REMINDER_SEND_BATCH``), not with the number of rows.
 
@@ -165,8 +165,8 @@ def run(due, far, tomorrow):
     from django.contrib.contenttypes.models import ContentType
     from django.test.utils import override_settings
 
-    from governance import reminders
     from governance.models import Notification, Reminder
+    from governance.reminders import outbox, scan
     from usecases.models import UseCase
 
     Notification.objects.all().delete()
@@ -176,13 +176,13 @@ def run(due, far, tomorrow):
     assert UseCase.objects.filter(pk__lte=first).update(next_review_on=tomorrow) == due
 
     ContentType.objects.clear_cache()  # every scan starts cold, like one in a fresh worker process
-    offered, scan_seconds, scan_queries, scan_db = measure(reminders.scan)
+    offered, scan_seconds, scan_queries, scan_db = measure(scan.scan)
     current = Reminder.objects.filter(due_on__gte=HISTORY_BEFORE)
     created = current.count()
     assert created == sum(offered.values()) == due, (created, offered)
 
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-        totals, send_seconds, send_queries, send_db = measure(lambda: reminders.send_due(max_seconds=3600))
+        totals, send_seconds, send_queries, send_db = measure(lambda: outbox.send_due(max_seconds=3600))
     sent = current.filter(status="sent").count()
     assert totals.get("sent") == sent == due, (totals, sent)
     assert Notification.objects.count() == due

@@ -31,8 +31,9 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from governance.choices import PolicyVersionStatus, StageDecision
+from governance.choices import StageDecision
 from governance.education import services as education
+from governance.education.choices import PolicyVersionStatus
 from governance.models import ApprovalStage, PolicyVersion, TrainingCourse
 from portal.models import Department, department_name
 from usecases import economics, roadmap

@@ -1,41 +1,20 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from governance import reminders, services
+from governance import services
 from governance.models import (
     ApprovalStage,
     ClassificationLevel,
     ClassificationRule,
     Finding,
-    PolicyAcknowledgement,
-    PolicyDocument,
     PolicyException,
-    PolicyVersion,
-    PromptTemplate,
     Reminder,
     ReminderSetting,
     RiskTierSetting,
     StageDefinition,
-    TrainingCompletion,
-    TrainingCourse,
 )
-from portal.admin import ReadOnlyAdmin
-from portal.choices import AuditAction
-from portal.services import field_changes, record_event
-
-
-class _AuditedAdmin(admin.ModelAdmin):
-    """Edits of settings are audited like any other change; nothing here is deleted."""
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        # The form has already put its values on ``obj``: diff them against the stored row.
-        stored = type(obj).objects.get(pk=obj.pk) if change else obj
-        changes = field_changes(stored, {name: form.cleaned_data.get(name) for name in form.changed_data})
-        super().save_model(request, obj, form, change)
-        record_event(obj, AuditAction.UPDATE if change else AuditAction.CREATE, request.user, changes=changes)
+from governance.reminders import outbox
+from portal.admin import AuditedAdmin, ReadOnlyAdmin
 
 
 @admin.register(ClassificationLevel)
@@ -71,14 +50,14 @@ class ClassificationRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(StageDefinition)
-class StageDefinitionAdmin(_AuditedAdmin):
+class StageDefinitionAdmin(AuditedAdmin):
     list_display = ["code", "name_ja", "name_en", "group", "position", "sla_days", "risk_tiers", "for_personal_data"]
     list_editable = []
     list_filter = ["is_active", "group"]
 
 
 @admin.register(RiskTierSetting)
-class RiskTierSettingAdmin(_AuditedAdmin):
+class RiskTierSettingAdmin(AuditedAdmin):
     list_display = ["tier", "review_interval_days"]
 
     def has_add_permission(self, request):
@@ -109,7 +88,7 @@ class PolicyExceptionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReminderSetting)
-class ReminderSettingAdmin(_AuditedAdmin):
+class ReminderSettingAdmin(AuditedAdmin):
     list_display = ["kind", "days_before", "escalate_after_days", "is_active"]
 
     def has_add_permission(self, request):
@@ -126,58 +105,12 @@ class ReminderAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Send the selected failed reminders again"), permissions=["retry"])
     def send_again(self, request, queryset):
-        count = reminders.retry_failed(list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, reminders.reminders_sent_again(count))
+        count = outbox.retry_failed(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, outbox.reminders_sent_again(count))
 
     def has_retry_permission(self, request):
         return request.user.has_perm("governance.change_reminder")
 
 
-# --- Rules and education: documents and courses are edited here or on the pages (audited);
-# versions, acknowledgements, completions and prompts change only through the services.
-
-
-@admin.register(PolicyDocument)
-class PolicyDocumentAdmin(_AuditedAdmin):
-    list_display = ["key", "title_ja", "kind", "all_staff", "requires_acknowledgement", "is_active"]
-    list_filter = ["kind", "is_active", "requires_acknowledgement"]
-    search_fields = ["key", "title_ja", "title_en"]
-    filter_horizontal = ["departments", "roles"]
-
-
-@admin.register(PolicyVersion)
-class PolicyVersionAdmin(ReadOnlyAdmin):
-    list_display = ["document", "number", "status", "published_at", "acknowledge_by"]
-    list_filter = ["status"]
-    list_select_related = ["document"]
-
-
-@admin.register(PolicyAcknowledgement)
-class PolicyAcknowledgementAdmin(ReadOnlyAdmin):
-    list_display = ["version", "user", "acknowledged_at"]
-    search_fields = ["user__username", "version__document__key"]
-    list_select_related = ["version__document", "user"]
-
-
-@admin.register(TrainingCourse)
-class TrainingCourseAdmin(_AuditedAdmin):
-    list_display = ["key", "title_ja", "validity_months", "required", "all_staff", "is_active"]
-    list_filter = ["required", "is_active"]
-    search_fields = ["key", "title_ja", "title_en"]
-    filter_horizontal = ["departments", "roles"]
-
-
-@admin.register(TrainingCompletion)
-class TrainingCompletionAdmin(ReadOnlyAdmin):
-    list_display = ["course", "user", "completed_on", "expires_on", "source", "recorded_by"]
-    list_filter = ["course", "source"]
-    search_fields = ["user__username", "course__key"]
-    list_select_related = ["course", "user", "recorded_by"]
-
-
-@admin.register(PromptTemplate)
-class PromptTemplateAdmin(ReadOnlyAdmin):
-    list_display = ["title", "category", "style", "status", "owner", "usage_count", "rating_count"]
-    list_filter = ["status", "category", "style"]
-    search_fields = ["title", "body"]
-    list_select_related = ["owner"]
+# Rules and education register theirs beside their services.
+from governance.education import admin as education_admin  # noqa: E402, F401

@@ -10,6 +10,7 @@ not about an option and do not mark it.
 import dataclasses
 
 from governance import rules
+from governance.checks import check_context
 from governance.models import PolicyException
 
 
@@ -17,8 +18,6 @@ def blocking_reasons(use_case, options):
     """{(model_pk, deployment): [rule title, ...]} for the options a blocking rule refuses."""
     if not options:
         return {}
-    from governance.services import check_context
-
     context = check_context(use_case)
     excepted = set()
     if use_case.pk is not None:

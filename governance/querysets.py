@@ -2,6 +2,7 @@ from django.db import models
 from django.utils import timezone
 
 from governance.choices import FindingSeverity, StageStatus
+from governance.education.choices import PromptStatus
 
 
 class ApprovalStageQuerySet(models.QuerySet):
@@ -73,8 +74,6 @@ class TrainingCompletionQuerySet(models.QuerySet):
 class PromptTemplateQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Approved prompts for everyone with a role; drafts and retired ones for their owner and reviewers."""
-        from governance.choices import PromptStatus
-
         if not user.is_authenticated or not user.has_perm("governance.view_prompttemplate"):
             return self.none()
         if user.has_perm("governance.approve_prompttemplate"):

@@ -6,7 +6,7 @@ The vendors app knows nothing of governance; these receivers listen to its signa
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from governance.services import enqueue_recheck
+from governance.checks import enqueue_recheck
 from vendors.models import AIModel, Assessment, Licence, Vendor
 from vendors.signals import registry_changed
 

@@ -1,7 +1,8 @@
 from celery import shared_task
 from django.db import transaction
 
-from governance import reminders, services
+from governance import checks
+from governance.reminders import outbox, scan
 from usecases.choices import CLOSED_STATES
 from usecases.models import UseCase
 
@@ -11,7 +12,7 @@ BATCH = 200
 @shared_task(acks_late=True)
 def recheck_use_cases(use_case_ids):
     """Re-run the policy checks of use cases whose vendor, model, licence or matrix changed."""
-    return services.recheck(use_case_ids)
+    return checks.recheck(use_case_ids)
 
 
 @shared_task
@@ -27,8 +28,8 @@ def recheck_open_use_cases():
 def scan_reminders():
     """Beat (hourly): create the outbox rows of everything due, then send them."""
     with transaction.atomic():
-        offered = reminders.scan()
-        reminders.enqueue_sending()
+        offered = scan.scan()
+        outbox.enqueue_sending()
     return offered
 
 
@@ -36,10 +37,10 @@ def scan_reminders():
 def send_due_reminders():
     """Beat (every minute) and after each scan: send the outbox until nothing is due.
     Concurrent runs claim disjoint rows; a run killed midway is recovered by the next."""
-    return reminders.send_due()
+    return outbox.send_due()
 
 
 @shared_task(acks_late=True)
 def send_reminder_digests():
     """Beat (daily, 08:00): one e-mail per user who chose the digest."""
-    return reminders.send_digests()
+    return outbox.send_digests()

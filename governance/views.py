@@ -10,7 +10,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 from django_filters.views import FilterView
 
-from governance import reminders, services
+from governance import services
 from governance.choices import ReminderStatus
 from governance.exports import AUDIT
 from governance.filters import AuditEventFilterSet, ReminderFilterSet
@@ -24,7 +24,7 @@ from governance.forms import (
 )
 from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule, Notification, Reminder
 from governance.recommend import recommend
-from governance.reminders import reminders_sent_again
+from governance.reminders import outbox
 from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.views import QueryStringMixin
@@ -348,6 +348,6 @@ class ReminderRetryView(LoginRequiredMixin, PermissionRequiredMixin, View):
         ids = [int(value) for value in request.POST.getlist("reminder") if value.isdigit()]
         if request.POST.get("all_failed"):
             ids = list(Reminder.objects.filter(status=ReminderStatus.FAILED).values_list("pk", flat=True))
-        count = reminders.retry_failed(ids)
-        messages.success(request, reminders_sent_again(count))
+        count = outbox.retry_failed(ids)
+        messages.success(request, outbox.reminders_sent_again(count))
         return redirect(f"{reverse('governance:reminders')}?status=pending")

@@ -9,13 +9,15 @@ from django.utils.translation import gettext_lazy as _
 from governance import (
     costs,
     panels,
-    reminders,
     services,
     signals,  # noqa: F401 - connects the receivers
+    tasks,  # noqa: F401 - registers the Celery tasks that checks and the outbox enqueue by name
 )
-from governance.choices import EducationAuditAction, GovernanceAuditAction
+from governance.choices import GovernanceAuditAction
 from governance.education import reminders as education_reminders
 from governance.education import services as education
+from governance.education.choices import EducationAuditAction
+from governance.reminders import kinds as reminders
 from portal.choices import AUDIT_ACTION_LABELS
 from usecases import economics, extensions, querysets, roadmap
 from usecases import services as usecase_services

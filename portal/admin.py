@@ -4,8 +4,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.choices import AuditAction
 from portal.models import ApiToken, AuditEvent, Department, ReferenceSequence, User
-from portal.services import create_api_token
+from portal.services import create_api_token, field_changes, record_event
 
 
 @admin.register(Department)
@@ -65,8 +66,19 @@ class ReadOnlyInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Edits of settings are audited like any other change; nothing here is deleted."""
+
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        # The form has already put its values on ``obj``: diff them against the stored row.
+        stored = type(obj).objects.get(pk=obj.pk) if change else obj
+        changes = field_changes(stored, {name: form.cleaned_data.get(name) for name in form.changed_data})
+        super().save_model(request, obj, form, change)
+        record_event(obj, AuditAction.UPDATE if change else AuditAction.CREATE, request.user, changes=changes)
 
 
 @admin.register(AuditEvent)

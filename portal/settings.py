@@ -290,7 +290,7 @@ SPECTACULAR_SETTINGS = {
         "TemplateAudienceEnum": "vendors.choices.TemplateAudience",
         "RiskTierEnum": "usecases.choices.RiskTier",
         "DeploymentStyleEnum": "usecases.choices.DeploymentStyle",
-        "PolicyVersionStatusEnum": "governance.choices.PolicyVersionStatus",
+        "PolicyVersionStatusEnum": "governance.education.choices.PolicyVersionStatus",
     },
 }
 

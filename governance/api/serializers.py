@@ -11,6 +11,7 @@ from governance.models import (
     PolicyException,
     Reminder,
 )
+from governance.recommend import recommend
 from portal.api import strict as serializers
 from portal.api.serializers import UserSummarySerializer
 from portal.choices import AUDIT_ACTION_LABELS
@@ -151,8 +152,6 @@ class UseCaseReviewSerializer(serializers.ModelSerializer):
         ]
 
     def get_recommendation(self, use_case) -> RecommendationSerializer:
-        from governance.recommend import recommend
-
         return RecommendationSerializer(recommend(use_case)).data
 
 

@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance import reminders, services
+from governance import services
 from governance.api.filters import ApprovalStageFilterSet, FindingFilterSet, PolicyExceptionFilterSet
 from governance.api.serializers import (
     ApprovalStageSerializer,
@@ -37,6 +37,7 @@ from governance.models import (
     Reminder,
 )
 from governance.recommend import recommend
+from governance.reminders import outbox
 from portal.api import parsers
 from portal.api import strict as drf_serializers
 from portal.api.filters import StrictFilterBackend
@@ -343,7 +344,7 @@ class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
         reminder = self.get_object()
         if reminder.status != ReminderStatus.FAILED:
             raise ValidationError({"status": [gettext_lazy("Only a failed reminder can be sent again.")]})
-        reminders.retry_failed([reminder.pk])
+        outbox.retry_failed([reminder.pk])
         reminder.refresh_from_db()
         return Response(self.get_serializer(reminder).data)
 

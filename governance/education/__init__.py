@@ -1,2 +1,2 @@
 """Rules and education (roadmap step 6): policies and acknowledgements, training, the
-prompt library. Models live in ``governance.models.education``."""
+prompt library. Its models, choices and admin live here too, in the ``governance`` app (its tables)."""

@@ -26,8 +26,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from governance.choices import PolicyVersionStatus
 from governance.education import markdown, services
+from governance.education.choices import PolicyVersionStatus
 from governance.education.filters import PromptTemplateFilterSet
 from governance.models import (
     PolicyAcknowledgement,

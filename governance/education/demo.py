@@ -7,8 +7,8 @@ import datetime
 from django.db.models import F
 from django.utils import timezone
 
-from governance.choices import PolicyKind, PromptStatus
 from governance.education import services
+from governance.education.choices import PolicyKind, PromptStatus
 from governance.models import PolicyDocument, PromptTemplate, TrainingCompletion, TrainingCourse
 
 GUIDELINE_JA = """# 生成AIプロンプトガイドライン

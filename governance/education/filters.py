@@ -3,7 +3,7 @@ from django.db.models import F, Q
 from django.db.models.functions import NullIf
 from django.utils.translation import gettext_lazy as _
 
-from governance.choices import PromptStatus, PromptStyle
+from governance.education.choices import PromptStatus, PromptStyle
 from governance.models import PromptTemplate
 from usecases.choices import UseCaseCategory
 

@@ -1,11 +1,12 @@
-"""Reminder kinds of rules and education, added to ``governance.reminders.KINDS`` at start-up."""
+"""Reminder kinds of rules and education, added to ``governance.reminders.kinds.KINDS`` at start-up."""
 
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from governance.choices import PolicyVersionStatus, ReminderKind, ReminderStep
+from governance.choices import ReminderKind, ReminderStep
+from governance.education.choices import PolicyVersionStatus
 from governance.models import PolicyAcknowledgement, PolicyVersion, TrainingCompletion
-from governance.reminders import Kind, Recipient, _users_in_role
+from governance.reminders.kinds import Kind, Recipient, users_in_role
 from portal.roles import Role
 
 
@@ -47,7 +48,7 @@ class PolicyAcknowledgementKind(Kind):
     def recipients(self, objects, step):
         missing = {version.pk: self._missing(version) for version in objects}
         if step == ReminderStep.ESCALATION:
-            admins = [Recipient(pk) for pk in _users_in_role(Role.GOVERNANCE_ADMIN).values_list("pk", flat=True)]
+            admins = [Recipient(pk) for pk in users_in_role(Role.GOVERNANCE_ADMIN).values_list("pk", flat=True)]
             # Only while someone is still missing.
             return {version.pk: admins if missing[version.pk].exists() else [] for version in objects}
         return {

@@ -11,12 +11,13 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.choices import (
+from governance.education.choices import (
     CompletionSource,
     EducationAuditAction,
     PolicyVersionStatus,
     PromptStatus,
 )
+from governance.education.models import EVIDENCE_EXTENSIONS
 from governance.models import (
     PolicyAcknowledgement,
     PolicyDocument,
@@ -26,11 +27,11 @@ from governance.models import (
     TrainingCompletion,
     TrainingCourse,
 )
-from governance.models.education import EVIDENCE_EXTENSIONS
 from portal.choices import AuditAction
 from portal.models import department_name
 from portal.services import field_changes, record_event
 from portal.uploads import check_upload
+from usecases.roadmap import GateItem
 
 # --- Policies -----------------------------------------------------------------------------------
 
@@ -444,8 +445,6 @@ def rate_prompt(prompt, user, stars, comment=""):
 
 def _gap_item(code, label, gaps, nothing_in_place):
     """One gate item from ``education_gaps``: met when nobody is missing anything."""
-    from usecases.roadmap import GateItem
-
     if gaps is None:
         return GateItem(code, str(label), False, str(nothing_in_place))
     missing = [(subject, names) for subject, names in gaps if names]
@@ -479,8 +478,6 @@ def rules_gate_items(use_case, facts=None):
 
 def organisation_rules_items():
     """Step 6 for the organisation: rules in force and a required course, with the rates so far."""
-    from usecases.roadmap import GateItem
-
     versions = PolicyVersion.objects.filter(
         status=PolicyVersionStatus.PUBLISHED, document__is_active=True, document__requires_acknowledgement=True
     )

@@ -10,8 +10,8 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_filters.views import FilterView
 
-from governance.choices import PolicyVersionStatus, PromptStatus
 from governance.education import services
+from governance.education.choices import PolicyVersionStatus, PromptStatus
 from governance.education.filters import PromptTemplateFilterSet
 from governance.education.forms import (
     CompletionForm,

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -23,6 +24,8 @@ from governance.querysets import (
     NotificationQuerySet,
     PolicyExceptionQuerySet,
 )
+from governance.reminders.registry import KINDS
+from governance.rules import RULES
 from portal.choices import DataClassification
 from portal.constraints import in_choices
 from usecases.choices import DeploymentStyle, RiskTier
@@ -283,8 +286,6 @@ class Finding(models.Model):
 
     @property
     def rule(self):
-        from governance.rules import RULES
-
         return RULES[self.rule_id]
 
     @property
@@ -360,8 +361,6 @@ class ReminderSetting(models.Model):
         return str(self.get_kind_display())
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         days = self.days_before
         if not isinstance(days, list) or not all(isinstance(day, int) and 0 <= day <= 365 for day in days):
             raise ValidationError({"days_before": _("Enter a list of whole days between 0 and 365, e.g. [30, 7, 1].")})
@@ -442,8 +441,6 @@ class Reminder(models.Model):
 
     @property
     def spec(self):
-        from governance.reminders import KINDS
-
         return KINDS[self.kind]
 
     @property
@@ -483,8 +480,9 @@ class Notification(models.Model):
         return f"{self.user}: {self.reminder}"
 
 
-# Rules and education (roadmap step 6), kept in their own module.
-from governance.models.education import (  # noqa: E402
+# Rules and education (roadmap step 6) keep their models beside their services; imported here
+# so that Django registers them with the governance app.
+from governance.education.models import (  # noqa: E402
     PolicyAcknowledgement,
     PolicyDocument,
     PolicyVersion,

@@ -24,8 +24,8 @@ from django.utils import translation
 from django.utils.translation import ngettext
 from playwright.sync_api import expect, sync_playwright
 
-from governance.choices import PolicyVersionStatus, PromptStatus
 from governance.education import services
+from governance.education.choices import PolicyVersionStatus, PromptStatus
 from governance.models import PolicyAcknowledgement, PolicyDocument, PolicyVersion, PromptTemplate
 from portal.models import AuditEvent
 from tests.browser import TIMEOUT_MS, in_language, log_in_as, post

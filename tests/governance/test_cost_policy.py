@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 from django.utils import translation
 
-from governance import costs, rules, services
+from governance import checks, costs, rules
 from tests.factories import AIModelFactory, UseCaseFactory, approved_vendor
 from usecases import economics
 
@@ -49,7 +49,7 @@ def test_use_case_wide_findings_do_not_mark_an_option():
     """A prohibited practice blocks the whole use case, not one model more than another."""
     use_case = UseCaseFactory(complete=True, prohibited_practice=True, risk_tier="prohibited")
     clean = model("Clean")
-    context = dataclasses.replace(services.check_context(use_case), choices=[("closed_api", clean)])
+    context = dataclasses.replace(checks.check_context(use_case), choices=[("closed_api", clean)])
     assert [(r.rule_id, r.subject) for r in rules.evaluate(context) if r.severity == "block"] == [
         ("risk.prohibited", "")
     ]

@@ -6,9 +6,9 @@ a newer completion supersedes it. Dates are driven as in test_reminders.py."""
 import pytest
 from django.core import mail
 
-from governance import reminders
 from governance.education import services
 from governance.models import Reminder
+from governance.reminders import outbox, scan
 from tests.governance.education_helpers import TODAY, ago, completed, course, member, policy, publish
 from tests.governance.test_reminders import at, day, recipients, run
 
@@ -32,7 +32,7 @@ def test_pending_people_are_reminded_once_per_step(rules_for_marketing):
     version, colleague = rules_for_marketing
     assert version.acknowledge_by == day(14)
     assert run(6) == []
-    reminders.scan(today=day(7), now=at(7))
+    scan.scan(today=day(7), now=at(7))
     assert recipients(run(7)) == [colleague.email]  # 7 days before; scanned twice
     assert run(8) == []
     assert recipients(run(13)) == [colleague.email]  # 1 day before
@@ -44,9 +44,9 @@ def test_pending_people_are_reminded_once_per_step(rules_for_marketing):
 
 def test_acknowledging_between_scan_and_sending_settles_the_reminder(rules_for_marketing):
     version, colleague = rules_for_marketing
-    reminders.scan(today=day(7), now=at(7))
+    scan.scan(today=day(7), now=at(7))
     services.acknowledge(version, colleague)
-    reminders.send_due(now=at(7))
+    outbox.send_due(now=at(7))
     assert mail.outbox == []
     assert Reminder.objects.get(kind="policy_acknowledgement").status == "cancelled"
     assert run(15) == []  # nobody left to chase
@@ -54,9 +54,9 @@ def test_acknowledging_between_scan_and_sending_settles_the_reminder(rules_for_m
 
 def test_a_new_version_cancels_the_reminders_of_the_old_one(rules_for_marketing, admin_user):
     version, colleague = rules_for_marketing
-    reminders.scan(today=day(7), now=at(7))
+    scan.scan(today=day(7), now=at(7))
     publish(version.document, admin_user)  # v2, due in 14 days from today
-    reminders.send_due(now=at(7))
+    outbox.send_due(now=at(7))
     assert mail.outbox == []
     assert Reminder.objects.get(object_id=version.pk).status == "cancelled"
 
@@ -80,7 +80,7 @@ def test_expiring_training_reminds_the_person_30_days_before(requester, admin_us
     assert offset > 0
     mail.outbox.clear()
     assert run(offset - 1) == []
-    reminders.scan(today=day(offset), now=at(offset))
+    scan.scan(today=day(offset), now=at(offset))
     assert recipients(run(offset)) == [requester.email]
     assert run(offset + 1) == []
     row = Reminder.objects.get(kind="training_expiring")
@@ -94,9 +94,9 @@ def test_a_newer_completion_supersedes_the_expiring_one(requester, other_request
     late = completed(literacy, other_requester, admin_user, ago(300))
     offset = (record.expires_on - TODAY).days - 30
     mail.outbox.clear()
-    reminders.scan(today=day(offset), now=at(offset))
+    scan.scan(today=day(offset), now=at(offset))
     completed(literacy, other_requester, admin_user, ago(1))  # after the scan, before sending
-    reminders.send_due(now=at(offset))
+    outbox.send_due(now=at(offset))
     assert mail.outbox == []
     assert list(Reminder.objects.values_list("object_id", "status")) == [(late.pk, "cancelled")]
 

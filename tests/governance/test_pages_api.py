@@ -13,7 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from governance import services
+from governance import checks, services
 from governance.choices import RecommendedStyle, StageStatus
 from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule, Finding, PolicyException
 from portal.models import AuditEvent
@@ -187,7 +187,7 @@ def test_finding_explanations_follow_the_readers_language(client, requester, rev
     assert api.json()["results"][0]["explanation"].startswith("Confidential data may not be used")
 
     with translation.override("en"):
-        services.run_checks(use_case)
+        checks.run_checks(use_case)
     japanese = client.get(use_case.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ja")
     [finding] = elements(japanese, "li", data_rule=BLOCKED_RULE)
     with translation.override("ja"):

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import translation
 
-from governance import services
+from governance import checks
 from governance.choices import RecommendedStyle
 from governance.recommend import recommend
 from governance.risk import derive_risk_tier
@@ -99,10 +99,10 @@ def test_submitting_stores_the_derived_tier(requester, fields, tier):
 @pytest.mark.django_db
 def test_refresh_follows_a_changed_answer(requester):
     use_case = UseCaseFactory(complete=True, owner=requester, decides_about_people=True)
-    assert services.refresh_risk_tier(use_case) == RiskTier.HIGH
+    assert checks.refresh_risk_tier(use_case) == RiskTier.HIGH
     use_case.decides_about_people = False
     use_case.audience = CUSTOMER_FACING
-    assert services.refresh_risk_tier(use_case) == RiskTier.LIMITED
+    assert checks.refresh_risk_tier(use_case) == RiskTier.LIMITED
     assert UseCase.objects.get(pk=use_case.pk).risk_tier == RiskTier.LIMITED
 
 

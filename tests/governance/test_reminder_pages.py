@@ -4,8 +4,8 @@ governance admins' reminder list (filters, counts, retry of failed rows), the
 notifications and reminders API, the upcoming-reviews panel of use-case and vendor pages,
 and user text escaped wherever a reminder shows it.
 
-Notifications are made the real way: a due item, ``reminders.scan`` and
-``reminders.send_due`` on a chosen day (the helpers of ``test_reminders``).
+Notifications are made the real way: a due item, ``scan.scan`` and
+``outbox.send_due`` on a chosen day (the helpers of ``test_reminders``).
 """
 
 import smtplib
@@ -19,9 +19,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from governance import reminders, services
+from governance import services
 from governance.choices import ReminderStatus
 from governance.models import Notification, Reminder
+from governance.reminders import outbox as reminder_outbox
+from governance.reminders import scan
 from tests.conftest import api_client_for
 from tests.factories import UseCaseFactory, approved_vendor, send_assessment
 from tests.governance.test_pages_api import elements, page_messages
@@ -318,7 +320,7 @@ def outbox(requester, other_requester, reviewer, monkeypatch):
     refuse_mail_to(monkeypatch, other_requester.email)
     run(4)
     monkeypatch.undo()
-    reminders.scan(today=day(6), now=at(6))
+    scan.scan(today=day(6), now=at(6))
     rows = {
         "sent": Reminder.objects.get(status=ReminderStatus.SENT),
         "failed": Reminder.objects.get(status=ReminderStatus.FAILED),
@@ -809,7 +811,7 @@ def test_the_digest_escapes_the_title(requester, reviewer):
     submitted(requester, title=XSS)
     run(4)
     assert mail.outbox == []
-    assert reminders.send_digests(now=at(5, 8)) == 1
+    assert reminder_outbox.send_digests(now=at(5, 8)) == 1
     [message] = mail.outbox
     assert_escaped({kind: body for body, kind in message.alternatives}["text/html"])
     assert XSS in message.body
@@ -850,7 +852,7 @@ def test_the_html_mails_declare_the_readers_language(requester, reviewer):
     reviewer.save()
     submitted(requester)
     run(4)
-    assert reminders.send_digests(now=at(5, 8)) == 1
+    assert reminder_outbox.send_digests(now=at(5, 8)) == 1
     digest = mail.outbox[-1]
     assert '<html lang="ja">' in {kind: body for body, kind in digest.alternatives}["text/html"]
 

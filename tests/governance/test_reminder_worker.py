@@ -33,8 +33,8 @@ from django.test import override_settings
 from django.utils import timezone
 from kombu import Exchange, Queue
 
-from governance import reminders
 from governance.models import Notification, Reminder
+from governance.reminders import outbox, scan
 from governance.tasks import send_due_reminders
 from portal.celery import app as celery_app
 from tests.conftest import require_service
@@ -238,7 +238,7 @@ def _due_reminders(count=ROWS):
         ],
         batch_size=500,
     )
-    offered = reminders.scan(now=now)
+    offered = scan.scan(now=now)
     assert sum(offered.values()) == count, offered
     assert Reminder.objects.filter(status="pending").count() == count
 
@@ -366,7 +366,7 @@ def test_a_sender_that_loses_a_claim_race_keeps_sending(postgres, monkeypatch):
 
             def claim():
                 try:
-                    rival[0] = reminders.claim(timezone.now(), 10)[1]
+                    rival[0] = outbox.claim(timezone.now(), 10)[1]
                 finally:
                     connection.close()
 
@@ -376,9 +376,9 @@ def test_a_sender_that_loses_a_claim_race_keeps_sending(postgres, monkeypatch):
             assert not thread.is_alive(), "the rival sender is stuck (waiting on a lock?)"
         return real_uuid4()
 
-    monkeypatch.setattr(reminders, "uuid", types.SimpleNamespace(uuid4=uuid4))
+    monkeypatch.setattr(outbox, "uuid", types.SimpleNamespace(uuid4=uuid4))
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-        totals = reminders.send_due(size=10)
+        totals = outbox.send_due(size=10)
     assert len(rival[0]) == 10
     assert totals.get("sent", 0) == 50, f"the sender stopped after losing the race: {totals}"
     assert Reminder.objects.filter(status="sent").count() == 50

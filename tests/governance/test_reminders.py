@@ -14,8 +14,9 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone, translation
 
-from governance import reminders, services
+from governance import services
 from governance.models import Notification, PolicyException, Reminder, ReminderSetting
+from governance.reminders import outbox, scan
 from portal.roles import Role
 from tests.conftest import _join
 from tests.factories import UseCaseFactory, UserFactory, approved_vendor, send_assessment
@@ -40,8 +41,8 @@ def at(offset, hour=9):
 def run(offset):
     """One scan and one sender run on the day ``offset`` days from today; the mails sent."""
     before = len(mail.outbox)
-    reminders.scan(today=day(offset), now=at(offset))
-    reminders.send_due(now=at(offset))
+    scan.scan(today=day(offset), now=at(offset))
+    outbox.send_due(now=at(offset))
     return mail.outbox[before:]
 
 
@@ -102,9 +103,9 @@ def test_the_escalation_delay_is_editable(stage, governance_admin):
 
 
 def test_a_decided_stage_is_not_chased(stage, reviewer):
-    reminders.scan(today=day(4), now=at(4))
+    scan.scan(today=day(4), now=at(4))
     services.decide_stage(stage, reviewer, "approve")
-    reminders.send_due(now=at(4))
+    outbox.send_due(now=at(4))
     assert mail.outbox == []
     assert Reminder.objects.get(kind="stage_due", step="before").status == "cancelled"
 
@@ -220,10 +221,10 @@ def test_each_recipient_reads_their_own_language(stage, reviewer, it_department)
 
 
 def test_scan_and_sender_twice_send_one_mail_per_due_item(stage, reviewer):
-    reminders.scan(today=day(4), now=at(4))
-    reminders.scan(today=day(4), now=at(4))
-    reminders.send_due(now=at(4))
-    reminders.send_due(now=at(4, 10))
+    scan.scan(today=day(4), now=at(4))
+    scan.scan(today=day(4), now=at(4))
+    outbox.send_due(now=at(4))
+    outbox.send_due(now=at(4, 10))
     assert len(mail.outbox) == 1
     assert Reminder.objects.count() == 1
     assert Notification.objects.filter(user=reviewer).count() == 1
@@ -274,28 +275,28 @@ class FlakyBackend:
 )
 def test_a_failing_mail_server_is_retried_then_recorded_then_sent_once_after_recovery(stage, reviewer):
     FlakyBackend.failures, FlakyBackend.sent = 100, []
-    reminders.scan(today=day(4), now=at(4))
+    scan.scan(today=day(4), now=at(4))
     start = at(4)
-    reminders.send_due(now=start)
+    outbox.send_due(now=start)
     row = Reminder.objects.get()
     assert (row.status, row.attempts) == ("pending", 1)
     assert "SMTPServerDisconnected" in row.error and row.next_attempt_at == start + datetime.timedelta(seconds=60)
-    reminders.send_due(now=start + datetime.timedelta(seconds=30))  # not yet: backoff
+    outbox.send_due(now=start + datetime.timedelta(seconds=30))  # not yet: backoff
     assert Reminder.objects.get().attempts == 1
-    reminders.send_due(now=start + datetime.timedelta(seconds=61))
+    outbox.send_due(now=start + datetime.timedelta(seconds=61))
     row = Reminder.objects.get()
     assert (row.status, row.attempts) == ("pending", 2)
     assert row.next_attempt_at == start + datetime.timedelta(seconds=61 + 120)
-    reminders.send_due(now=start + datetime.timedelta(seconds=200))
+    outbox.send_due(now=start + datetime.timedelta(seconds=200))
     row = Reminder.objects.get()
     assert (row.status, row.attempts, row.sent_at) == ("failed", 3, None)
-    reminders.send_due(now=start + datetime.timedelta(days=1))
+    outbox.send_due(now=start + datetime.timedelta(days=1))
     assert Reminder.objects.get().status == "failed" and FlakyBackend.sent == []
     # The server recovers; an admin sends the failed reminders again: exactly one mail.
     FlakyBackend.failures = 0
-    assert reminders.retry_failed([row.pk], now=start + datetime.timedelta(days=1)) == 1
-    reminders.send_due(now=start + datetime.timedelta(days=1))
-    reminders.send_due(now=start + datetime.timedelta(days=1, hours=1))
+    assert outbox.retry_failed([row.pk], now=start + datetime.timedelta(days=1)) == 1
+    outbox.send_due(now=start + datetime.timedelta(days=1))
+    outbox.send_due(now=start + datetime.timedelta(days=1, hours=1))
     assert len(FlakyBackend.sent) == 1
     row = Reminder.objects.get()
     assert row.status == "sent" and row.error == ""
@@ -306,10 +307,10 @@ def test_a_failing_mail_server_is_retried_then_recorded_then_sent_once_after_rec
 @override_settings(EMAIL_BACKEND="tests.governance.test_reminders.FlakyBackend")
 def test_a_transient_failure_then_recovery_sends_once(stage):
     FlakyBackend.failures, FlakyBackend.sent = 1, []
-    reminders.scan(today=day(4), now=at(4))
-    reminders.send_due(now=at(4))
-    reminders.send_due(now=at(4) + datetime.timedelta(minutes=5))
-    reminders.send_due(now=at(4) + datetime.timedelta(minutes=10))
+    scan.scan(today=day(4), now=at(4))
+    outbox.send_due(now=at(4))
+    outbox.send_due(now=at(4) + datetime.timedelta(minutes=5))
+    outbox.send_due(now=at(4) + datetime.timedelta(minutes=10))
     assert len(FlakyBackend.sent) == 1 and Reminder.objects.get().status == "sent"
 
 
@@ -318,29 +319,29 @@ def test_a_refused_address_fails_at_once(stage, reviewer, monkeypatch):
         raise smtplib.SMTPRecipientsRefused({reviewer.email: (550, b"no such user")})
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
-    reminders.scan(today=day(4), now=at(4))
-    reminders.send_due(now=at(4))
+    scan.scan(today=day(4), now=at(4))
+    outbox.send_due(now=at(4))
     row = Reminder.objects.get()
     assert (row.status, row.attempts) == ("failed", 1) and "SMTPRecipientsRefused" in row.error
 
 
 @override_settings(REMINDER_CLAIM_TIMEOUT=600)
 def test_a_row_claimed_by_a_crashed_sender_is_taken_again_after_the_timeout(stage):
-    reminders.scan(today=day(4), now=at(4))
-    token, rows = reminders.claim(at(4), 10)
+    scan.scan(today=day(4), now=at(4))
+    token, rows = outbox.claim(at(4), 10)
     assert len(rows) == 1  # ... and the sender dies here, before recording anything
-    reminders.send_due(now=at(4) + datetime.timedelta(minutes=5))
+    outbox.send_due(now=at(4) + datetime.timedelta(minutes=5))
     assert mail.outbox == [] and Reminder.objects.get().status == "sending"
-    reminders.send_due(now=at(4) + datetime.timedelta(minutes=11))
+    outbox.send_due(now=at(4) + datetime.timedelta(minutes=11))
     assert len(mail.outbox) == 1 and Reminder.objects.get().status == "sent"
 
 
 def test_two_senders_claim_disjoint_rows(stage, reviewer, it_department):
     for index in range(4):
         _join(UserFactory(username=f"it{index}", department=it_department, role=Role.REVIEWER), "it-review")
-    reminders.scan(today=day(4), now=at(4))
-    _first_token, first = reminders.claim(at(4), 3)
-    _second_token, second = reminders.claim(at(4), 3)
+    scan.scan(today=day(4), now=at(4))
+    _first_token, first = outbox.claim(at(4), 3)
+    _second_token, second = outbox.claim(at(4), 3)
     assert len(first) == 3 and len(second) == 2
     assert not {row.pk for row in first} & {row.pk for row in second}
 
@@ -354,8 +355,8 @@ def test_digest_users_get_one_mail_a_day_and_urgent_items_at_once(stage, reviewe
     assert mail.outbox == []
     assert set(Reminder.objects.values_list("status", flat=True)) == {"digest"}
     assert Notification.objects.count() == 2  # the inbox shows them at once
-    assert reminders.send_digests(now=at(5, 8)) == 2  # the next morning's digest
-    assert reminders.send_digests(now=at(5, 9)) == 0
+    assert outbox.send_digests(now=at(5, 8)) == 2  # the next morning's digest
+    assert outbox.send_digests(now=at(5, 9)) == 0
     assert sorted(recipients(mail.outbox)) == sorted([reviewer.email, requester.email])
     mail.outbox.clear()
     assert recipients(run(6)) == [reviewer.email]  # overdue: urgent, not held for the digest
@@ -371,10 +372,10 @@ def test_scan_queries_grow_with_chunks_not_rows(requester, reviewer, django_asse
     for _index in range(3):
         submitted(requester)
     with django_assert_max_num_queries(30) as few:
-        reminders.scan(today=day(4), now=at(4))
+        scan.scan(today=day(4), now=at(4))
     for _index in range(20):
         submitted(requester)
     Reminder.objects.all().delete()
     with django_assert_max_num_queries(len(few.captured_queries)):
-        reminders.scan(today=day(4), now=at(4))
+        scan.scan(today=day(4), now=at(4))
     assert Reminder.objects.count() == 23

@@ -4,7 +4,7 @@ Two levels:
 
 * the pure engine (``governance.rules.evaluate`` on a hand-built ``CheckContext`` of unsaved
   model instances): every rule is produced, every explanation renders in both languages;
-* ``governance.services.run_checks`` against the DEFAULT seeded policy (the migrations'
+* ``governance.checks.run_checks`` against the DEFAULT seeded policy (the migrations'
   classification matrix, allowed regions and licences are in the test database): the 16
   matrix cells, the hybrid table of typical areas, the licence table, each vendor/model/use-case rule,
   and the re-checks a changed vendor, model, licence or matrix cell triggers.
@@ -17,7 +17,7 @@ import re
 import pytest
 from django.utils import timezone, translation
 
-from governance import rules, services
+from governance import checks, rules, services
 from governance.choices import FindingSeverity
 from governance.models import ClassificationRule, Finding
 from governance.recommend import recommend
@@ -60,8 +60,8 @@ def in_days(days):
 
 def check(use_case):
     """Derive the tier and run the checks as the lifecycle does; the stored rows must equal the results."""
-    services.refresh_risk_tier(use_case)
-    results = services.run_checks(use_case)
+    checks.refresh_risk_tier(use_case)
+    results = checks.run_checks(use_case)
     assert stored(use_case) == {(r.rule_id, r.subject, r.severity) for r in results}
     assert_explained(use_case)
     return results
@@ -135,7 +135,7 @@ def complete_readiness(reviewer, vendor, *, knockout=False):
 
 @pytest.mark.django_db
 def test_the_seeded_matrix_and_regions_are_the_migrations():
-    ctx = services.check_context(UseCaseFactory())
+    ctx = checks.check_context(UseCaseFactory())
     expected = {
         (level, style): MatrixCell(verdict, **conditions)
         for level, row in SEED_POLICY.MATRIX.items()
@@ -216,7 +216,7 @@ def test_matrix_cell(level, style, vendor_kind, expected):
 
 
 def use_case_blocked(use_case):
-    return bool(services.open_blocking_findings(use_case))
+    return bool(checks.open_blocking_findings(use_case))
 
 
 @pytest.mark.django_db
@@ -831,7 +831,7 @@ def test_recheck_skips_closed_use_cases(submitted, requester):
     withdrawn_before = evaluated(withdrawn)
     Vendor.objects.filter(pk=vendor.pk).update(status="rejected")  # no signal: nothing re-checked yet
     assert blocking_stored(open_case) == set()
-    assert services.recheck([open_case.pk, withdrawn.pk]) == 1
+    assert checks.recheck([open_case.pk, withdrawn.pk]) == 1
     assert blocking_stored(open_case) == {NOT_APPROVED}
     assert evaluated(withdrawn) == withdrawn_before
 
@@ -855,13 +855,13 @@ def test_dependent_use_case_ids(submitted, requester):
     use_case = submitted(vendor)
     model = use_case.model_choices.get().ai_model
     withdrawn = usecase_services.withdraw(submitted(vendor), requester)
-    assert services.dependent_use_case_ids(vendor_id=vendor.pk) == [use_case.pk]
-    assert services.dependent_use_case_ids(model_id=model.pk) == [use_case.pk]
-    assert use_case.pk in services.dependent_use_case_ids(licence_id=model.licence_id)
-    assert withdrawn.pk not in services.dependent_use_case_ids(licence_id=model.licence_id)
-    assert use_case.pk in services.dependent_use_case_ids(level="internal")
-    assert use_case.pk not in services.dependent_use_case_ids(level="public")
-    assert services.dependent_use_case_ids(vendor_id=VendorFactory().pk) == []
+    assert checks.dependent_use_case_ids(vendor_id=vendor.pk) == [use_case.pk]
+    assert checks.dependent_use_case_ids(model_id=model.pk) == [use_case.pk]
+    assert use_case.pk in checks.dependent_use_case_ids(licence_id=model.licence_id)
+    assert withdrawn.pk not in checks.dependent_use_case_ids(licence_id=model.licence_id)
+    assert use_case.pk in checks.dependent_use_case_ids(level="internal")
+    assert use_case.pk not in checks.dependent_use_case_ids(level="public")
+    assert checks.dependent_use_case_ids(vendor_id=VendorFactory().pk) == []
 
 
 # --- The pure engine: every rule, both languages --------------------------------------------------------

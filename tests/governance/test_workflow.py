@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from governance import services
+from governance import checks, services
 from governance.choices import StageStatus
 from governance.models import (
     ApprovalStage,
@@ -615,7 +615,7 @@ def test_an_exception_lets_the_approval_proceed(blocked, reviewer, executive, ad
     event = AuditEvent.objects.for_object(blocked).get(action="grant_exception")
     assert (event.actor, event.comment) == (granter, "検証目的")
     assert event.data == {"rule_id": BLOCKED_RULE, "subject": BLOCKED_SUBJECT, "expires_on": in_days(90).isoformat()}
-    assert services.open_blocking_findings(blocked) == []
+    assert checks.open_blocking_findings(blocked) == []
     assert decide(blocked, reviewer, "approve").status == "approved"
 
 
@@ -631,7 +631,7 @@ def test_only_executives_and_admins_grant_exceptions(blocked, reviewer, requeste
 def test_an_expired_exception_blocks_again(blocked, reviewer, executive):
     exception = grant(blocked, executive, expires_on=in_days(10))
     PolicyException.objects.filter(pk=exception.pk).update(expires_on=timezone.localdate())
-    assert services.open_blocking_findings(blocked) == []  # valid through its last day
+    assert checks.open_blocking_findings(blocked) == []  # valid through its last day
     PolicyException.objects.filter(pk=exception.pk).update(expires_on=in_days(-1))
     stage = services.active_stage(blocked)
     with pytest.raises(services.BlockingFindings):

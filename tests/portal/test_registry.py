@@ -4,7 +4,7 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
-from governance import reminders
+from governance.reminders import kinds as reminders
 from portal.choices import AUDIT_ACTION_LABELS
 from portal.registry import Registry, key_of
 from usecases import economics, extensions, querysets, roadmap, services

@@ -31,8 +31,8 @@ from django.conf import settings
 from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
-from governance import reminders
 from governance.models import ApprovalStage, Reminder
+from governance.reminders import scan
 from governance.tasks import send_due_reminders
 from portal.celery import app as celery_app
 from portal.models import AuditEvent, ReferenceSequence
@@ -423,7 +423,7 @@ def test_redis_restart_loses_no_queued_reminder(postgres, requester, other_reque
     celery_app.conf.task_always_eager = False  # the autouse fixture restores it
     try:
         # 1. Killed before any worker consumed the task.
-        reminders.scan()
+        scan.scan()
         due = Reminder.objects.count()
         assert due >= 12 and Reminder.objects.filter(status="pending").count() == due
         _enqueue_send(redis.url)
@@ -449,7 +449,7 @@ def test_redis_restart_loses_no_queued_reminder(postgres, requester, other_reque
         # 2. Killed while the worker sends (REMINDER_SEND_BATCH=1: one claim per row).
         for _n in range(40):
             approved_due_tomorrow(requester)
-        reminders.scan()
+        scan.scan()
         total = Reminder.objects.count()
         assert total >= due + 40
         _enqueue_send(redis.url)

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from governance import reminders
+from governance.reminders import outbox, scan
 
 
 class Command(BaseCommand):
@@ -12,9 +12,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, send=False, **options):
         with transaction.atomic():
-            offered = reminders.scan()
+            offered = scan.scan()
             if not send:
-                reminders.enqueue_sending()
+                outbox.enqueue_sending()
         self.stdout.write(", ".join(f"{kind}: {count}" for kind, count in offered.items()))
         if send:
-            self.stdout.write(str(reminders.send_due()))
+            self.stdout.write(str(outbox.send_due()))
