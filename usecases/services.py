@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction
+from portal.exceptions import Conflict, Invalid
 from portal.services import next_reference, record_event, sync_children
 from usecases.choices import (
     CLOSED_STATES,
@@ -109,7 +110,7 @@ TASK_FIELDS = ("description", "performer", "position")
 KPI_FIELDS = ("name", "unit", "direction", "baseline", "target")
 
 
-class StaleUseCase(Exception):
+class StaleUseCase(Conflict):
     """The use case changed after the editor loaded it; saving would overwrite that change."""
 
     def __init__(self, use_case):
@@ -123,7 +124,7 @@ class StaleUseCase(Exception):
         )
 
 
-class TransitionNotAllowed(Exception):
+class TransitionNotAllowed(Conflict):
     """The action does not apply to the use case in its current state."""
 
     def __init__(self, use_case, action):
@@ -141,7 +142,7 @@ class MissingItem:
     message: str
 
 
-class IncompleteUseCase(Exception):
+class IncompleteUseCase(Invalid):
     """Submit refused; ``missing`` lists every item still to fill in."""
 
     def __init__(self, missing):
@@ -417,7 +418,7 @@ def withdraw(use_case, user, comment=""):
 # --- The roadmap after approval (steps 3 to 6) ---------------------------------------------------
 
 
-class GateNotMet(Exception):
+class GateNotMet(Invalid):
     """A roadmap move refused; ``items`` lists every unmet (or uncheckable) item of the gate."""
 
     def __init__(self, step, items):
@@ -429,7 +430,7 @@ class GateNotMet(Exception):
         )
 
 
-class StepChanged(Exception):
+class StepChanged(Conflict):
     """The use case moved on the roadmap after the user loaded it; nothing was changed."""
 
     def __init__(self, use_case):

@@ -41,7 +41,7 @@ from governance.models import (
 from portal.api import parsers
 from portal.api import strict as serializers
 from portal.api.filters import StrictFilterBackend
-from portal.api.permissions import ActionPermission, django_errors
+from portal.api.permissions import ActionPermission
 from portal.api.responses import ERRORS
 from portal.api.serializers import UserSummarySerializer
 from portal.filters import MAX_ID, IdChoiceFilter
@@ -158,14 +158,14 @@ class _AudienceObjectViewSet(_EditableViewSet):
 
     def create(self, request, *args, **kwargs):
         fields = dict(self._validated(self.get_serializer_class()))
-        return self._respond(django_errors(type(self).service, request.user, fields), status.HTTP_201_CREATED)
+        return self._respond(type(self).service(request.user, fields), status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
-        return self._respond(django_errors(type(self).service, request.user, fields, instance))
+        return self._respond(type(self).service(request.user, fields, instance))
 
 
 class DepartmentRateSerializer(serializers.Serializer):
@@ -322,7 +322,7 @@ class PolicyDocumentViewSet(_AudienceObjectViewSet):
     def draft(self, request, key=None):
         document = self.get_object()
         data = self._validated(PolicyDraftSerializer)
-        version = django_errors(services.save_draft_version, document, request.user, **data)
+        version = services.save_draft_version(document, request.user, **data)
         return Response(PolicyVersionSerializer(version).data)
 
     @extend_schema(
@@ -336,7 +336,7 @@ class PolicyDocumentViewSet(_AudienceObjectViewSet):
         draft = document.versions.filter(status=PolicyVersionStatus.DRAFT).first()
         if draft is None:
             raise ValidationError({"version": [_("There is no draft to publish; save one first.")]})
-        django_errors(services.publish_version, draft, request.user)
+        services.publish_version(draft, request.user)
         return self._respond(document)
 
     @extend_schema(
@@ -352,7 +352,7 @@ class PolicyDocumentViewSet(_AudienceObjectViewSet):
         version = _version_in_force(document)
         if version is None:
             raise ValidationError({"version": [_("No version of this policy is in force yet.")]})
-        django_errors(services.acknowledge, version, request.user)
+        services.acknowledge(version, request.user)
         return self._respond(document)
 
     @extend_schema(
@@ -562,7 +562,7 @@ class TrainingCompletionViewSet(_ViewSet):
         if not (user.has_perm("governance.add_trainingcompletion") or user.has_perm("governance.manage_training")):
             raise PermissionDenied
         data = dict(self._validated(CompletionCreateSerializer))  # person, completed_on, evidence, note
-        completion = django_errors(services.record_completion, data.pop("course"), user, **data)
+        completion = services.record_completion(data.pop("course"), user, **data)
         return self._respond(completion, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -578,7 +578,7 @@ class TrainingCompletionViewSet(_ViewSet):
     def remove(self, request, pk=None):
         completion = self.get_object()
         reason = self._validated(RemovalReasonSerializer)["reason"]
-        django_errors(services.remove_completion, completion, request.user, reason)
+        services.remove_completion(completion, request.user, reason)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -664,7 +664,7 @@ class PromptTemplateViewSet(_EditableViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        prompt = django_errors(services.create_prompt, request.user, serializer.validated_data)
+        prompt = services.create_prompt(request.user, serializer.validated_data)
         return self._respond(prompt, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -673,12 +673,12 @@ class PromptTemplateViewSet(_EditableViewSet):
             raise PermissionDenied
         serializer = self.get_serializer(prompt, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        return self._respond(django_errors(services.update_prompt, prompt, request.user, serializer.validated_data))
+        return self._respond(services.update_prompt(prompt, request.user, serializer.validated_data))
 
     def _decide(self, request, decision):
         prompt = self.get_object()
         comment = self._validated(PromptDecisionSerializer).get("comment", "")
-        return self._respond(django_errors(services.decide_prompt, prompt, request.user, decision, comment))
+        return self._respond(services.decide_prompt(prompt, request.user, decision, comment))
 
     @extend_schema(
         summary=_("Approve a prompt, or restore a retired one (reviewers; never one's own)"),
@@ -707,7 +707,7 @@ class PromptTemplateViewSet(_EditableViewSet):
     def fill(self, request, pk=None):
         prompt = self.get_object()
         values = self._validated(FillSerializer)["values"]
-        usage_count = django_errors(services.record_prompt_use, prompt, request.user)
+        usage_count = services.record_prompt_use(prompt, request.user)
         text = prompt.fill(values)
         return Response(FilledPromptSerializer({"text": text, "usage_count": usage_count}).data)
 
@@ -720,5 +720,5 @@ class PromptTemplateViewSet(_EditableViewSet):
     def rate(self, request, pk=None):
         prompt = self.get_object()
         data = self._validated(MyRatingSerializer)
-        rated = django_errors(services.rate_prompt, prompt, request.user, data["stars"], data.get("comment", ""))
+        rated = services.rate_prompt(prompt, request.user, data["stars"], data.get("comment", ""))
         return self._respond(rated)
