@@ -7,9 +7,14 @@ turn them into answers, so no view translates an error by hand.
 
 
 class RuleViolation(Exception):
-    """A request the rules refuse. ``str(error)`` is the message shown to the user."""
+    """A request the rules refuse. ``str(error)`` is the message the API answers with;
+    ``messages`` the lines a page shows (like Django's ``ValidationError.messages``)."""
 
     status_code = 400
+
+    @property
+    def messages(self):
+        return [str(self)]
 
 
 class Invalid(RuleViolation):

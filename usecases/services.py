@@ -149,6 +149,10 @@ class IncompleteUseCase(Invalid):
         self.missing = missing
         super().__init__("; ".join(str(item.message) for item in missing))
 
+    @property
+    def messages(self):
+        return [str(_("The use case cannot be submitted yet. Missing:")), *(str(item.message) for item in self.missing)]
+
 
 def allowed_actions(use_case, user):
     """Actions ``user`` may take on ``use_case`` now (for buttons and the API)."""
@@ -428,6 +432,11 @@ class GateNotMet(Invalid):
             _("Step %(step)s cannot be entered yet: %(items)s")
             % {"step": step, "items": "; ".join(str(item.label) for item in items)}
         )
+
+    @property
+    def messages(self):
+        still_needed = _("Step %(step)s cannot be entered yet. Still needed:") % {"step": self.step}
+        return [still_needed, *(f"{item.label}{' — ' + item.detail if item.detail else ''}" for item in self.items)]
 
 
 class StepChanged(Conflict):
