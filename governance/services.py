@@ -33,6 +33,7 @@ from governance.models import (
     RiskTierSetting,
     StageDefinition,
 )
+from portal.exceptions import Conflict, Invalid
 from portal.services import field_changes, record_event
 from usecases import roadmap
 from usecases import services as usecase_services
@@ -66,11 +67,11 @@ TRANSITIONS = {
 }
 
 
-class StageConflict(Exception):
+class StageConflict(Conflict):
     """The stage was decided (or stopped being the current one) meanwhile."""
 
 
-class BlockingFindings(Exception):
+class BlockingFindings(Invalid):
     """Approval refused: blocking findings without a valid exception."""
 
     def __init__(self, findings):

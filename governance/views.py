@@ -27,6 +27,7 @@ from governance.recommend import recommend
 from governance.reminders import outbox
 from portal.forms import add_errors
 from portal.models import AuditEvent
+from portal.pages import show_rule_violation
 from portal.views import QueryStringMixin
 from usecases.choices import DeploymentStyle
 from usecases.forms import UseCaseForm
@@ -146,13 +147,8 @@ class StageDecideView(_UseCaseActionView):
             return redirect(self.use_case)
         try:
             services.decide_stage(stage, request.user, form.cleaned_data["decision"], form.cleaned_data["comment"])
-        except services.BlockingFindings as error:
-            messages.error(request, str(error))
-        except (services.StageConflict, TransitionNotAllowed) as error:
-            messages.error(request, str(error))
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
+        except (services.BlockingFindings, services.StageConflict, TransitionNotAllowed, ValidationError) as error:
+            show_rule_violation(request, error)
         else:
             messages.success(request, _("Decision recorded."))
         return redirect(self.use_case)
@@ -186,7 +182,7 @@ class GrantExceptionView(_UseCaseActionView):
             except ValidationError as error:
                 add_errors(form, error)
             except TransitionNotAllowed as error:
-                form.add_error(None, str(error))
+                show_rule_violation(request, error, form)
             else:
                 messages.success(request, _("Exception granted."))
                 return redirect(self.use_case)
@@ -212,7 +208,7 @@ class RiskTierOverrideView(_UseCaseActionView):
             except ValidationError as error:
                 add_errors(form, error)
             except TransitionNotAllowed as error:
-                form.add_error(None, str(error))
+                show_rule_violation(request, error, form)
             else:
                 messages.success(request, _("Risk tier saved."))
                 return redirect(self.use_case)

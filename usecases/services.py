@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction
+from portal.exceptions import Conflict, Invalid
 from portal.registry import Registry
 from portal.services import field_changes, next_reference, record_event, snapshot_changes, sync_children
 from usecases.choices import (
@@ -124,7 +125,7 @@ TASK_FIELDS = ("description", "performer", "position")
 KPI_FIELDS = ("name", "unit", "direction", "baseline", "target")
 
 
-class StaleUseCase(Exception):
+class StaleUseCase(Conflict):
     """The use case changed after the editor loaded it; saving would overwrite that change."""
 
     def __init__(self, use_case):
@@ -138,7 +139,7 @@ class StaleUseCase(Exception):
         )
 
 
-class TransitionNotAllowed(Exception):
+class TransitionNotAllowed(Conflict):
     """The action does not apply to the use case in its current state."""
 
     def __init__(self, use_case, action):
@@ -156,12 +157,16 @@ class MissingItem:
     message: str
 
 
-class IncompleteUseCase(Exception):
+class IncompleteUseCase(Invalid):
     """Submit refused; ``missing`` lists every item still to fill in."""
 
     def __init__(self, missing):
         self.missing = missing
         super().__init__("; ".join(str(item.message) for item in missing))
+
+    @property
+    def messages(self):
+        return [str(_("The use case cannot be submitted yet. Missing:")), *(str(item.message) for item in self.missing)]
 
 
 def allowed_actions(use_case, user):
@@ -421,7 +426,7 @@ def withdraw(use_case, user, comment=""):
 # --- The roadmap after approval (steps 3 to 6) ---------------------------------------------------
 
 
-class GateNotMet(Exception):
+class GateNotMet(Invalid):
     """A roadmap move refused; ``items`` lists every unmet (or uncheckable) item of the gate."""
 
     def __init__(self, step, items):
@@ -432,8 +437,13 @@ class GateNotMet(Exception):
             % {"step": step, "items": "; ".join(str(item.label) for item in items)}
         )
 
+    @property
+    def messages(self):
+        still_needed = _("Step %(step)s cannot be entered yet. Still needed:") % {"step": self.step}
+        return [still_needed, *(f"{item.label}{' — ' + item.detail if item.detail else ''}" for item in self.items)]
 
-class StepChanged(Exception):
+
+class StepChanged(Conflict):
     """The use case moved on the roadmap after the user loaded it; nothing was changed."""
 
     def __init__(self, use_case):

@@ -12,6 +12,7 @@ from django_filters.views import FilterView
 
 from portal.forms import add_errors
 from portal.models import AuditEvent, label_states
+from portal.pages import show_rule_violation
 from portal.views import QueryStringMixin
 from usecases import economics, extensions, roadmap, services
 from usecases.choices import (
@@ -137,8 +138,8 @@ class UseCaseFormView(LoginRequiredMixin, TemplateView):
             messages.error(request, _("Please correct the errors below; nothing was saved yet."))
             return self.render_to_response(self.get_context_data(**forms))
         except services.StaleUseCase as error:
-            messages.error(request, str(error))
-            return self.render_to_response(self.get_context_data(**forms), status=409)
+            status = show_rule_violation(request, error)
+            return self.render_to_response(self.get_context_data(**forms), status=status)
         except PermissionDenied:
             # Submitted (or taken over) in another tab meanwhile: keep what was typed on screen.
             messages.error(
@@ -238,12 +239,8 @@ class UseCaseTransitionView(LoginRequiredMixin, PermissionRequiredMixin, View):
                     return redirect(use_case)
                 use_case = services.withdraw(use_case, request.user, comment=form.cleaned_data["comment"])
                 messages.success(request, _("Withdrawn."))
-        except services.IncompleteUseCase as error:
-            messages.error(request, _("The use case cannot be submitted yet. Missing:"))
-            for item in error.missing:
-                messages.error(request, item.message)
-        except services.TransitionNotAllowed as error:
-            messages.error(request, str(error))
+        except (services.IncompleteUseCase, services.TransitionNotAllowed) as error:
+            show_rule_violation(request, error)
         return redirect(use_case)
 
 
@@ -342,15 +339,8 @@ class UseCaseRoadmapActionView(RoadmapManagerMixin, View):
                     return redirect("usecases:roadmap", reference=reference)
                 services.retire(use_case, user, form.cleaned_data["reason"])
                 messages.success(request, _("The use case is retired."))
-        except services.GateNotMet as error:
-            messages.error(request, _("Step %(step)s cannot be entered yet. Still needed:") % {"step": error.step})
-            for item in error.items:
-                messages.error(request, f"{item.label}{' — ' + item.detail if item.detail else ''}")
-        except (services.TransitionNotAllowed, services.StepChanged) as error:
-            messages.error(request, str(error))
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
+        except (services.GateNotMet, services.TransitionNotAllowed, services.StepChanged, ValidationError) as error:
+            show_rule_violation(request, error)
         return redirect("usecases:roadmap", reference=reference)
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.choices import AuditAction, DataClassification
 from portal.dates import validate_date_in_range
+from portal.exceptions import Conflict, Invalid, NotFound
 from portal.services import audit_value, field_changes, next_reference, record_event, snapshot_changes, sync_children
 from portal.uploads import check_upload
 from vendors import scoring
@@ -80,7 +81,7 @@ DECISION_STATUS = {
 }
 
 
-class AssessmentNotAllowed(Exception):
+class AssessmentNotAllowed(Conflict):
     def __init__(self, assessment, action):
         self.assessment = assessment
         super().__init__(
@@ -89,7 +90,7 @@ class AssessmentNotAllowed(Exception):
         )
 
 
-class TemplateLocked(Exception):
+class TemplateLocked(Conflict):
     """A published or retired template version cannot change."""
 
     def __init__(self, version):
@@ -98,7 +99,7 @@ class TemplateLocked(Exception):
         )
 
 
-class InvalidLink(Exception):
+class InvalidLink(NotFound):
     """Expired, revoked, tampered or unknown: the vendor page says only that."""
 
 
@@ -108,7 +109,7 @@ class Gap:
     message: str
 
 
-class IncompleteAssessment(Exception):
+class IncompleteAssessment(Invalid):
     def __init__(self, gaps):
         self.gaps = gaps
         super().__init__("; ".join(str(gap.message) for gap in gaps))

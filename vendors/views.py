@@ -14,6 +14,7 @@ from django_filters.views import FilterView
 
 from portal.forms import add_errors
 from portal.models import AuditEvent, label_states
+from portal.pages import show_rule_violation
 from portal.views import QueryStringMixin
 from vendors import extensions, services
 from vendors.choices import ANSWERABLE_STATES, AssessmentStatus, TemplateAudience, VendorStatus
@@ -308,12 +309,8 @@ class TemplateActionView(StaffMixin, View):
     def post(self, request, pk):
         try:
             target = self.run(request, pk)
-        except services.TemplateLocked as error:
-            messages.error(request, str(error))
-            target = "vendors:template-list"
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
+        except (services.TemplateLocked, ValidationError) as error:
+            show_rule_violation(request, error)
             target = "vendors:template-list"
         return redirect(target)
 
@@ -362,10 +359,9 @@ class QuestionFormView(StaffMixin, TemplateView):
             try:
                 services.save_question(self.section, request.user, form.cleaned_data, self.question)
             except services.TemplateLocked as error:
-                messages.error(request, str(error))
+                show_rule_violation(request, error)
             except ValidationError as error:
-                for message in error.messages:
-                    form.add_error(None, message)
+                show_rule_violation(request, error, form)
                 return self.render_to_response(self.get_context_data(form=form))
             return redirect(self.section.version)
         return self.render_to_response(self.get_context_data(form=form))
@@ -487,7 +483,7 @@ class AssessmentActionView(StaffMixin, View):
                     return redirect("vendor-portal:assessment", token=token)
                 messages.success(request, _("A new link was e-mailed; the earlier link no longer works."))
         except services.AssessmentNotAllowed as error:
-            messages.error(request, str(error))
+            show_rule_violation(request, error)
         return redirect(assessment)
 
     def decide(self, request, assessment):
@@ -563,8 +559,8 @@ class VendorAssessmentView(View):
         try:
             errors = services.save_answers(self.assessment, raw, comments, uploads)
         except services.AssessmentNotAllowed as error:
-            messages.error(request, str(error))
-            return self.render(request, answers=self._saved_answers(), status=409)
+            status = show_rule_violation(request, error)
+            return self.render(request, answers=self._saved_answers(), status=status)
         submitted_answers = {question.id: (raw[question.id], comments[question.id]) for question in questions}
         if errors:
             messages.error(request, _("Some answers need a correction; nothing was saved yet."))

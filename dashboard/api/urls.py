@@ -16,7 +16,7 @@ from governance.api.views import (
     ReminderViewSet,
     UseCaseReviewViewSet,
 )
-from governance.education.api import (
+from governance.education.api.views import (
     PolicyDocumentViewSet,
     PromptTemplateViewSet,
     TrainingCompletionViewSet,

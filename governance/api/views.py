@@ -40,16 +40,20 @@ from governance.recommend import recommend
 from governance.reminders import outbox
 from portal.api import parsers
 from portal.api import strict as drf_serializers
+from portal.api.exceptions import RULE_VIOLATION_BODIES
 from portal.api.filters import StrictFilterBackend
-from portal.api.permissions import ActionPermission, django_errors
+from portal.api.permissions import ActionPermission
 from portal.api.responses import CONFLICT, ERRORS
 from portal.models import AuditEvent
 from usecases.models import UseCase
-from usecases.services import TransitionNotAllowed
 
 
-def _conflict(error):
-    return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+def _blocking_error_body(error):
+    """The 400 of a refused approval lists the blocking findings (``BlockingErrorSerializer``)."""
+    return {"detail": str(error), "blocking": FindingSerializer(error.findings, many=True).data}
+
+
+RULE_VIOLATION_BODIES.add(services.BlockingFindings, _blocking_error_body)
 
 
 def _visible_use_cases(user):
@@ -100,21 +104,12 @@ class ApprovalStageViewSet(viewsets.ReadOnlyModelViewSet):
             raise exceptions.PermissionDenied
         serializer = StageDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            stage = django_errors(
-                services.decide_stage,
-                stage,
-                request.user,
-                serializer.validated_data["decision"],
-                serializer.validated_data.get("comment", ""),
-            )
-        except services.BlockingFindings as error:
-            return Response(
-                {"detail": str(error), "blocking": FindingSerializer(error.findings, many=True).data},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        except (services.StageConflict, TransitionNotAllowed) as error:
-            return _conflict(error)
+        stage = services.decide_stage(
+            stage,
+            request.user,
+            serializer.validated_data["decision"],
+            serializer.validated_data.get("comment", ""),
+        )
         return Response(ApprovalStageSerializer(self.get_queryset().get(pk=stage.pk)).data)
 
 
@@ -165,18 +160,14 @@ class PolicyExceptionViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            exception = django_errors(
-                services.grant_exception,
-                data["use_case"],
-                request.user,
-                data["rule_id"],
-                data.get("subject", ""),
-                data["justification"],
-                data["expires_on"],
-            )
-        except TransitionNotAllowed as error:
-            return _conflict(error)
+        exception = services.grant_exception(
+            data["use_case"],
+            request.user,
+            data["rule_id"],
+            data.get("subject", ""),
+            data["justification"],
+            data["expires_on"],
+        )
         return Response(self.get_serializer(exception).data, status=status.HTTP_201_CREATED)
 
 
@@ -216,16 +207,12 @@ class UseCaseReviewViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         use_case = self.get_object()
         serializer = RiskTierOverrideSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            django_errors(
-                services.override_risk_tier,
-                use_case,
-                request.user,
-                serializer.validated_data["tier"],
-                serializer.validated_data["justification"],
-            )
-        except TransitionNotAllowed as error:
-            return _conflict(error)
+        services.override_risk_tier(
+            use_case,
+            request.user,
+            serializer.validated_data["tier"],
+            serializer.validated_data["justification"],
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=use_case.pk)).data)
 
 

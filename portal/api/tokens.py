@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from portal import services
 from portal.api import parsers
 from portal.api import strict as serializers
-from portal.api.permissions import django_errors
 from portal.api.responses import ERRORS
 from portal.models import ApiToken
 
@@ -66,9 +65,7 @@ class ApiTokenViewSet(
             raise PermissionDenied(gettext_lazy("Create tokens while signed in to the portal, not with a token."))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, key = django_errors(
-            services.create_api_token, request.user, serializer.validated_data["name"], check=True
-        )
+        token, key = services.create_api_token(request.user, serializer.validated_data["name"], check=True)
         token.key = key
         return Response(NewApiTokenSerializer(token).data, status=status.HTTP_201_CREATED)
 
@@ -79,5 +76,5 @@ class ApiTokenViewSet(
     )
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        token = django_errors(services.revoke_api_token, self.get_object(), request.user)
+        token = services.revoke_api_token(self.get_object(), request.user)
         return Response(ApiTokenSerializer(token).data)

@@ -15,7 +15,8 @@ from rest_framework.views import APIView
 
 from portal.api import parsers
 from portal.api import strict as serializers
-from portal.api.permissions import ActionPermission, ReadWritePermission, django_errors
+from portal.api.exceptions import RULE_VIOLATION_BODIES
+from portal.api.permissions import ActionPermission, ReadWritePermission
 from portal.api.responses import CONFLICT, ERRORS
 from portal.services import record_event, snapshot_changes
 from usecases import economics, roadmap, services
@@ -104,11 +105,12 @@ KIND_PARAMETER = OpenApiParameter(
 )
 
 
-def _gate_response(error):
-    return Response(
-        {"detail": str(error), "step": int(error.step), "unmet": GateItemSerializer(error.items, many=True).data},
-        status=status.HTTP_400_BAD_REQUEST,
-    )
+def _gate_error_body(error):
+    """The 400 of a refused roadmap move lists every unmet item (``GateErrorSerializer``)."""
+    return {"detail": str(error), "step": int(error.step), "unmet": GateItemSerializer(error.items, many=True).data}
+
+
+RULE_VIOLATION_BODIES.add(services.GateNotMet, _gate_error_body)
 
 
 def roadmap_payload(use_case, user):
@@ -157,19 +159,13 @@ class RoadmapActionsMixin:
         use_case = self.get_object()
         serializer = AdvanceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            use_case = django_errors(
-                services.advance_step,
-                use_case,
-                request.user,
-                skip_poc=serializer.validated_data["skip_poc"],
-                reason=serializer.validated_data.get("reason", ""),
-                expected_step=serializer.validated_data.get("from_step"),
-            )
-        except services.GateNotMet as error:
-            return _gate_response(error)
-        except (services.TransitionNotAllowed, services.StepChanged) as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        use_case = services.advance_step(
+            use_case,
+            request.user,
+            skip_poc=serializer.validated_data["skip_poc"],
+            reason=serializer.validated_data.get("reason", ""),
+            expected_step=serializer.validated_data.get("from_step"),
+        )
         return self._roadmap_response(use_case)
 
     @extend_schema(
@@ -182,14 +178,7 @@ class RoadmapActionsMixin:
         use_case = self.get_object()
         serializer = CommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            use_case = django_errors(
-                services.go_live, use_case, request.user, serializer.validated_data.get("comment", "")
-            )
-        except services.GateNotMet as error:
-            return _gate_response(error)
-        except services.TransitionNotAllowed as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        use_case = services.go_live(use_case, request.user, serializer.validated_data.get("comment", ""))
         return self._roadmap_response(use_case)
 
     @extend_schema(
@@ -203,17 +192,13 @@ class RoadmapActionsMixin:
         serializer = MoveBackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            use_case = django_errors(
-                services.move_back,
-                use_case,
-                request.user,
-                data["to_step"],
-                data["reason"],
-                expected_step=data.get("from_step"),
-            )
-        except (services.TransitionNotAllowed, services.StepChanged) as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        use_case = services.move_back(
+            use_case,
+            request.user,
+            data["to_step"],
+            data["reason"],
+            expected_step=data.get("from_step"),
+        )
         return self._roadmap_response(use_case)
 
     @extend_schema(
@@ -226,10 +211,7 @@ class RoadmapActionsMixin:
         use_case = self.get_object()
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            use_case = django_errors(services.retire, use_case, request.user, serializer.validated_data["reason"])
-        except services.TransitionNotAllowed as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        use_case = services.retire(use_case, request.user, serializer.validated_data["reason"])
         return self._roadmap_response(use_case)
 
     @extend_schema(
@@ -258,7 +240,7 @@ class RoadmapActionsMixin:
             return Response(TrialSerializer(trial).data)
         serializer = TrialSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        trial = django_errors(services.save_trial, use_case, request.user, kind, serializer.validated_data)
+        trial = services.save_trial(use_case, request.user, kind, serializer.validated_data)
         return Response(TrialSerializer(trial).data)
 
     @extend_schema(
@@ -296,7 +278,7 @@ class RoadmapActionsMixin:
                         "request_share": row.get("request_share"),
                     }
                 )
-            django_errors(services.decide_roles, use_case, request.user, rows)
+            services.decide_roles(use_case, request.user, rows)
         choices = use_case.model_choices.select_related("ai_model")
         return Response(ModelRoleSerializer(choices, many=True).data)
 
@@ -319,7 +301,7 @@ class RoadmapActionsMixin:
         use_case = self.get_object()
         serializer = CostAssumptionsSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        use_case = django_errors(services.update_cost_assumptions, use_case, request.user, serializer.validated_data)
+        use_case = services.update_cost_assumptions(use_case, request.user, serializer.validated_data)
         return Response(CostAssumptionsSerializer(use_case).data)
 
     @extend_schema(
@@ -340,7 +322,7 @@ class RoadmapActionsMixin:
         if request.method == "POST":
             serializer = BenefitRecordSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            record = django_errors(services.record_benefit, use_case, request.user, **serializer.validated_data)
+            record = services.record_benefit(use_case, request.user, **serializer.validated_data)
             return Response(BenefitRecordSerializer(record).data, status=status.HTTP_201_CREATED)
         records = use_case.benefits.select_related("recorded_by")
         return Response(BenefitRecordSerializer(records, many=True).data)

@@ -1,13 +1,12 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.api import parsers
+from portal.api.exceptions import RULE_VIOLATION_BODIES
 from portal.api.filters import StrictFilterBackend
 from portal.api.responses import CONFLICT, ERRORS
 from usecases import services
@@ -20,6 +19,15 @@ from usecases.api.serializers import (
 )
 from usecases.filters import UseCaseFilterSet
 from usecases.models import UseCase
+
+
+def _submit_error_body(error):
+    """The 400 of a refused submit lists every missing item (``SubmitErrorSerializer``)."""
+    missing = [{"field": item.field, "message": str(item.message)} for item in error.missing]
+    return {"detail": _("The use case cannot be submitted yet."), "missing": missing}
+
+
+RULE_VIOLATION_BODIES.add(services.IncompleteUseCase, _submit_error_body)
 
 
 class UseCasePermission(permissions.BasePermission):
@@ -94,13 +102,6 @@ class UseCaseViewSet(
         fields = {name: value for name, value in validated.items() if name not in children}
         return fields, validated.get("tasks"), validated.get("kpis"), validated.get("model_choices")
 
-    @staticmethod
-    def _service_call(call, *args, **kwargs):
-        try:
-            return call(*args, **kwargs)
-        except DjangoValidationError as error:
-            raise ValidationError(error.message_dict) from error
-
     def _respond(self, use_case, code=status.HTTP_200_OK):
         use_case = self.get_queryset().get(pk=use_case.pk)
         return Response(self.get_serializer(use_case).data, status=code)
@@ -109,9 +110,7 @@ class UseCaseViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields, tasks, kpis, models = self._split(serializer.validated_data)
-        use_case = self._service_call(
-            services.create_draft, request.user, fields, tasks or (), kpis or (), models or ()
-        )
+        use_case = services.create_draft(request.user, fields, tasks or (), kpis or (), models or ())
         return self._respond(use_case, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -119,19 +118,15 @@ class UseCaseViewSet(
         serializer = self.get_serializer(instance, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         fields, tasks, kpis, models = self._split(serializer.validated_data)
-        try:
-            use_case = self._service_call(
-                services.update_draft,
-                instance,
-                request.user,
-                fields,
-                tasks,
-                kpis,
-                models,
-                expected_version=serializer.validated_data.get("version"),
-            )
-        except services.StaleUseCase as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        use_case = services.update_draft(
+            instance,
+            request.user,
+            fields,
+            tasks,
+            kpis,
+            models,
+            expected_version=serializer.validated_data.get("version"),
+        )
         return self._respond(use_case)
 
     @extend_schema(
@@ -148,17 +143,7 @@ class UseCaseViewSet(
     @action(detail=True, methods=["post"])
     def submit(self, request, reference=None):
         use_case = self.get_object()
-        try:
-            use_case = services.submit(use_case, request.user)
-        except services.IncompleteUseCase as error:
-            missing = [{"field": item.field, "message": str(item.message)} for item in error.missing]
-            return Response(
-                {"detail": _("The use case cannot be submitted yet."), "missing": missing},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        except services.TransitionNotAllowed as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-        return self._respond(use_case)
+        return self._respond(services.submit(use_case, request.user))
 
     @extend_schema(
         summary=gettext_lazy("Record a KPI measurement"),
@@ -175,14 +160,9 @@ class UseCaseViewSet(
         serializer = KpiMeasurementSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            measurement = services.record_measurement(
-                use_case, request.user, data["kpi"], data["measured_on"], data["value"], data.get("note", "")
-            )
-        except DjangoValidationError as error:
-            raise ValidationError(error.message_dict) from error
-        except services.TransitionNotAllowed as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        measurement = services.record_measurement(
+            use_case, request.user, data["kpi"], data["measured_on"], data["value"], data.get("note", "")
+        )
         return Response(KpiMeasurementSerializer(measurement).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -199,8 +179,5 @@ class UseCaseViewSet(
         use_case = self.get_object()
         serializer = WithdrawSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            use_case = services.withdraw(use_case, request.user, comment=serializer.validated_data.get("comment", ""))
-        except services.TransitionNotAllowed as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
+        use_case = services.withdraw(use_case, request.user, comment=serializer.validated_data.get("comment", ""))
         return self._respond(use_case)

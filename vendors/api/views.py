@@ -1,9 +1,7 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.api import parsers
@@ -25,10 +23,6 @@ from vendors.filters import AIModelFilterSet, VendorFilterSet
 from vendors.models import AIModel, Assessment, Licence, QuestionnaireTemplate, TemplateVersion, Vendor
 
 
-def _as_drf(error):
-    return ValidationError(error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages})
-
-
 class RegistryViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -42,6 +36,8 @@ class RegistryViewSet(
 
     parser_classes = parsers.JSON
     permission_classes = [DjangoViewPermission]
+    # The vendor API answers a message tied to no field as {"detail": [...]} (clients rely on it).
+    plain_errors_as_detail = True
     create_service = update_service = None
     # Nested lists the service takes as keyword arguments rather than fields.
     child_lists = ()
@@ -53,17 +49,11 @@ class RegistryViewSet(
 
     def perform_create(self, serializer):
         fields, children = self._arguments(serializer)
-        try:
-            serializer.instance = self.create_service(self.request.user, fields, **children)
-        except DjangoValidationError as error:
-            raise _as_drf(error) from error
+        serializer.instance = self.create_service(self.request.user, fields, **children)
 
     def perform_update(self, serializer):
         fields, children = self._arguments(serializer)
-        try:
-            serializer.instance = self.update_service(serializer.instance, self.request.user, fields, **children)
-        except DjangoValidationError as error:
-            raise _as_drf(error) from error
+        serializer.instance = self.update_service(serializer.instance, self.request.user, fields, **children)
 
 
 @extend_schema_view(create=extend_schema(responses={201: VendorSerializer, **ERRORS}))
@@ -143,6 +133,7 @@ class AssessmentViewSet(
     parser_classes = parsers.JSON
     serializer_class = AssessmentSerializer
     permission_classes = [permissions.IsAuthenticated, AssessmentPermission]
+    plain_errors_as_detail = True
     lookup_field = "reference"
     lookup_value_regex = r"[A-Za-z0-9-]{1,40}"
     filter_backends = [StrictFilterBackend]
@@ -155,21 +146,13 @@ class AssessmentViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            assessment, _token = services.send_assessment(
-                data["vendor"], data["contact"], data["template_version"], request.user, data.get("link_days")
-            )
-        except DjangoValidationError as error:
-            raise _as_drf(error) from error
+        assessment, _token = services.send_assessment(
+            data["vendor"], data["contact"], data["template_version"], request.user, data.get("link_days")
+        )
         return Response(self.get_serializer(assessment).data, status=status.HTTP_201_CREATED)
 
     def _act(self, assessment_action):
-        try:
-            assessment = assessment_action()
-        except services.AssessmentNotAllowed as error:
-            return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-        except DjangoValidationError as error:
-            raise _as_drf(error) from error
+        assessment = assessment_action()
         return Response(self.get_serializer(self.get_queryset().get(pk=assessment.pk)).data)
 
     @extend_schema(
