@@ -35,6 +35,7 @@ from governance.choices import StageDecision
 from governance.education import services as education
 from governance.education.choices import PolicyVersionStatus
 from governance.models import ApprovalStage, PolicyVersion, TrainingCourse
+from portal.choices import DataClassification
 from portal.models import Department, department_name
 from usecases import economics, roadmap
 from usecases.choices import (
@@ -340,8 +341,6 @@ def vendors():
             for days in EXPIRY_WINDOWS
         },
     )
-    from portal.choices import DataClassification
-
     return {
         "by_status": _counts(Vendor.objects.all(), "status", VendorStatus.choices),
         "by_approved_level": _counts(

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.http import (
@@ -28,8 +29,9 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from portal import services
+from portal.celery import app
 from portal.choices import UserLanguage
-from portal.forms import ApiTokenForm, add_errors
+from portal.forms import ApiTokenForm, LoginForm, add_errors
 from portal.models import ApiToken
 from portal.throttling import address_locked
 
@@ -110,8 +112,6 @@ def _database_ok():
 
 
 def _broker_ok():
-    from portal.celery import app
-
     try:
         with app.connection_for_write() as broker:
             broker.ensure_connection(max_retries=1, timeout=HEALTH_BROKER_TIMEOUT)
@@ -124,10 +124,6 @@ def _pages_ok():
     """Whether pages can be rendered: the login page (the base template, its static files named
     through the storage in use, a crispy form) for an anonymous visitor, so no database is read.
     A missing or stale static manifest (collectstatic not run, or failed) fails every page."""
-    from django.contrib.auth.models import AnonymousUser
-
-    from portal.forms import LoginForm
-
     probe = HttpRequest()
     probe.method, probe.path = "GET", reverse("login")
     probe.user = AnonymousUser()

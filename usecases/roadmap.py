@@ -14,6 +14,7 @@ step 6). Step 6 reports "not yet checkable" until an app registers a check for i
 
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -29,8 +30,9 @@ from usecases.choices import (
     TrialKind,
     UseCaseStatus,
 )
-from vendors.choices import APPROVED_VENDOR_STATES, AIModelStatus, Openness
-from vendors.models import Assessment
+from usecases.models import Trial, UseCase, UseCaseModel
+from vendors.choices import APPROVED_VENDOR_STATES, AIModelStatus, AssessmentStatus, Openness
+from vendors.models import AIModel, Assessment
 
 FIRST_STEP, LAST_STEP = RoadmapStep.INVENTORY, RoadmapStep.RULES_EDUCATION
 # The step that may be skipped, and between which steps.
@@ -277,10 +279,6 @@ OLDEST_PER_STEP = 5
 
 def organisation_readiness():
     """Is the organisation ready for each step? {step: [GateItem]} (a handful of EXISTS queries)."""
-    from usecases.models import Trial, UseCase, UseCaseModel
-    from vendors.choices import AssessmentStatus
-    from vendors.models import AIModel
-
     today = timezone.localdate()
     approved_closed = AIModel.objects.filter(
         openness=Openness.CLOSED_API, status=AIModelStatus.APPROVED, publisher__status__in=APPROVED_VENDOR_STATES
@@ -389,10 +387,6 @@ def step_counts(use_cases, prefix="step"):
 def _closed_model_detail():
     """Why no closed model qualifies: the nearest candidates (approved model or approved vendor,
     not both), so the page names what to approve."""
-    from django.db.models import Q
-
-    from vendors.models import AIModel
-
     near = (
         AIModel.objects.filter(openness=Openness.CLOSED_API)
         .filter(Q(status=AIModelStatus.APPROVED) | Q(publisher__status__in=APPROVED_VENDOR_STATES))

@@ -23,6 +23,7 @@ from vendors.choices import (
     AssessmentStatus,
     CertificationName,
     Currency,
+    HostingOption,
     LicenceRestriction,
     Openness,
     RiskRating,
@@ -296,8 +297,6 @@ class AIModel(models.Model):
         return reverse("vendors:model-detail", kwargs={"pk": self.pk})
 
     def get_hosting_options_display(self):
-        from vendors.choices import HostingOption
-
         labels = dict(HostingOption.choices)
         return [labels.get(option, option) for option in self.hosting_options]
 
