@@ -1,7 +1,7 @@
 """Rule violations: what a service refuses, and the HTTP status that refusal means.
 
 Services raise these (their own subclasses, named for the rule). The API's exception
-handler (``portal.api.exceptions``) and the pages (``portal.views.rule_violation_response``)
+handler (``portal.api.exceptions``) and the pages (``portal.pages.show_rule_violation``)
 turn them into answers, so no view translates an error by hand.
 """
 
