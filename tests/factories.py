@@ -142,10 +142,10 @@ def published_version(key="genai-vendor-assessment"):
 
 def send_assessment(reviewer, vendor=None, key="genai-vendor-assessment"):
     """An assessment sent through the service; returns (assessment, token)."""
-    from vendors import services
+    from vendors import assessments
 
     contact = VendorContactFactory(vendor=vendor) if vendor else VendorContactFactory()
-    return services.send_assessment(contact.vendor, contact, published_version(key), reviewer)
+    return assessments.send_assessment(contact.vendor, contact, published_version(key), reviewer)
 
 
 def approved_vendor(level="confidential", **fields):

@@ -8,7 +8,7 @@ and PoC therefore run on models that meet the roadmap's gates (and its readiness
 
 from django.core.files.base import ContentFile
 
-from vendors import services
+from vendors import assessments
 from vendors.choices import AnswerType
 from vendors.models import AIModel, Licence, TemplateVersion, Vendor, VendorContact
 from vendors.querysets import READINESS_TEMPLATE_KEY
@@ -189,9 +189,9 @@ def _run_assessment(vendor, reviewer, decision="", level="", conditions="", temp
     """Send, answer (as the vendor would, or IT for the internal readiness check), submit and
     decide: the loop, through the services. An internal checklist is complete once submitted."""
     version = TemplateVersion.objects.published().get(template__key=template)
-    assessment, _token = services.send_assessment(vendor, vendor.contacts.first(), version, reviewer)
+    assessment, _token = assessments.send_assessment(vendor, vendor.contacts.first(), version, reviewer)
     values, comments, uploads = {}, {}, {}
-    for question in services.questions_of(assessment):
+    for question in assessments.questions_of(assessment):
         if question.answer_type in (AnswerType.YES_NO, AnswerType.SINGLE):
             safe = [o for o in question.options if o["value"] not in (question.knockout_values or [])]
             values[question.id] = max(safe or question.options, key=lambda option: option["points"])["value"]
@@ -205,10 +205,10 @@ def _run_assessment(vendor, reviewer, decision="", level="", conditions="", temp
             values[question.id] = "Demo answer: see our trust centre."
         if question.evidence_required:
             uploads[question.id] = [ContentFile(b"Demo evidence.\n", name="evidence.txt")]
-    services.save_answers(assessment, values, comments, uploads)
-    services.submit_assessment(assessment)
+    assessments.save_answers(assessment, values, comments, uploads)
+    assessments.submit_assessment(assessment)
     if decision:
-        services.decide_assessment(
+        assessments.decide_assessment(
             assessment, reviewer, decision, approved_level=level, conditions=conditions,
             findings="デモ評価: 主要項目は良好。",
         )  # fmt: skip

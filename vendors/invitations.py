@@ -1,4 +1,4 @@
-"""The questionnaire e-mail's outcome on its assessment. Below both the services (which
+"""The questionnaire e-mail's outcome on its assessment. Below both the assessment services (which
 enqueue the e-mail) and the task (which reports how it went), so neither imports the other
 back."""
 

@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from vendors import views
+from vendors import assessment_views
 
 app_name = "vendor-portal"
 
 urlpatterns = [
-    path("questionnaire/<str:token>/", views.VendorAssessmentView.as_view(), name="assessment"),
+    path("questionnaire/<str:token>/", assessment_views.VendorAssessmentView.as_view(), name="assessment"),
 ]

@@ -375,7 +375,7 @@ def _licence_event(reviewer, admin_user, client):
 
 def _template_event(reviewer, admin_user, client):
     from tests.factories import published_version
-    from vendors.services import start_new_version
+    from vendors.questionnaires import start_new_version
 
     start_new_version(published_version().template, reviewer)
 

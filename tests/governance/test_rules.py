@@ -34,6 +34,7 @@ from tests.vendors.helpers import submit_through_service
 from usecases import services as usecase_services
 from usecases.choices import DataClassification, DeploymentStyle, UseCaseCategory
 from usecases.models import UseCase
+from vendors import assessments as vendor_assessments
 from vendors import services as vendor_services
 from vendors.models import AIModel, Assessment, Licence, Vendor
 
@@ -125,7 +126,7 @@ def complete_readiness(reviewer, vendor, *, knockout=False):
     assessment, _token = send_assessment(reviewer, vendor, key="open-model-readiness")
     overrides = {}
     if knockout:
-        first = vendor_services.questions_of(assessment)[0]
+        first = vendor_assessments.questions_of(assessment)[0]
         overrides = {first.id: "no"}
     return submit_through_service(assessment, overrides=overrides)
 
@@ -650,7 +651,7 @@ def test_a_closed_model_needs_no_readiness_check():
 
 @pytest.mark.django_db
 def test_a_completed_readiness_check_clears_the_warning(reviewer, django_capture_on_commit_callbacks):
-    """Submitted through vendors.services (save_answers + submit_assessment); the assessment's
+    """Submitted through vendors.assessments (save_answers + submit_assessment); the assessment's
     save re-checks the use cases of that vendor."""
     vendor = VendorFactory(kind="open_weights")
     use_case = use_case_with(vendor, "open_self_hosted", "internal")
@@ -690,7 +691,7 @@ def test_a_revoked_readiness_check_no_longer_counts(reviewer, django_capture_on_
     assessment = complete_readiness(reviewer, vendor)
     assert "open.readiness-missing" not in ids(check(use_case))
     with django_capture_on_commit_callbacks(execute=True):
-        vendor_services.revoke_assessment(assessment, reviewer, "回答に誤り")
+        vendor_assessments.revoke_assessment(assessment, reviewer, "回答に誤り")
     assert "open.readiness-missing" in stored_ids(use_case)
 
 

@@ -57,7 +57,7 @@ from tests.factories import AIModelFactory, VendorContactFactory, VendorFactory,
 from tests.vendors.helpers import answer_for, needs_file
 from usecases.choices import RoadmapStep, UseCaseStatus
 from usecases.models import ExchangeRate, UseCase
-from vendors import services as vendor_services
+from vendors import assessments as vendor_assessments
 from vendors.choices import AnswerType, AssessmentStatus, VendorStatus
 from vendors.models import Assessment, Vendor
 
@@ -584,7 +584,7 @@ def test_marketer_to_executive_journey(
         price_output_per_million=PRICE_OUT,
     )
     version = published_version("genai-vendor-assessment")
-    questions = vendor_services.questions_of(SimpleNamespace(template_version_id=version.pk))
+    questions = vendor_assessments.questions_of(SimpleNamespace(template_version_id=version.pk))
     assert questions and any(needs_file(question) for question in questions)
     _prepare_rules_and_education(admin_user, requester, language)
     evidence = tmp_path / "evidence.pdf"

@@ -18,9 +18,9 @@ from portal.dates import EARLIEST, LATEST, validate_date_in_range
 from tests.conftest import api_client_for
 from tests.factories import UseCaseFactory, VendorFactory
 from vendors.api.serializers import VendorSerializer
+from vendors.assessments import clean_value
 from vendors.choices import AnswerType
 from vendors.models import Question, Vendor
-from vendors.services import clean_value
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 MESSAGE = "Enter a date between 1900-01-01 and 2200-12-31."

@@ -290,7 +290,8 @@ def build_world():
     from tests.vendors.helpers import service_answers
     from usecases import services as usecases
     from usecases.models import KpiMeasurement, Trial
-    from vendors import services as vendors
+    from vendors import assessments as vendor_assessments
+    from vendors import questionnaires as vendor_questionnaires
     from vendors.models import EvidenceFile, QuestionnaireTemplate
 
     today = timezone.localdate()
@@ -344,23 +345,25 @@ def build_world():
     w.vendor = VendorFactory(name="Vendor A")
     w.assessment, w.token = send_assessment(w.users["reviewer"], vendor=w.vendor)
     raw, comments, uploads = service_answers(w.assessment)
-    assert vendors.save_answers(w.assessment, raw, comments, uploads) == {}
+    assert vendor_assessments.save_answers(w.assessment, raw, comments, uploads) == {}
     w.evidence = EvidenceFile.objects.filter(answer__assessment=w.assessment).first()
     assert w.evidence is not None
     other_assessment, w.stale_token = send_assessment(w.users["reviewer"], vendor=VendorFactory(name="Vendor B"))
-    vendors.reissue_link(other_assessment, w.users["reviewer"])
+    vendor_assessments.reissue_link(other_assessment, w.users["reviewer"])
     revoked, w.revoked_token = send_assessment(w.users["reviewer"], vendor=VendorFactory(name="Vendor C"))
-    vendors.revoke_assessment(revoked, w.users["reviewer"])
+    vendor_assessments.revoke_assessment(revoked, w.users["reviewer"])
     # A correctly signed token naming B's assessment with A's nonce: the signature alone must not open B.
     from django.core import signing
 
-    a_nonce = signing.loads(w.token, salt=vendors.LINK_SALT)["n"]
-    w.forged_token = signing.dumps({"a": other_assessment.pk, "n": a_nonce}, salt=vendors.LINK_SALT, compress=True)
+    a_nonce = signing.loads(w.token, salt=vendor_assessments.LINK_SALT)["n"]
+    w.forged_token = signing.dumps(
+        {"a": other_assessment.pk, "n": a_nonce}, salt=vendor_assessments.LINK_SALT, compress=True
+    )
 
     # Questionnaire templates: a draft version (editable) with its sections and questions.
     w.published = published_version()
     w.template = QuestionnaireTemplate.objects.get(pk=w.published.template_id)
-    w.draft_version = vendors.start_new_version(w.template, admin_user)
+    w.draft_version = vendor_questionnaires.start_new_version(w.template, admin_user)
     w.section = w.draft_version.sections.order_by("position", "pk").first()
     w.question = w.section.questions.order_by("position", "pk").first()
 

@@ -9,7 +9,8 @@ from governance import services as governance_services
 from portal.api.exceptions import exception_handler
 from portal.exceptions import Conflict, Invalid, NotFound, RuleViolation
 from usecases import services as usecase_services
-from vendors import services as vendor_services
+from vendors import assessments as vendor_assessments
+from vendors import questionnaires as vendor_questionnaires
 
 
 @pytest.mark.parametrize(
@@ -20,10 +21,10 @@ from vendors import services as vendor_services
         (usecase_services.StepChanged, Conflict),
         (usecase_services.IncompleteUseCase, Invalid),
         (usecase_services.GateNotMet, Invalid),
-        (vendor_services.AssessmentNotAllowed, Conflict),
-        (vendor_services.TemplateLocked, Conflict),
-        (vendor_services.InvalidLink, NotFound),
-        (vendor_services.IncompleteAssessment, Invalid),
+        (vendor_assessments.AssessmentNotAllowed, Conflict),
+        (vendor_questionnaires.TemplateLocked, Conflict),
+        (vendor_assessments.InvalidLink, NotFound),
+        (vendor_assessments.IncompleteAssessment, Invalid),
         (governance_services.StageConflict, Conflict),
         (governance_services.BlockingFindings, Invalid),
     ],

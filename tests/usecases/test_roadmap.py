@@ -28,7 +28,7 @@ from tests.vendors.helpers import submit_through_service
 from usecases import roadmap, services
 from usecases.choices import OPEN_STYLES
 from usecases.models import Trial, UseCase
-from vendors import services as vendor_services
+from vendors import assessments as vendor_assessments
 from vendors.models import Licence
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +56,7 @@ def open_model(licence="Apache-2.0"):
 def readiness(reviewer, vendor, *, knockout=False):
     """IT submits the open-model readiness checklist for ``vendor`` (a "no" is a knockout)."""
     assessment, _token = send_assessment(reviewer, vendor, key="open-model-readiness")
-    overrides = {vendor_services.questions_of(assessment)[0].id: "no"} if knockout else {}
+    overrides = {vendor_assessments.questions_of(assessment)[0].id: "no"} if knockout else {}
     return submit_through_service(assessment, overrides=overrides)
 
 

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils.html import escape
 
-from vendors import services
+from vendors import assessments
 from vendors.choices import AnswerType
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -57,7 +57,7 @@ def post_data(assessment, *, overrides=None, skip_values=(), skip_files=(), file
     """
     overrides = overrides or {}
     data = {button: "1"}
-    for question in services.questions_of(assessment):
+    for question in assessments.questions_of(assessment):
         if question.id not in skip_values:
             value = overrides.get(question.id, answer_for(question))
             if value is not None:
@@ -68,10 +68,10 @@ def post_data(assessment, *, overrides=None, skip_values=(), skip_files=(), file
 
 
 def service_answers(assessment, *, overrides=None, skip_values=(), files=True):
-    """The same answers in the form ``services.save_answers`` takes."""
+    """The same answers in the form ``assessments.save_answers`` takes."""
     overrides = overrides or {}
     raw, uploads = {}, {}
-    for question in services.questions_of(assessment):
+    for question in assessments.questions_of(assessment):
         if question.id not in skip_values:
             raw[question.id] = overrides.get(question.id, answer_for(question))
         if files and needs_file(question):
@@ -82,18 +82,18 @@ def service_answers(assessment, *, overrides=None, skip_values=(), files=True):
 def submit_through_service(assessment, **kwargs):
     """Answer with full marks (unless ``overrides`` say otherwise) and submit."""
     raw, comments, uploads = service_answers(assessment, **kwargs)
-    errors = services.save_answers(assessment, raw, comments, uploads)
+    errors = assessments.save_answers(assessment, raw, comments, uploads)
     assert errors == {}, errors
-    return services.submit_assessment(assessment)
+    return assessments.submit_assessment(assessment)
 
 
 def questions_of_version(version):
-    return services.questions_of(SimpleNamespace(template_version_id=version.pk))
+    return assessments.questions_of(SimpleNamespace(template_version_id=version.pk))
 
 
 def question_where(assessment, predicate):
     """The first question of the assessment's version matching ``predicate``."""
-    return next(question for question in services.questions_of(assessment) if predicate(question))
+    return next(question for question in assessments.questions_of(assessment) if predicate(question))
 
 
 def stored_files(root):

@@ -24,7 +24,7 @@ from portal.choices import DataClassification
 from tests.browser import TIMEOUT_MS, in_language
 from tests.conftest import CHROMIUM_ARGS
 from tests.factories import PASSWORD, VendorContactFactory, VendorFactory, published_version
-from vendors import services
+from vendors import assessments
 from vendors.choices import AnswerType, AssessmentStatus, VendorStatus
 from vendors.models import Assessment, EvidenceFile, Vendor
 
@@ -71,14 +71,14 @@ def test_reviewer_sends_vendor_answers_in_japanese_and_reviewer_approves(
     contact = VendorContactFactory(vendor=vendor, name="山田 太郎", email="yamada@vendor.example", language="ja")
     version = published_version("genai-vendor-assessment")
     template_names = {"ja": version.template.name_ja, "en": version.template.name_en}
-    questions = services.questions_of(SimpleNamespace(template_version_id=version.pk))
+    questions = assessments.questions_of(SimpleNamespace(template_version_id=version.pk))
     assert questions, "the seeded template has no questions"
     evidence_questions = [q.id for q in questions if q.evidence_required or q.answer_type == AnswerType.FILE]
     assert evidence_questions, "the seeded template asks for no evidence"
     evidence = tmp_path / "evidence.pdf"
     evidence.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
     today = timezone.localdate()
-    expected_next = {services.add_months(today, 12), services.add_months(today + datetime.timedelta(days=1), 12)}
+    expected_next = {assessments.add_months(today, 12), assessments.add_months(today + datetime.timedelta(days=1), 12)}
     pentest_date = (today - datetime.timedelta(days=60)).isoformat()
 
     # No database queries inside this block: under Playwright's sync API Django's

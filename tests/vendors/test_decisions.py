@@ -18,7 +18,7 @@ from portal.models import AuditEvent
 from tests.conftest import api_client_for
 from tests.factories import VendorFactory, send_assessment
 from tests.vendors.helpers import post_data, question_where, submit_through_service, vendor_url
-from vendors import services
+from vendors import assessments
 from vendors.choices import AnswerType, AssessmentStatus, VendorAuditAction, VendorStatus
 from vendors.models import Assessment, Vendor
 
@@ -45,7 +45,7 @@ def months_later(day, months):
 )
 def test_validity_is_counted_in_calendar_months(day, months, expected):
     assert months_later(day, months) == expected
-    assert services.add_months(day, months) == expected
+    assert assessments.add_months(day, months) == expected
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def assessment_state(assessment):
 
 def test_approve_sets_the_vendors_status_level_and_reassessment_date(submitted, reviewer, vendor):
     today = timezone.localdate()
-    services.decide_assessment(
+    assessments.decide_assessment(
         submitted,
         reviewer,
         "approve",
@@ -115,13 +115,13 @@ def test_approve_sets_the_vendors_status_level_and_reassessment_date(submitted, 
 
 @pytest.mark.parametrize("months", [1, 6, 24, 60])
 def test_the_validity_period_decides_the_reassessment_date(submitted, reviewer, vendor, months):
-    services.decide_assessment(submitted, reviewer, "approve", approved_level="internal", valid_months=months)
+    assessments.decide_assessment(submitted, reviewer, "approve", approved_level="internal", valid_months=months)
     assert fresh(vendor).next_reassessment_on == months_later(timezone.localdate(), months)
 
 
 def test_the_default_validity_comes_from_the_settings(submitted, reviewer, vendor, settings):
     settings.ASSESSMENT_VALIDITY_MONTHS = 9
-    services.decide_assessment(submitted, reviewer, "approve", approved_level="public")
+    assessments.decide_assessment(submitted, reviewer, "approve", approved_level="public")
     assert fresh(vendor).next_reassessment_on == months_later(timezone.localdate(), 9)
 
 
@@ -132,7 +132,7 @@ def test_the_default_validity_comes_from_the_settings(submitted, reviewer, vendo
 def test_approve_with_conditions_requires_conditions(submitted, reviewer, vendor, conditions):
     vendor_before, assessment_before = vendor_state(vendor), assessment_state(submitted)
     with pytest.raises(ValidationError) as error:
-        services.decide_assessment(
+        assessments.decide_assessment(
             submitted, reviewer, "approve_with_conditions", approved_level="internal", conditions=conditions
         )
     assert "conditions" in error.value.message_dict
@@ -142,7 +142,7 @@ def test_approve_with_conditions_requires_conditions(submitted, reviewer, vendor
 
 
 def test_approve_with_conditions_records_them_on_the_vendor(submitted, reviewer, vendor):
-    services.decide_assessment(
+    assessments.decide_assessment(
         submitted,
         reviewer,
         "approve_with_conditions",
@@ -163,12 +163,12 @@ def test_approve_with_conditions_records_them_on_the_vendor(submitted, reviewer,
 
 def test_reject_clears_the_approved_level(reviewer, vendor, media_root):
     first, _token = send_assessment(reviewer, vendor=vendor)
-    services.decide_assessment(submit_through_service(first), reviewer, "approve", approved_level="confidential")
+    assessments.decide_assessment(submit_through_service(first), reviewer, "approve", approved_level="confidential")
     assert fresh(vendor).approved_level == "confidential"
 
     second, _token = send_assessment(reviewer, vendor=vendor)
     submit_through_service(second)
-    services.decide_assessment(second, reviewer, "reject", findings="再評価で不備")
+    assessments.decide_assessment(second, reviewer, "reject", findings="再評価で不備")
     second = fresh(second)
     assert second.status == AssessmentStatus.REJECTED
     assert (second.approved_level, second.valid_until) == ("", None)
@@ -179,7 +179,7 @@ def test_reject_clears_the_approved_level(reviewer, vendor, media_root):
 
 
 def test_reject_ignores_a_level_given_by_mistake(submitted, reviewer, vendor):
-    services.decide_assessment(submitted, reviewer, "reject", approved_level="restricted", valid_months=12)
+    assessments.decide_assessment(submitted, reviewer, "reject", approved_level="restricted", valid_months=12)
     assert fresh(submitted).approved_level == ""
     assert fresh(vendor).approved_level == ""
 
@@ -191,13 +191,13 @@ def test_reject_ignores_a_level_given_by_mistake(submitted, reviewer, vendor):
 def test_an_assessment_with_a_knockout_can_only_be_rejected(knocked_out, reviewer, vendor, decision):
     vendor_before, assessment_before = vendor_state(vendor), assessment_state(knocked_out)
     with pytest.raises(ValidationError) as error:
-        services.decide_assessment(
+        assessments.decide_assessment(
             knocked_out, reviewer, decision, approved_level="internal", conditions="条件付きで", valid_months=12
         )
     assert "decision" in error.value.message_dict
     assert vendor_state(vendor) == vendor_before
     assert assessment_state(knocked_out) == assessment_before
-    services.decide_assessment(knocked_out, reviewer, "reject")
+    assessments.decide_assessment(knocked_out, reviewer, "reject")
     assert fresh(knocked_out).status == AssessmentStatus.REJECTED
     assert fresh(vendor).status == VendorStatus.REJECTED
 
@@ -207,29 +207,29 @@ def test_an_assessment_with_a_knockout_can_only_be_rejected(knocked_out, reviewe
 
 def test_decide_is_refused_before_submission(reviewer, vendor, client):
     assessment, token = send_assessment(reviewer, vendor=vendor)
-    with pytest.raises(services.AssessmentNotAllowed):
-        services.decide_assessment(assessment, reviewer, "approve", approved_level="internal")
+    with pytest.raises(assessments.AssessmentNotAllowed):
+        assessments.decide_assessment(assessment, reviewer, "approve", approved_level="internal")
     client.post(vendor_url(token), post_data(assessment, files=False))  # now in progress
     assert fresh(assessment).status == AssessmentStatus.IN_PROGRESS
-    with pytest.raises(services.AssessmentNotAllowed):
-        services.decide_assessment(assessment, reviewer, "reject")
+    with pytest.raises(assessments.AssessmentNotAllowed):
+        assessments.decide_assessment(assessment, reviewer, "reject")
     assert fresh(assessment).decided_at is None
     assert fresh(vendor).status == VendorStatus.UNDER_ASSESSMENT
 
 
 def test_decide_is_refused_on_a_revoked_assessment(submitted, reviewer, vendor):
-    services.revoke_assessment(submitted, reviewer)
-    with pytest.raises(services.AssessmentNotAllowed):
-        services.decide_assessment(submitted, reviewer, "reject")
+    assessments.revoke_assessment(submitted, reviewer)
+    with pytest.raises(assessments.AssessmentNotAllowed):
+        assessments.decide_assessment(submitted, reviewer, "reject")
     assert fresh(vendor).status == VendorStatus.UNDER_ASSESSMENT
 
 
 @pytest.mark.parametrize("second", ["approve", "reject", "approve_with_conditions"])
 def test_decide_is_refused_twice(submitted, reviewer, vendor, second):
-    services.decide_assessment(submitted, reviewer, "approve", approved_level="internal", findings="一回目")
+    assessments.decide_assessment(submitted, reviewer, "approve", approved_level="internal", findings="一回目")
     vendor_before, assessment_before = vendor_state(vendor), assessment_state(submitted)
-    with pytest.raises(services.AssessmentNotAllowed):
-        services.decide_assessment(
+    with pytest.raises(assessments.AssessmentNotAllowed):
+        assessments.decide_assessment(
             submitted, reviewer, second, approved_level="restricted", conditions="後から", findings="二回目"
         )
     assert vendor_state(vendor) == vendor_before
@@ -250,7 +250,7 @@ def test_decide_is_refused_twice(submitted, reviewer, vendor, second):
 def test_bad_decisions_are_refused_with_a_message_per_field(submitted, reviewer, vendor, decision, kwargs, field):
     before = vendor_state(vendor), assessment_state(submitted)
     with pytest.raises(ValidationError) as error:
-        services.decide_assessment(submitted, reviewer, decision, **kwargs)
+        assessments.decide_assessment(submitted, reviewer, decision, **kwargs)
     assert field in error.value.message_dict
     assert (vendor_state(vendor), assessment_state(submitted)) == before
 
@@ -258,7 +258,7 @@ def test_bad_decisions_are_refused_with_a_message_per_field(submitted, reviewer,
 @pytest.mark.parametrize("persona", ["requester", "executive", "outsider"])
 def test_only_reviewers_decide(submitted, personas, persona):
     with pytest.raises(PermissionDenied):
-        services.decide_assessment(submitted, personas[persona], "reject")
+        assessments.decide_assessment(submitted, personas[persona], "reject")
     assert fresh(submitted).status == AssessmentStatus.SUBMITTED
 
 
@@ -266,7 +266,7 @@ def test_an_internal_checklist_is_not_a_vendor_decision(reviewer, vendor, media_
     assessment, _token = send_assessment(reviewer, vendor=vendor, key="open-model-readiness")
     submit_through_service(assessment)
     with pytest.raises(ValidationError):
-        services.decide_assessment(assessment, reviewer, "approve", approved_level="internal")
+        assessments.decide_assessment(assessment, reviewer, "approve", approved_level="internal")
     assert fresh(vendor).status == VendorStatus.UNDER_ASSESSMENT
 
 
@@ -279,10 +279,10 @@ def events(obj):
 
 def test_every_step_is_in_the_audit_trail(client, reviewer, vendor, media_root):
     assessment, token = send_assessment(reviewer, vendor=vendor)
-    _assessment, token = services.reissue_link(assessment, reviewer)
+    _assessment, token = assessments.reissue_link(assessment, reviewer)
     assert client.post(vendor_url(token), post_data(assessment)).status_code == 302
     assert client.post(vendor_url(token), post_data(assessment, files=False, button="submit")).status_code == 302
-    services.decide_assessment(
+    assessments.decide_assessment(
         assessment, reviewer, "approve_with_conditions", approved_level="internal", conditions="ログを保存しない設定"
     )
 
@@ -319,7 +319,7 @@ def test_every_step_is_in_the_audit_trail(client, reviewer, vendor, media_root):
 
 
 def test_revoking_is_in_the_audit_trail(submitted, reviewer):
-    services.revoke_assessment(submitted, reviewer, comment="契約を見送り")
+    assessments.revoke_assessment(submitted, reviewer, comment="契約を見送り")
     event = events(submitted)[-1]
     assert event.action == VendorAuditAction.REVOKE_ASSESSMENT
     assert (event.actor, event.from_state, event.to_state, event.comment) == (
@@ -339,7 +339,7 @@ def test_the_steps_are_shown_on_the_vendor_page(client, reviewer, vendor, media_
     """Sent, submitted (by the vendor) and decided, each with who and when, on the vendor's page."""
     assessment, token = send_assessment(reviewer, vendor=vendor)
     assert client.post(vendor_url(token), post_data(assessment, button="submit")).status_code == 302
-    services.decide_assessment(assessment, reviewer, "approve", approved_level="confidential")
+    assessments.decide_assessment(assessment, reviewer, "approve", approved_level="confidential")
     client.force_login(reviewer)
     response = client.get(vendor.get_absolute_url())
     assert response.status_code == 200
@@ -358,7 +358,7 @@ def test_the_steps_are_shown_on_the_vendor_page(client, reviewer, vendor, media_
 
 
 def test_the_steps_are_shown_on_the_assessment_page(client, submitted, reviewer):
-    services.decide_assessment(submitted, reviewer, "reject", findings="データの保存場所が不明")
+    assessments.decide_assessment(submitted, reviewer, "reject", findings="データの保存場所が不明")
     client.force_login(reviewer)
     response = client.get(submitted.get_absolute_url())
     history = response.content.decode().split('id="history"', 1)[1]

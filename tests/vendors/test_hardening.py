@@ -7,7 +7,7 @@ from django.db import connections
 
 from tests.factories import VendorContactFactory, published_version, send_assessment
 from tests.vendors.helpers import pdf, post_data, vendor_url
-from vendors import services
+from vendors import assessments, questionnaires
 from vendors.choices import AnswerType
 from vendors.models import Answer, EvidenceFile, TemplateVersion
 
@@ -23,7 +23,7 @@ def sent(reviewer, settings, tmp_path):
 def _question(assessment, **match):
     return next(
         question
-        for question in services.questions_of(assessment)
+        for question in assessments.questions_of(assessment)
         if all(getattr(question, key) == value for key, value in match.items())
     )
 
@@ -62,7 +62,7 @@ def test_files_only_where_evidence_is_asked_and_at_most_five(client, sent):
 def test_reissuing_an_internal_checklist_mails_nobody(client, reviewer, mailoutbox, django_capture_on_commit_callbacks):
     contact = VendorContactFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        assessment, _token = services.send_assessment(
+        assessment, _token = assessments.send_assessment(
             contact.vendor, contact, published_version("open-model-readiness"), reviewer
         )
     client.force_login(reviewer)
@@ -89,7 +89,7 @@ def test_two_editors_starting_a_new_version_at_once_get_one_draft(postgres, revi
     def start():
         try:
             barrier.wait(timeout=10)
-            services.start_new_version(template, reviewer)
+            questionnaires.start_new_version(template, reviewer)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:

@@ -9,7 +9,7 @@ from portal.mail import PermanentSendFailure
 from portal.models import AuditEvent
 from tests.conftest import api_client_for
 from tests.factories import VendorFactory, send_assessment
-from vendors import services, tasks
+from vendors import assessments, tasks
 from vendors.choices import VendorAuditAction
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,7 @@ def test_a_refused_invitation_is_recorded_shown_and_cleared_by_a_delivered_reiss
 
     # The address is fixed and the link re-issued: the mail goes out and the record is cleared.
     monkeypatch.undo()
-    services.reissue_link(assessment, reviewer)
+    assessments.reissue_link(assessment, reviewer)
     assert tasks.send_assessment_invitation.run(assessment.pk, URL) == 1
     assert len(mailoutbox) == 1
     assessment.refresh_from_db()

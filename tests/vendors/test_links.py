@@ -29,7 +29,7 @@ from tests.vendors.helpers import (
     submit_through_service,
     vendor_url,
 )
-from vendors import services
+from vendors import assessments
 from vendors.choices import AnswerType, AssessmentStatus, VendorAuditAction
 from vendors.models import Answer, Assessment, EvidenceFile
 
@@ -80,7 +80,7 @@ def test_a_valid_link_opens_its_questionnaire(client, sent):
     assert "noindex" in response["X-Robots-Tag"]
     # Every question of the version is on the page, with its field.
     html = response.content.decode()
-    for question in services.questions_of(assessment):
+    for question in assessments.questions_of(assessment):
         assert f'name="q-{question.id}"' in html or question.answer_type == AnswerType.FILE
         if needs_file(question):
             assert f'name="f-{question.id}"' in html
@@ -105,7 +105,7 @@ def test_an_expired_link_shows_the_generic_page(client, sent):
 
 def test_a_revoked_link_shows_the_generic_page(client, sent, reviewer):
     assessment, token = sent
-    services.revoke_assessment(assessment, reviewer, comment="送付先の誤り")
+    assessments.revoke_assessment(assessment, reviewer, comment="送付先の誤り")
     assert_invalid_page(client.get(vendor_url(token)), assessment)
     assert_invalid_page(client.post(vendor_url(token), post_data(assessment)), assessment)
     assert not Answer.objects.filter(assessment=assessment).exists()
@@ -115,7 +115,7 @@ def test_a_link_revoked_after_submission_no_longer_opens(client, sent, reviewer,
     assessment, token = sent
     submit_through_service(assessment)
     assert client.get(vendor_url(token)).status_code == 200
-    services.revoke_assessment(assessment, reviewer)
+    assessments.revoke_assessment(assessment, reviewer)
     assert_invalid_page(client.get(vendor_url(token)), assessment)
 
 
@@ -145,19 +145,19 @@ def _truncated(token):
 
 def _wrong_nonce(token):
     """Correctly signed, the right assessment id, but not the link's nonce."""
-    payload = signing.loads(token, salt=services.LINK_SALT)
-    return signing.dumps({"a": payload["a"], "n": "guessed-nonce"}, salt=services.LINK_SALT, compress=True)
+    payload = signing.loads(token, salt=assessments.LINK_SALT)
+    return signing.dumps({"a": payload["a"], "n": "guessed-nonce"}, salt=assessments.LINK_SALT, compress=True)
 
 
 def _other_salt(token):
     """The same payload signed for another purpose must not open the questionnaire."""
-    payload = signing.loads(token, salt=services.LINK_SALT)
+    payload = signing.loads(token, salt=assessments.LINK_SALT)
     return signing.dumps(payload, salt="some-other-salt", compress=True)
 
 
 def _unknown_assessment(token):
-    payload = signing.loads(token, salt=services.LINK_SALT)
-    return signing.dumps({"a": payload["a"] + 1000, "n": payload["n"]}, salt=services.LINK_SALT, compress=True)
+    payload = signing.loads(token, salt=assessments.LINK_SALT)
+    return signing.dumps({"a": payload["a"] + 1000, "n": payload["n"]}, salt=assessments.LINK_SALT, compress=True)
 
 
 def _garbage(token):
@@ -201,7 +201,7 @@ def test_every_invalid_link_gets_the_same_page(client, sent, reviewer):
     forged = page(_tampered_signature(token))
     Assessment.objects.filter(pk=assessment.pk).update(link_expires_at=timezone.now() - datetime.timedelta(days=1))
     expired = page(token)
-    services.revoke_assessment(other, reviewer)
+    assessments.revoke_assessment(other, reviewer)
     revoked = page(other_token)
     assert forged == expired == revoked
 
@@ -217,7 +217,7 @@ def test_another_assessments_token_opens_only_that_assessment(client, reviewer):
     assert not contains(response, first.reference)
     # Answering with the second token changes only the second assessment.
     assert client.post(vendor_url(second_token), post_data(second, files=False)).status_code == 302
-    assert Answer.objects.filter(assessment=second).count() == len(services.questions_of(second))
+    assert Answer.objects.filter(assessment=second).count() == len(assessments.questions_of(second))
     assert not Answer.objects.filter(assessment=first).exists()
     first.refresh_from_db()
     assert first.status == AssessmentStatus.SENT
@@ -226,14 +226,14 @@ def test_another_assessments_token_opens_only_that_assessment(client, reviewer):
 def test_a_reissued_link_replaces_the_old_one(client, sent, reviewer):
     assessment, old_token = sent
     assert client.get(vendor_url(old_token)).status_code == 200
-    _assessment, new_token = services.reissue_link(assessment, reviewer)
+    _assessment, new_token = assessments.reissue_link(assessment, reviewer)
     assert new_token != old_token
     assert_invalid_page(client.get(vendor_url(old_token)), assessment)
     response = client.get(vendor_url(new_token))
     assert response.status_code == 200
     assert response.context["assessment"].pk == assessment.pk
     # Re-issuing again retires the second link too.
-    _assessment, third_token = services.reissue_link(assessment, reviewer)
+    _assessment, third_token = assessments.reissue_link(assessment, reviewer)
     assert client.get(vendor_url(new_token)).status_code == 404
     assert client.get(vendor_url(third_token)).status_code == 200
 
@@ -243,7 +243,7 @@ def test_a_reissued_link_keeps_the_answers_saved_so_far(client, sent, reviewer):
     client.post(vendor_url(old_token), post_data(assessment, files=False))
     saved = answers_of(assessment)
     assert saved
-    _assessment, new_token = services.reissue_link(assessment, reviewer)
+    _assessment, new_token = assessments.reissue_link(assessment, reviewer)
     response = client.get(vendor_url(new_token))
     assert response.status_code == 200
     assert answers_of(assessment) == saved
@@ -284,7 +284,7 @@ def test_a_submitted_assessment_cannot_be_changed_through_the_link(client, sent,
 def test_a_decided_assessment_cannot_be_changed_through_the_link(client, sent, reviewer, media_root):
     assessment, token = sent
     submit_through_service(assessment)
-    services.decide_assessment(assessment, reviewer, "reject", findings="不十分")
+    assessments.decide_assessment(assessment, reviewer, "reject", findings="不十分")
     before = answers_of(assessment)
     response = client.post(vendor_url(token), post_data(assessment, files=False, button="submit"))
     assert response.status_code == 409
@@ -316,7 +316,7 @@ def test_evidence_is_stored_outside_the_static_root_under_a_random_name(uploaded
     assert evidence.original_name == "evidence.pdf"
     assert path.name != "evidence.pdf" and path.suffix == ".pdf"
     assert evidence.size == len(PDF_BYTES)
-    expected_count = sum(needs_file(q) for q in services.questions_of(evidence.answer.assessment))
+    expected_count = sum(needs_file(q) for q in assessments.questions_of(evidence.answer.assessment))
     assert len(stored_files(media_root)) == expected_count
 
 
@@ -489,7 +489,7 @@ def test_a_repeated_choice_does_not_inflate_the_score(client, sent):
     assert points < 1
     data = post_data(assessment, files=False, overrides={target.id: ["iso27001", "iso27001", "iso27001"]})
     assert client.post(vendor_url(token), data).status_code == 302
-    assert services.compute_score(assessment).points[target.id] == pytest.approx(points)
+    assert assessments.compute_score(assessment).points[target.id] == pytest.approx(points)
 
 
 # --- Gaps at submission, then score -------------------------------------------------------------
@@ -499,7 +499,7 @@ def test_submitting_with_nothing_answered_lists_every_gap(client, sent):
     assessment, token = sent
     response = client.post(vendor_url(token), {"submit": "1"})
     assert response.status_code == 400
-    questions = services.questions_of(assessment)
+    questions = assessments.questions_of(assessment)
     expected = [q.id for q in questions if q.required] + [q.id for q in questions if q.evidence_required]
     gaps = response.context["gaps"]
     assert sorted(gap.question_id for gap in gaps) == sorted(expected)
@@ -515,7 +515,7 @@ def test_submitting_with_nothing_answered_lists_every_gap(client, sent):
 
 def test_submitting_with_gaps_lists_them_and_keeps_the_saved_answers(client, sent, media_root):
     assessment, token = sent
-    questions = services.questions_of(assessment)
+    questions = assessments.questions_of(assessment)
     unanswered = question_where(
         assessment, lambda q: q.required and q.answer_type == AnswerType.TEXT and not q.evidence_required
     )
@@ -557,7 +557,7 @@ def test_submitting_with_gaps_lists_them_and_keeps_the_saved_answers(client, sen
 
 def test_saving_then_submitting_computes_score_and_knockouts(client, sent, media_root):
     assessment, token = sent
-    questions = services.questions_of(assessment)
+    questions = assessments.questions_of(assessment)
     training = question_where(assessment, lambda q: q.answer_type == AnswerType.SINGLE and q.knockout_values)
     knockout_value = training.knockout_values[0]
     empty_knockout = question_where(assessment, lambda q: "" in q.knockout_values and not q.required)
@@ -630,11 +630,11 @@ def test_the_invitation_goes_to_the_contact_with_the_link_in_their_language(
 ):
     contact = VendorContactFactory(language=language, email=f"{language}-contact@vendor.example")
     with django_capture_on_commit_callbacks(execute=True):
-        assessment, token = services.send_assessment(contact.vendor, contact, published_version(), reviewer)
+        assessment, token = assessments.send_assessment(contact.vendor, contact, published_version(), reviewer)
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
     assert message.to == [contact.email]
-    assert services.link_url(token) in message.body
+    assert assessments.link_url(token) in message.body
     assert assessment.reference in message.subject
     # The link in the mail opens the questionnaire.
     path = re.search(r"https?://[^/\s]+(/vendor/questionnaire/\S+/)", message.body).group(1)
@@ -655,10 +655,10 @@ def test_a_reissued_link_is_mailed_and_the_old_one_is_not(reviewer, mailoutbox, 
     with django_capture_on_commit_callbacks(execute=True):
         assessment, old_token = send_assessment(reviewer)
     with django_capture_on_commit_callbacks(execute=True):
-        _assessment, new_token = services.reissue_link(assessment, reviewer)
+        _assessment, new_token = assessments.reissue_link(assessment, reviewer)
     assert len(mailoutbox) == 2
-    assert services.link_url(new_token) in mailoutbox[1].body
-    assert services.link_url(old_token) not in mailoutbox[1].body
+    assert assessments.link_url(new_token) in mailoutbox[1].body
+    assert assessments.link_url(old_token) not in mailoutbox[1].body
     assert mailoutbox[1].to == [assessment.contact.email]
 
 
@@ -672,7 +672,7 @@ def test_no_mail_is_sent_before_the_transaction_commits(reviewer, mailoutbox, dj
 def test_the_vendor_page_speaks_the_contacts_language(client, reviewer):
     for language in ("en", "ja"):
         contact = VendorContactFactory(language=language)
-        _assessment, token = services.send_assessment(contact.vendor, contact, published_version(), reviewer)
+        _assessment, token = assessments.send_assessment(contact.vendor, contact, published_version(), reviewer)
         response = client.get(vendor_url(token))
         assert f'<html lang="{language}">' in response.content.decode()
 
@@ -683,7 +683,7 @@ def test_an_expired_link_can_be_reissued_and_keeps_the_answers(client, sent, rev
     saved = answers_of(assessment)
     Assessment.objects.filter(pk=assessment.pk).update(link_expires_at=timezone.now() - datetime.timedelta(days=1))
     assert client.get(vendor_url(token)).status_code == 404
-    _assessment, new_token = services.reissue_link(assessment, reviewer)
+    _assessment, new_token = assessments.reissue_link(assessment, reviewer)
     assert client.get(vendor_url(token)).status_code == 404
     response = client.get(vendor_url(new_token))
     assert response.status_code == 200

@@ -19,7 +19,7 @@ from portal.models import AuditEvent
 from tests.conftest import api_client_for
 from tests.factories import AIModelFactory, VendorContactFactory, VendorFactory, published_version
 from tests.vendors.helpers import PDF_BYTES
-from vendors import services
+from vendors import assessments, questionnaires
 from vendors.choices import AssessmentStatus, TemplateVersionStatus, VendorStatus
 from vendors.models import (
     AIModel,
@@ -74,11 +74,11 @@ def world(personas, reviewer, media_root):
     genai = QuestionnaireTemplate.objects.get(key="genai-vendor-assessment")
     readiness = QuestionnaireTemplate.objects.get(key="open-model-readiness")
     v1 = published_version()
-    draft = services.start_new_version(genai, reviewer)
+    draft = questionnaires.start_new_version(genai, reviewer)
     section = draft.sections.order_by("position", "id").first()
     first, second = section.questions.order_by("position", "id")[:2]
-    sent, _token = services.send_assessment(vendor, contact, v1, reviewer)
-    submitted, _token = services.send_assessment(vendor, contact, v1, reviewer)
+    sent, _token = assessments.send_assessment(vendor, contact, v1, reviewer)
+    submitted, _token = assessments.send_assessment(vendor, contact, v1, reviewer)
     Assessment.objects.filter(pk=submitted.pk).update(
         status=AssessmentStatus.SUBMITTED, submitted_at=timezone.now(), score=Decimal("80.0")
     )

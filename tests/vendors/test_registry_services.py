@@ -21,7 +21,7 @@ from tests.factories import (
 )
 from tests.vendors.helpers import submit_through_service
 from usecases import services as usecase_services
-from vendors import services
+from vendors import assessments, services
 from vendors.forms import AIModelForm, CertificationFormSet, ContactFormSet, VendorForm
 from vendors.models import AIModel, Licence, Vendor
 
@@ -262,7 +262,7 @@ def test_a_decision_audits_the_vendor_fields_it_changes(reviewer):
     [sent] = events(vendor)
     assert sent.changes == {"status": ["prospective", "under_assessment"]}
     submit_through_service(assessment)
-    services.decide_assessment(assessment, reviewer, "approve", approved_level="internal", valid_months=12)
+    assessments.decide_assessment(assessment, reviewer, "approve", approved_level="internal", valid_months=12)
     decided = events(vendor)[-1]
     vendor.refresh_from_db()
     assert decided.changes == {

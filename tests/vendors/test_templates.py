@@ -12,7 +12,7 @@ from portal.models import AuditEvent
 from tests.conftest import api_client_for
 from tests.factories import published_version, send_assessment
 from tests.vendors.helpers import contains, post_data, questions_of_version, vendor_url
-from vendors import services
+from vendors import assessments, questionnaires
 from vendors.choices import AssessmentStatus, TemplateVersionStatus, VendorAuditAction
 from vendors.forms import QuestionForm
 from vendors.models import Question, QuestionnaireTemplate, TemplateSection, TemplateVersion
@@ -90,7 +90,7 @@ def v1(genai):
 @pytest.fixture
 def retired(genai, v1, reviewer):
     """Version 1 after version 2 was published."""
-    services.publish_version(services.start_new_version(genai, reviewer), reviewer)
+    questionnaires.publish_version(questionnaires.start_new_version(genai, reviewer), reviewer)
     v1.refresh_from_db()
     assert v1.status == TemplateVersionStatus.RETIRED
     return v1
@@ -110,10 +110,10 @@ def first_questions(version):
 # --- The service refuses to change a published or retired version ----------------------------------
 
 SERVICE_CHANGES = {
-    "change a question": lambda version, section, first, second, user: services.save_question(
+    "change a question": lambda version, section, first, second, user: questionnaires.save_question(
         section, user, {"text_en": "Changed?"}, first
     ),
-    "add a question": lambda version, section, first, second, user: services.save_question(
+    "add a question": lambda version, section, first, second, user: questionnaires.save_question(
         section,
         user,
         {
@@ -125,11 +125,13 @@ SERVICE_CHANGES = {
             "knockout_values": [],
         },
     ),
-    "add a section": lambda version, section, first, second, user: services.add_section(version, user, "新", "New"),
-    "delete a question": lambda version, section, first, second, user: services.delete_question(first, user),
-    "move a question down": lambda version, section, first, second, user: services.move_question(first, user, 1),
-    "move a question up": lambda version, section, first, second, user: services.move_question(second, user, -1),
-    "publish again": lambda version, section, first, second, user: services.publish_version(version, user),
+    "add a section": lambda version, section, first, second, user: questionnaires.add_section(
+        version, user, "新", "New"
+    ),
+    "delete a question": lambda version, section, first, second, user: questionnaires.delete_question(first, user),
+    "move a question down": lambda version, section, first, second, user: questionnaires.move_question(first, user, 1),
+    "move a question up": lambda version, section, first, second, user: questionnaires.move_question(second, user, -1),
+    "publish again": lambda version, section, first, second, user: questionnaires.publish_version(version, user),
 }
 
 
@@ -137,7 +139,7 @@ SERVICE_CHANGES = {
 def test_the_service_refuses_to_change_a_locked_version(locked, reviewer, change):
     section, first, second = first_questions(locked)
     before = snapshot(locked)
-    with pytest.raises(services.TemplateLocked):
+    with pytest.raises(questionnaires.TemplateLocked):
         SERVICE_CHANGES[change](locked, section, first, second, reviewer)
     assert snapshot(locked) == before
 
@@ -272,7 +274,7 @@ def test_the_api_shows_the_published_questions_as_stored(v1, reviewer):
 
 def test_a_new_version_copies_the_latest_into_a_draft(genai, v1, reviewer):
     before = snapshot(v1)
-    draft = services.start_new_version(genai, reviewer)
+    draft = questionnaires.start_new_version(genai, reviewer)
     assert draft.pk != v1.pk
     assert (draft.number, draft.status, draft.published_at) == (2, TemplateVersionStatus.DRAFT, None)
     assert draft.is_editable
@@ -303,10 +305,10 @@ def test_a_new_version_copies_the_latest_into_a_draft(genai, v1, reviewer):
 
 
 def test_starting_a_new_version_again_returns_the_existing_draft(genai, v1, reviewer):
-    draft = services.start_new_version(genai, reviewer)
+    draft = questionnaires.start_new_version(genai, reviewer)
     section, first, _second = first_questions(draft)
-    services.save_question(section, reviewer, {"text_en": "Edited in the draft"}, first)
-    again = services.start_new_version(genai, reviewer)
+    questionnaires.save_question(section, reviewer, {"text_en": "Edited in the draft"}, first)
+    again = questionnaires.start_new_version(genai, reviewer)
     assert again.pk == draft.pk
     assert genai.versions.count() == 2
     assert Question.objects.get(pk=first.pk).text_en == "Edited in the draft"  # not copied over again
@@ -324,9 +326,9 @@ def test_the_new_version_button_opens_the_draft(client, genai, v1, reviewer):
 
 
 def test_publishing_the_draft_retires_the_previous_version(genai, v1, reviewer):
-    draft = services.start_new_version(genai, reviewer)
+    draft = questionnaires.start_new_version(genai, reviewer)
     v1_published_at = v1.published_at
-    services.publish_version(draft, reviewer)
+    questionnaires.publish_version(draft, reviewer)
     v1.refresh_from_db()
     draft.refresh_from_db()
     assert draft.status == TemplateVersionStatus.PUBLISHED
@@ -339,13 +341,13 @@ def test_publishing_the_draft_retires_the_previous_version(genai, v1, reviewer):
     assert (event.actor, event.to_state) == (reviewer, "v2")
     # The next draft is copied from version 2, the latest.
     section, first, _second = first_questions(draft)
-    v3 = services.start_new_version(genai, reviewer)
+    v3 = questionnaires.start_new_version(genai, reviewer)
     assert v3.number == 3
     assert first_questions(v3)[1].text_en == first.text_en
 
 
 def test_publishing_through_the_page(client, genai, v1, reviewer):
-    draft = services.start_new_version(genai, reviewer)
+    draft = questionnaires.start_new_version(genai, reviewer)
     client.force_login(reviewer)
     response = client.post(reverse("vendors:template-publish", kwargs={"pk": draft.pk}))
     assert response.status_code == 302
@@ -356,10 +358,10 @@ def test_publishing_through_the_page(client, genai, v1, reviewer):
 
 def test_an_empty_draft_cannot_be_published(reviewer):
     template = QuestionnaireTemplate.objects.create(key="empty", name_ja="空", name_en="Empty")
-    draft = services.start_new_version(template, reviewer)
+    draft = questionnaires.start_new_version(template, reviewer)
     assert draft.number == 1 and not draft.sections.exists()
     with pytest.raises(ValidationError):
-        services.publish_version(draft, reviewer)
+        questionnaires.publish_version(draft, reviewer)
     draft.refresh_from_db()
     assert draft.status == TemplateVersionStatus.DRAFT
 
@@ -369,7 +371,7 @@ def test_an_empty_draft_cannot_be_published(reviewer):
 
 @pytest.fixture
 def draft(genai, v1, reviewer):
-    return services.start_new_version(genai, reviewer)
+    return questionnaires.start_new_version(genai, reviewer)
 
 
 def test_editing_a_draft_question_through_the_page(client, draft, v1, reviewer):
@@ -441,21 +443,21 @@ def test_an_assessment_keeps_its_version_after_a_new_one_is_published(client, ge
     before = snapshot(v1)
 
     # Version 2: reword the first question, drop the second, add one; publish.
-    draft = services.start_new_version(genai, reviewer)
+    draft = questionnaires.start_new_version(genai, reviewer)
     section, first, second = first_questions(draft)
-    services.save_question(section, reviewer, {"text_en": "Reworded in v2", "text_ja": "第2版の文言"}, first)
-    services.delete_question(second, reviewer)
-    services.save_question(
+    questionnaires.save_question(section, reviewer, {"text_en": "Reworded in v2", "text_ja": "第2版の文言"}, first)
+    questionnaires.delete_question(second, reviewer)
+    questionnaires.save_question(
         section,
         reviewer,
         {"text_ja": "第2版の新問", "text_en": "New in v2", "answer_type": "text", "options": [], "knockout_values": []},
     )
-    services.publish_version(draft, reviewer)
+    questionnaires.publish_version(draft, reviewer)
 
     assessment.refresh_from_db()
     assert assessment.template_version_id == v1.pk
     assert snapshot(v1)["questions"] == before["questions"]
-    assert [q.pk for q in services.questions_of(assessment)] == [q.pk for q in v1_questions]
+    assert [q.pk for q in assessments.questions_of(assessment)] == [q.pk for q in v1_questions]
     assert set(assessment.answers.values_list("question__section__version", flat=True)) == {v1.pk}
 
     # The vendor still sees (and submits) the questions of version 1.
@@ -480,17 +482,17 @@ def test_an_assessment_keeps_its_version_after_a_new_one_is_published(client, ge
     # A new assessment gets version 2.
     later, _token = send_assessment(reviewer)
     assert later.template_version_id == draft.pk
-    texts = [q.text_en for q in services.questions_of(later)]
+    texts = [q.text_en for q in assessments.questions_of(later)]
     assert "Reworded in v2" in texts and "New in v2" in texts and second.text_en not in texts
 
 
 def test_a_draft_cannot_be_sent(genai, v1, reviewer):
     from tests.factories import VendorContactFactory
 
-    draft = services.start_new_version(genai, reviewer)
+    draft = questionnaires.start_new_version(genai, reviewer)
     contact = VendorContactFactory()
     with pytest.raises(ValidationError):
-        services.send_assessment(contact.vendor, contact, draft, reviewer)
+        assessments.send_assessment(contact.vendor, contact, draft, reviewer)
 
 
 # --- QuestionForm validation -------------------------------------------------------------------------------
@@ -574,9 +576,9 @@ def test_only_the_published_version_can_be_sent_through_the_api(genai, v1, revie
     from tests.factories import VendorContactFactory
     from vendors.models import Assessment
 
-    draft = services.start_new_version(genai, reviewer)
+    draft = questionnaires.start_new_version(genai, reviewer)
     if state == "retired":
-        services.publish_version(draft, reviewer)
+        questionnaires.publish_version(draft, reviewer)
         target = v1
     else:
         target = draft

@@ -8,7 +8,7 @@ from portal.api import parsers
 from portal.api.filters import StrictFilterBackend, StrictOrderingFilter
 from portal.api.responses import CONFLICT, ERRORS
 from portal.api.views import DjangoViewPermission
-from vendors import services
+from vendors import assessments, services
 from vendors.api.serializers import (
     AIModelSerializer,
     AssessmentSerializer,
@@ -146,7 +146,7 @@ class AssessmentViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        assessment, _token = services.send_assessment(
+        assessment, _token = assessments.send_assessment(
             data["vendor"], data["contact"], data["template_version"], request.user, data.get("link_days")
         )
         return Response(self.get_serializer(assessment).data, status=status.HTTP_201_CREATED)
@@ -166,7 +166,7 @@ class AssessmentViewSet(
         serializer = RevokeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         comment = serializer.validated_data.get("comment", "")
-        return self._act(lambda: services.revoke_assessment(assessment, request.user, comment=comment))
+        return self._act(lambda: assessments.revoke_assessment(assessment, request.user, comment=comment))
 
     @extend_schema(
         summary=gettext_lazy("Re-issue the link (and e-mail it); earlier links stop working"),
@@ -176,7 +176,7 @@ class AssessmentViewSet(
     @action(detail=True, methods=["post"])
     def reissue(self, request, reference=None):
         assessment = self.get_object()
-        return self._act(lambda: services.reissue_link(assessment, request.user)[0])
+        return self._act(lambda: assessments.reissue_link(assessment, request.user)[0])
 
     @extend_schema(
         summary=gettext_lazy("Decide a submitted assessment"),
@@ -188,4 +188,4 @@ class AssessmentViewSet(
         assessment = self.get_object()
         serializer = DecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self._act(lambda: services.decide_assessment(assessment, request.user, **serializer.validated_data))
+        return self._act(lambda: assessments.decide_assessment(assessment, request.user, **serializer.validated_data))
