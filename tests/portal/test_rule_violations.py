@@ -8,6 +8,7 @@ from rest_framework import exceptions
 from governance import services as governance_services
 from portal.api.exceptions import exception_handler
 from portal.exceptions import Conflict, Invalid, NotFound, RuleViolation
+from usecases import roadmap_services
 from usecases import services as usecase_services
 from vendors import services as vendor_services
 
@@ -17,9 +18,9 @@ from vendors import services as vendor_services
     [
         (usecase_services.StaleUseCase, Conflict),
         (usecase_services.TransitionNotAllowed, Conflict),
-        (usecase_services.StepChanged, Conflict),
+        (roadmap_services.StepChanged, Conflict),
         (usecase_services.IncompleteUseCase, Invalid),
-        (usecase_services.GateNotMet, Invalid),
+        (roadmap_services.GateNotMet, Invalid),
         (vendor_services.AssessmentNotAllowed, Conflict),
         (vendor_services.TemplateLocked, Conflict),
         (vendor_services.InvalidLink, NotFound),
