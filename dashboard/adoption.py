@@ -37,7 +37,7 @@ from governance.education.choices import PolicyVersionStatus
 from governance.models import ApprovalStage, PolicyVersion, TrainingCourse
 from portal.choices import DataClassification
 from portal.models import Department, department_name
-from usecases import economics, roadmap
+from usecases import returns, roadmap
 from usecases.choices import (
     LIVE_STATES,
     STYLE_FAMILIES,
@@ -361,9 +361,9 @@ def vendors():
 def cost_value(use_cases):
     """Estimated monthly spend of live use cases (closed vs self-hosted, stored per use case by
     ``usecases.economics.refresh_cost_estimates``), benefits, ROI over the ROI period
-    (``usecases.economics``: the same definition as the use-case pages) and KPI attainment."""
+    (``usecases.returns``: the same definition as the use-case pages) and KPI attainment."""
     settings_row = CostSettings.load()
-    period = economics.roi_period()
+    period = returns.roi_period()
     live = use_cases.filter(status__in=LIVE_STATES)
     zero = Value(Decimal(0), output_field=MONEY)
     monthly = (
@@ -372,7 +372,7 @@ def cost_value(use_cases):
         + Coalesce(F("other_monthly_cost"), zero)
     )
     # One row per department, month of approval and first month with a benefit in the period: the
-    # running cost counts from the earlier of the two (usecases.economics.RoiPeriod.months_live).
+    # running cost counts from the earlier of the two (usecases.returns.RoiPeriod.months_live).
     first_benefit = (
         BenefitRecord.objects.filter(use_case=OuterRef("pk"), month__gte=period.first, month__lte=period.last)
         .order_by("month")
@@ -457,11 +457,11 @@ def cost_value(use_cases):
 
 
 def _roi(benefit, cost, recording):
-    fraction, reason = economics.roi(benefit, cost, bool(recording))
+    fraction, reason = returns.roi(benefit, cost, bool(recording))
     return {
-        "roi_percent": economics.percent(fraction),
+        "roi_percent": returns.percent(fraction),
         "roi_reason": reason,
-        "roi_reason_text": "" if reason is None else str(economics.ROI_REASONS[reason]),
+        "roi_reason_text": "" if reason is None else str(returns.ROI_REASONS[reason]),
     }
 
 
@@ -543,12 +543,12 @@ def trend(use_cases, since=None, until=None):
             months.setdefault(key, dict.fromkeys(TREND_EVENTS, 0))[name] = count
     if not months:
         return []
-    month, last = min(months), economics.this_month()
+    month, last = min(months), returns.this_month()
     if until:
         last = min(last, until.replace(day=1))
     last = max(last, max(months))
     filled = []
     while month <= last:
         filled.append({"month": month, **months.get(month, dict.fromkeys(TREND_EVENTS, 0))})
-        month = economics.add_months(month, 1)
+        month = returns.add_months(month, 1)
     return filled

@@ -24,7 +24,8 @@ class KpiInline(ReadOnlyInline):
 
 
 # Use cases and their rows are read-only in the admin: every change goes through the
-# services in usecases/services.py, which check the rules and write the audit trail.
+# services in usecases/services.py and usecases/roadmap_services.py, which check the rules and
+# write the audit trail.
 
 
 class UseCaseModelInline(ReadOnlyInline):

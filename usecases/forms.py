@@ -9,7 +9,8 @@ from portal.forms import RowsFormSet
 from portal.models import Department
 from usecases.choices import ModelRole, RoadmapStep, TrialKind
 from usecases.models import BenefitRecord, Kpi, Trial, UseCase, UseCaseModel, UseCaseTask
-from usecases.services import COST_FIELDS, EDITABLE_FIELDS
+from usecases.roadmap_services import COST_FIELDS
+from usecases.services import EDITABLE_FIELDS
 from vendors.choices import Openness
 from vendors.models import AIModel
 

@@ -14,7 +14,7 @@ from portal.forms import add_errors
 from portal.models import AuditEvent, label_states
 from portal.pages import show_rule_violation
 from portal.views import QueryStringMixin
-from usecases import economics, extensions, roadmap, services
+from usecases import extensions, returns, roadmap, roadmap_services, services
 from usecases.choices import (
     CLOSED_STATES,
     LIVE_STATES,
@@ -306,7 +306,7 @@ class UseCaseRoadmapActionView(RoadmapManagerMixin, View):
                 if form is not None and not form.is_valid():
                     messages.error(request, _("Give the reason for skipping the proof of concept."))
                     return redirect("usecases:roadmap", reference=reference)
-                use_case = services.advance_step(
+                use_case = roadmap_services.advance_step(
                     use_case,
                     user,
                     skip_poc=skip,
@@ -315,7 +315,7 @@ class UseCaseRoadmapActionView(RoadmapManagerMixin, View):
                 )
                 messages.success(request, _("Moved to %(step)s.") % {"step": use_case.get_roadmap_step_display()})
             elif self.action == "go_live":
-                services.go_live(use_case, user)
+                roadmap_services.go_live(use_case, user)
                 messages.success(request, _("The use case is in production."))
             elif self.action == "move_back":
                 form = MoveBackForm(request.POST, use_case=use_case)
@@ -324,7 +324,7 @@ class UseCaseRoadmapActionView(RoadmapManagerMixin, View):
                         for error in errors:
                             messages.error(request, error)
                     return redirect("usecases:roadmap", reference=reference)
-                use_case = services.move_back(
+                use_case = roadmap_services.move_back(
                     use_case,
                     user,
                     form.cleaned_data["to_step"],
@@ -337,9 +337,14 @@ class UseCaseRoadmapActionView(RoadmapManagerMixin, View):
                 if not form.is_valid():
                     messages.error(request, _("Give the reason for retiring the use case."))
                     return redirect("usecases:roadmap", reference=reference)
-                services.retire(use_case, user, form.cleaned_data["reason"])
+                roadmap_services.retire(use_case, user, form.cleaned_data["reason"])
                 messages.success(request, _("The use case is retired."))
-        except (services.GateNotMet, services.TransitionNotAllowed, services.StepChanged, ValidationError) as error:
+        except (
+            roadmap_services.GateNotMet,
+            services.TransitionNotAllowed,
+            roadmap_services.StepChanged,
+            ValidationError,
+        ) as error:
             show_rule_violation(request, error)
         return redirect("usecases:roadmap", reference=reference)
 
@@ -367,7 +372,7 @@ class TrialFormView(RoadmapManagerMixin, TemplateView):
         form = self.get_form(request.POST)
         if form.is_valid():
             try:
-                services.save_trial(self.use_case, request.user, self.kind, form.cleaned_data)
+                roadmap_services.save_trial(self.use_case, request.user, self.kind, form.cleaned_data)
             except ValidationError as error:
                 add_errors(form, error)
             else:
@@ -390,7 +395,7 @@ class ModelRolesView(RoadmapManagerMixin, TemplateView):
         if all([form.is_valid() for form in forms]):  # noqa: C419 - every form validates
             rows = [{"choice": form.choice, **form.cleaned_data} for form in forms]
             try:
-                services.decide_roles(self.use_case, request.user, rows)
+                roadmap_services.decide_roles(self.use_case, request.user, rows)
             except ValidationError as error:
                 errors = error.message_dict.get("roles", error.messages)
                 return self.render_to_response(self.get_context_data(forms=forms, errors=errors), status=400)
@@ -420,7 +425,7 @@ class UseCaseEconomicsView(UseCaseObjectMixin, TemplateView):
             assumptions_form = CostAssumptionsForm(instance=use_case, defaults=CostSettings.load())
         if may_manage and benefit_form is None and use_case.status in LIVE_STATES:
             benefit_form = BenefitForm(initial={"month": timezone.localdate().replace(day=1)})
-        figures = economics.use_case_economics(use_case)
+        figures = returns.use_case_economics(use_case)
         currency = figures["assumptions"].currency
         shares_url = None  # where the request shares are set: the intake form, or the hybrid decision once live
         if services.can_edit(use_case, self.request.user):
@@ -449,9 +454,9 @@ class UseCaseEconomicsView(UseCaseObjectMixin, TemplateView):
         if form.is_valid():
             try:
                 if key == "benefit_form":
-                    services.record_benefit(self.use_case, request.user, **form.cleaned_data)
+                    roadmap_services.record_benefit(self.use_case, request.user, **form.cleaned_data)
                 else:
-                    services.update_cost_assumptions(self.use_case, request.user, form.cleaned_data)
+                    roadmap_services.update_cost_assumptions(self.use_case, request.user, form.cleaned_data)
             except ValidationError as error:
                 add_errors(form, error)
             else:
@@ -495,5 +500,5 @@ class OrganisationEconomicsView(LoginRequiredMixin, PermissionRequiredMixin, Tem
     permission_required = "usecases.view_usecase"
 
     def get_context_data(self, **kwargs):
-        totals = economics.organisation_totals(UseCase.objects.visible_to(self.request.user))
+        totals = returns.organisation_totals(UseCase.objects.visible_to(self.request.user))
         return super().get_context_data(totals=totals, **kwargs)

@@ -16,8 +16,8 @@ from portal.api.responses import ERRORS
 from portal.filters import MAX_ID
 from usecases.api.serializers import RoiPeriodSerializer
 from usecases.choices import UseCaseCategory
-from usecases.economics import ROI_REASONS
 from usecases.models import UseCase
+from usecases.returns import ROI_REASONS
 
 READ_PERMISSION = "usecases.view_all_usecases"  # executives, reviewers and admins, not requesters
 MONEY = {"max_digits": 20, "decimal_places": 2}

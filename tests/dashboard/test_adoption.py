@@ -25,7 +25,7 @@ from portal.services import create_api_token
 from tests.conftest import api_client_for
 from tests.factories import AIModelFactory, DepartmentFactory, UseCaseFactory, UserFactory, VendorFactory
 from tests.governance.education_helpers import completed, course, policy, publish
-from usecases import services as usecases
+from usecases import roadmap_services
 from usecases.economics import refresh_cost_estimates
 from usecases.models import BenefitRecord, CostSettings, ExchangeRate, Kpi, KpiMeasurement, UseCase, UseCaseModel
 from vendors.models import Licence, Vendor
@@ -40,7 +40,7 @@ ENDPOINTS = ("summary", "approvals", "vendors", "cost-value", "education", "tren
 def this_month(monkeypatch):
     """July 2025 is the current month here: the ROI period is August 2024 to July 2025 and the trend
     runs to July 2025, whatever day the tests run."""
-    monkeypatch.setattr("usecases.economics.this_month", lambda: datetime.date(2025, 7, 1))
+    monkeypatch.setattr("usecases.returns.this_month", lambda: datetime.date(2025, 7, 1))
 
 
 def at(year, month, day, hour=12, minute=0):
@@ -697,10 +697,10 @@ def test_roadmap_services_refresh_the_estimate(world, reviewer, reader):
     uc2 = world.ucs[1]
     decisions = zip(uc2.model_choices.order_by("pk"), ("operations", "core", "retired"), (50, 50, None), strict=True)
     rows = [{"choice": c, "role": role, "rationale": "用途に合う", "request_share": n} for c, role, n in decisions]
-    usecases.decide_roles(uc2, reviewer, rows)
+    roadmap_services.decide_roles(uc2, reviewer, rows)
     assert estimates(uc2) == [("16800.00", "640000.00")]  # 20,000 x 50 % x 0.0105 EUR x 160
     assumptions = {"operations_fte": Decimal("0.5"), "other_monthly_cost": Decimal(1000)}
-    usecases.update_cost_assumptions(uc2, reviewer, assumptions)
+    roadmap_services.update_cost_assumptions(uc2, reviewer, assumptions)
     assert estimates(uc2) == [("16800.00", "1000000.00")]  # 550,000 + 0.5 x 900,000
     alpha = fetch(reader, "cost-value", department=world.alpha.pk)["by_department"][0]
     assert (alpha["closed"], alpha["self_hosted"], alpha["other"]) == ("25800.00", "1000000.00", "21000.00")

@@ -33,7 +33,7 @@ THIS_MONTH = datetime.date(2025, 7, 1)
 def this_month(monkeypatch):
     """The trend and the ROI period run to the current month: July 2025 here, so the 2025
     fixture's figures do not depend on the day the tests run."""
-    monkeypatch.setattr("usecases.economics.this_month", lambda: THIS_MONTH)
+    monkeypatch.setattr("usecases.returns.this_month", lambda: THIS_MONTH)
     return THIS_MONTH
 
 

@@ -5,7 +5,7 @@ before its submission); ROI over a stated period, or "—" with a reason; trends
 without gaps; roadmap readiness that does not contradict the use cases already past a step; and
 demo data that reads as a coherent history.
 
-"Now" is April 2026 for the month-based figures (``usecases.economics.this_month``): the ROI
+"Now" is April 2026 for the month-based figures (``usecases.returns.this_month``): the ROI
 period is May 2025 to April 2026 and the trends run to April 2026.
 """
 
@@ -42,7 +42,7 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 @pytest.fixture(autouse=True)
 def this_month(monkeypatch):
-    monkeypatch.setattr("usecases.economics.this_month", lambda: THIS_MONTH)
+    monkeypatch.setattr("usecases.returns.this_month", lambda: THIS_MONTH)
 
 
 def at(year, month, day, hour=12):
@@ -319,7 +319,7 @@ def test_unmet_readiness_names_the_use_cases_already_past_the_step(org):
 
 
 def test_the_demo_data_is_a_coherent_history(monkeypatch):
-    monkeypatch.setattr("usecases.economics.this_month", lambda: timezone.localdate().replace(day=1))
+    monkeypatch.setattr("usecases.returns.this_month", lambda: timezone.localdate().replace(day=1))
     call_command("seed_demo", verbosity=0)
     cases = UseCase.objects.all()
     for case in cases:

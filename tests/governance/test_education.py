@@ -45,8 +45,7 @@ from tests.governance.education_helpers import (
     tags,
 )
 from tests.usecases.roadmap_helpers import at_hybrid
-from usecases import roadmap
-from usecases import services as usecase_services
+from usecases import roadmap, roadmap_services
 
 pytestmark = pytest.mark.django_db
 
@@ -660,19 +659,19 @@ def test_a_live_use_case_enters_step_6_only_when_both_items_are_met(requester, r
         }
         for choice in use_case.model_choices.all()
     ]
-    usecase_services.decide_roles(use_case, reviewer, rows)
-    use_case = usecase_services.go_live(use_case, requester)
+    roadmap_services.decide_roles(use_case, reviewer, rows)
+    use_case = roadmap_services.go_live(use_case, requester)
     assert (use_case.status, use_case.roadmap_step) == ("in_production", 5)
-    with pytest.raises(usecase_services.GateNotMet) as caught:
-        usecase_services.advance_step(use_case, requester)
+    with pytest.raises(roadmap_services.GateNotMet) as caught:
+        roadmap_services.advance_step(use_case, requester)
     assert [item.code for item in caught.value.items] == ["rules.acknowledged", "rules.trained"]
     version, literacy = publish(policy(admin_user), admin_user), course(admin_user)
     services.acknowledge(version, requester)
-    with pytest.raises(usecase_services.GateNotMet) as caught:
-        usecase_services.advance_step(use_case, requester)
+    with pytest.raises(roadmap_services.GateNotMet) as caught:
+        roadmap_services.advance_step(use_case, requester)
     assert [item.code for item in caught.value.items] == ["rules.trained"]
     completed(literacy, requester, admin_user, ago(1))
-    use_case = usecase_services.advance_step(use_case, requester)
+    use_case = roadmap_services.advance_step(use_case, requester)
     assert (use_case.status, use_case.roadmap_step) == ("in_production", 6)
 
 

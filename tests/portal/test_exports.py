@@ -325,7 +325,7 @@ def test_vendors_table_export_is_organisation_wide(client, executive, vendors, m
 @pytest.fixture
 def july_2025(monkeypatch):
     """The ROI period is the 12 months to the current one: July 2025 here (August 2024 to July 2025)."""
-    monkeypatch.setattr("usecases.economics.this_month", lambda: datetime.date(2025, 7, 1))
+    monkeypatch.setattr("usecases.returns.this_month", lambda: datetime.date(2025, 7, 1))
 
 
 def cost_fixture(cases, requester, marketing, sales, *, sales_benefit=0):

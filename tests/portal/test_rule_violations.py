@@ -8,6 +8,7 @@ from rest_framework import exceptions
 from governance import services as governance_services
 from portal.api.exceptions import exception_handler
 from portal.exceptions import Conflict, Invalid, NotFound, RuleViolation
+from usecases import roadmap_services
 from usecases import services as usecase_services
 from vendors import assessments as vendor_assessments
 from vendors import questionnaires as vendor_questionnaires
@@ -18,9 +19,9 @@ from vendors import questionnaires as vendor_questionnaires
     [
         (usecase_services.StaleUseCase, Conflict),
         (usecase_services.TransitionNotAllowed, Conflict),
-        (usecase_services.StepChanged, Conflict),
+        (roadmap_services.StepChanged, Conflict),
         (usecase_services.IncompleteUseCase, Invalid),
-        (usecase_services.GateNotMet, Invalid),
+        (roadmap_services.GateNotMet, Invalid),
         (vendor_assessments.AssessmentNotAllowed, Conflict),
         (vendor_questionnaires.TemplateLocked, Conflict),
         (vendor_assessments.InvalidLink, NotFound),

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from portal.models import AuditEvent
 from tests.factories import AIModelFactory, UseCaseFactory, VendorFactory, approved_vendor, choose_model
-from usecases import services
+from usecases import roadmap_services
 from usecases.models import KpiMeasurement, UseCase
 from vendors.models import Licence
 
@@ -50,7 +50,7 @@ def open_model(name="Llama 3 70B"):
 
 def record_pilot(use_case, user, model=None, **fields):
     values = {"ai_model": model or closed_model(), "starts_on": days(-30), "planned_end_on": days(30), **fields}
-    return services.save_trial(use_case, user, "closed_pilot", values)
+    return roadmap_services.save_trial(use_case, user, "closed_pilot", values)
 
 
 def pilot_done(use_case, user):

@@ -14,7 +14,7 @@ from governance.models import PolicyException
 from tests.conftest import api_client_for
 from tests.factories import AIModelFactory, UseCaseFactory, VendorFactory, approved_vendor, choose_model
 from tests.usecases.roadmap_helpers import approved
-from usecases import economics, services
+from usecases import economics, returns, services
 from usecases.models import UseCase, UseCaseModel
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,7 @@ def trains_on_data():
 
 
 def figures(use_case):
-    return economics.use_case_economics(UseCase.objects.get(pk=use_case.pk))["cost"]
+    return returns.use_case_economics(UseCase.objects.get(pk=use_case.pk))["cost"]
 
 
 def html_of(response):

@@ -1,4 +1,4 @@
-"""Cost and return arithmetic (usecases.economics) against figures computed by hand.
+"""Cost and return arithmetic (usecases.economics, usecases.returns) against figures computed by hand.
 
 Prices are published list prices (GPT-4o USD 2.50 in / 10.00 out per million tokens, DeepSeek R1
 0.55 / 2.19, ...); the defaults are the seeded cost settings (GPU setup JPY 550,000 a month,
@@ -17,8 +17,9 @@ from django.utils import timezone, translation
 
 from portal.models import AuditEvent
 from tests.factories import AIModelFactory, KpiFactory, UseCaseFactory, VendorFactory, approved_vendor, choose_model
-from usecases import economics, services
+from usecases import economics, roadmap_services
 from usecases.models import BenefitRecord, CostSettings, ExchangeRate, KpiMeasurement, UseCase
+from usecases.returns import estimate_return, kpi_progress, organisation_totals
 
 pytestmark = pytest.mark.django_db
 
@@ -283,8 +284,8 @@ def test_the_use_case_own_figures_override_the_defaults(requester, other_request
         "hourly_rate": D("8000"),
     }
     with pytest.raises(PermissionDenied):
-        services.update_cost_assumptions(use_case, other_requester, figures)
-    services.update_cost_assumptions(use_case, requester, figures)
+        roadmap_services.update_cost_assumptions(use_case, other_requester, figures)
+    roadmap_services.update_cost_assumptions(use_case, requester, figures)
     event = AuditEvent.objects.for_object(use_case).get(action="change_costs")
     assert event.changes["gpu_monthly_cost"] == [None, "300000"]
 
@@ -302,7 +303,7 @@ def test_the_use_case_own_figures_override_the_defaults(requester, other_request
     assert cost.running["total"] == D("1175000.00")  # 1,125,000 on GPT-4o + 50,000
 
     CostSettings.objects.filter(pk=1).update(engineer_monthly_cost=1_000_000, gpu_monthly_cost=999_999)
-    services.update_cost_assumptions(use_case, requester, {"operations_fte": D("0")})
+    roadmap_services.update_cost_assumptions(use_case, requester, {"operations_fte": D("0")})
     assert estimate(use_case).self_hosting[1] == D("300000.00")  # 0 FTE is a value, not "use the default"
 
 
@@ -415,10 +416,10 @@ def test_organisation_totals_leave_out_use_cases_without_shares(requester):
     split = approved(requester, other_monthly_cost=D("1000"))
     choose_model(split, gpt4o())
     choose_model(split, priced("DeepSeek R1", "0.55", "2.19"))
-    services.record_benefit(split, requester, this_month(), D("1000"))
+    roadmap_services.record_benefit(split, requester, this_month(), D("1000"))
     single = approved(requester)
     choose_model(single, gpt4o())
-    totals = economics.organisation_totals(UseCase.objects.all())
+    totals = organisation_totals(UseCase.objects.all())
     assert (totals["total"]["unpriced"], totals["total"]["cost"], totals["total"]["benefit"]) == (
         1,
         D("1125000.00"),
@@ -485,12 +486,12 @@ def test_prices_in_usd_are_kept_beside_the_reporting_currency():
 def test_roi_over_the_recorded_months(requester):
     use_case = approved(requester)
     month, previous = this_month(), month_before(this_month())
-    services.record_benefit(use_case, requester, previous, D("100"), D("200000"), D("300000"))
-    services.record_benefit(use_case, requester, month, D("50.5"), revenue_gained=D("100000"))
+    roadmap_services.record_benefit(use_case, requester, previous, D("100"), D("200000"), D("300000"))
+    roadmap_services.record_benefit(use_case, requester, month, D("50.5"), revenue_gained=D("100000"))
     benefits = list(use_case.benefits.all())
 
     # Approved this month, but a benefit recorded for last month: the cost counts from that month.
-    result = economics.estimate_return(benefits, D("600000"), D("5000"), use_case.approved_at)
+    result = estimate_return(benefits, D("600000"), D("5000"), use_case.approved_at)
     assert result.cost_months == 2 and result.roi_reason is None
     assert [(m["month"], m["hours_value"], m["benefit"]) for m in result.months] == [
         (previous, D("500000.00"), D("1000000.00")),  # 100 h x 5,000 + 200,000 + 300,000
@@ -506,17 +507,15 @@ def test_roi_over_the_recorded_months(requester):
 
     choose_model(use_case, gpt4o())  # as the page does: the running cost of the models in use
     cost = estimate(use_case)
-    returns = economics.estimate_return(
-        benefits, cost.running["total"], cost.assumptions.hourly_rate, use_case.approved_at
-    )
+    returns = estimate_return(benefits, cost.running["total"], cost.assumptions.hourly_rate, use_case.approved_at)
     assert (returns.total_cost, returns.roi_percent) == (D("2250000.00"), D("-39.9"))
 
 
 @pytest.mark.parametrize("monthly_cost", [D(0), None])
 def test_roi_is_unknown_without_a_cost(requester, monthly_cost):
     use_case = approved(requester)
-    services.record_benefit(use_case, requester, this_month(), D("10"))
-    result = economics.estimate_return(list(use_case.benefits.all()), monthly_cost, D("5000"), use_case.approved_at)
+    roadmap_services.record_benefit(use_case, requester, this_month(), D("10"))
+    result = estimate_return(list(use_case.benefits.all()), monthly_cost, D("5000"), use_case.approved_at)
     assert (result.total_benefit, result.total_cost, result.roi, result.roi_percent) == (
         D("50000.00"),
         D("0.00"),
@@ -524,7 +523,7 @@ def test_roi_is_unknown_without_a_cost(requester, monthly_cost):
         None,
     )
     assert result.roi_reason == "no_cost"
-    nothing = economics.estimate_return([], D("600000"), D("5000"), use_case.approved_at)
+    nothing = estimate_return([], D("600000"), D("5000"), use_case.approved_at)
     assert (nothing.roi, nothing.roi_reason) == (None, "no_benefit")  # no month recorded yet
 
 
@@ -536,27 +535,27 @@ def measure(kpi, days_ago, value):
 
 def test_kpi_progress_towards_an_increase_target():
     kpi = fresh(KpiFactory(name="クリック率", baseline="1.8", target="2.0"))
-    empty = economics.kpi_progress(kpi)
+    empty = kpi_progress(kpi)
     assert (empty["latest"], empty["progress"], empty["attained"]) == (None, None, None)
     measure(kpi, 0, "1.95")
     measure(kpi, 5, "2.5")  # recorded later, but older: the latest is by date
-    result = economics.kpi_progress(kpi)
+    result = kpi_progress(kpi)
     assert [value for _day, value in result["points"]] == [D("2.5"), D("1.95")]
     assert (result["latest"], result["progress"], result["attained"]) == (D("1.95"), D("75.0"), False)
     KpiMeasurement.objects.filter(kpi=kpi, value=D("1.95")).update(value="2.1")
-    result = economics.kpi_progress(kpi)
+    result = kpi_progress(kpi)
     assert (result["progress"], result["attained"]) == (D("150.0"), True)
 
 
 def test_kpi_progress_towards_a_decrease_target():
     kpi = fresh(KpiFactory(name="問い合わせ対応時間", unit="分", direction="decrease", baseline="10", target="8"))
     measure(kpi, 1, "9")
-    assert (economics.kpi_progress(kpi)["progress"], economics.kpi_progress(kpi)["attained"]) == (D("50.0"), False)
+    assert (kpi_progress(kpi)["progress"], kpi_progress(kpi)["attained"]) == (D("50.0"), False)
     measure(kpi, 0, "7.5")
-    assert (economics.kpi_progress(kpi)["progress"], economics.kpi_progress(kpi)["attained"]) == (D("125.0"), True)
+    assert (kpi_progress(kpi)["progress"], kpi_progress(kpi)["attained"]) == (D("125.0"), True)
     flat = fresh(KpiFactory(baseline="2.0", target="2.0"))
     measure(flat, 0, "2.0")
-    assert (economics.kpi_progress(flat)["progress"], economics.kpi_progress(flat)["attained"]) == (None, True)
+    assert (kpi_progress(flat)["progress"], kpi_progress(flat)["attained"]) == (None, True)
 
 
 # --- Recording benefits ----------------------------------------------------------------------------------
@@ -565,9 +564,9 @@ def test_kpi_progress_towards_a_decrease_target():
 def test_record_benefit_keeps_one_record_a_month(requester):
     use_case = approved(requester)
     later_this_month = timezone.localdate().replace(day=28)  # normalised to the 1st, never in the future
-    first = services.record_benefit(use_case, requester, later_this_month, D("12.5"), revenue_gained=D("30000"))
+    first = roadmap_services.record_benefit(use_case, requester, later_this_month, D("12.5"), revenue_gained=D("30000"))
     assert first.month == this_month()
-    second = services.record_benefit(use_case, requester, this_month().replace(day=3), D("20"), note="修正")
+    second = roadmap_services.record_benefit(use_case, requester, this_month().replace(day=3), D("20"), note="修正")
     assert second.pk == first.pk
     record = BenefitRecord.objects.get(use_case=use_case)
     assert (record.hours_saved, record.revenue_gained, record.note, record.recorded_by) == (
@@ -599,13 +598,13 @@ def test_record_benefit_refuses_a_future_month_and_other_people(requester, other
     use_case = approved(requester)
     next_month = (this_month() + datetime.timedelta(days=32)).replace(day=1)
     with pytest.raises(ValidationError) as caught:
-        services.record_benefit(use_case, requester, next_month, D("1"))
+        roadmap_services.record_benefit(use_case, requester, next_month, D("1"))
     assert list(caught.value.message_dict) == ["month"]
     with pytest.raises(PermissionDenied):
-        services.record_benefit(use_case, other_requester, this_month(), D("1"))
+        roadmap_services.record_benefit(use_case, other_requester, this_month(), D("1"))
     draft = volume_case(owner=requester)
     with pytest.raises(ValidationError) as caught:
-        services.record_benefit(draft, requester, this_month(), D("1"))
+        roadmap_services.record_benefit(draft, requester, this_month(), D("1"))
     assert list(caught.value.message_dict) == ["status"]
     assert not BenefitRecord.objects.exists()
     assert not AuditEvent.objects.filter(action="record_benefit").exists()

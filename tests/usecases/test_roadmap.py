@@ -1,7 +1,7 @@
 """The roadmap after approval (steps 2 to 6), driven through the services.
 
 A table of (state built, from step, to step) -> unmet item codes covers every step gate,
-read both through ``usecases.roadmap`` and through ``services.advance_step`` (which must
+read both through ``usecases.roadmap`` and through ``roadmap_services.advance_step`` (which must
 refuse with the same items). The other tests follow one use case from approval to
 production, skip the proof of concept, decide the hybrid roles, go live, move back and
 retire, and check who may do what.
@@ -25,7 +25,7 @@ from portal.models import AuditEvent
 from tests.factories import AIModelFactory, UseCaseFactory, VendorFactory, approved_vendor, send_assessment
 from tests.usecases.roadmap_helpers import approved, days, place
 from tests.vendors.helpers import submit_through_service
-from usecases import roadmap, services
+from usecases import roadmap, roadmap_services, services
 from usecases.choices import OPEN_STYLES
 from usecases.models import Trial, UseCase
 from vendors import assessments as vendor_assessments
@@ -119,7 +119,7 @@ class Journey:
             "ready_other_vendor": lambda: readiness(reviewer, VendorFactory(kind="open_weights")),
             "poc_results": lambda: self._poc(results="自社FAQでの正答率82%"),
             "poc_compared": lambda: self._poc(comparison="クローズドより正答率は低いが機密データを外に出さない"),
-            "roles": lambda: services.decide_roles(uc, reviewer, role_rows(uc)),
+            "roles": lambda: roadmap_services.decide_roles(uc, reviewer, role_rows(uc)),
             "roles_no_rationale": lambda: uc.model_choices.update(role="operations", role_rationale=""),  # directly
             "roles_all_retired": lambda: uc.model_choices.update(role="retired", role_rationale="使わない"),  # directly
         }
@@ -140,12 +140,12 @@ class Journey:
     def _pilot(self, model=None, **fields):
         self.closed = model or self.closed or closed_model()
         self.pilot_values = {**(self.pilot_values or pilot_fields(self.closed)), "ai_model": self.closed, **fields}
-        services.save_trial(self.use_case, self.requester, "closed_pilot", self.pilot_values)
+        roadmap_services.save_trial(self.use_case, self.requester, "closed_pilot", self.pilot_values)
 
     def _poc(self, model=None, **fields):
         self.open = model or self.open or open_model()
         self.poc_values = {**(self.poc_values or poc_fields(self.open)), "ai_model": self.open, **fields}
-        services.save_trial(self.use_case, self.requester, "open_poc", self.poc_values)
+        roadmap_services.save_trial(self.use_case, self.requester, "open_poc", self.poc_values)
 
     def _exception(self):
         subject, why = f"model:{self.open.pk}", "法務確認済み、検証期間のみ"
@@ -227,15 +227,15 @@ def test_step_gates(requester, reviewer, admin_user, ingredients, from_step, to_
     reason = "クローズドで十分な成果" if skip else ""
     if from_step == 1:
         with pytest.raises(services.TransitionNotAllowed):
-            services.advance_step(use_case, reviewer)
+            roadmap_services.advance_step(use_case, reviewer)
     elif expected:
-        with pytest.raises(services.GateNotMet) as caught:
-            services.advance_step(use_case, reviewer, skip_poc=skip, reason=reason)
+        with pytest.raises(roadmap_services.GateNotMet) as caught:
+            roadmap_services.advance_step(use_case, reviewer, skip_poc=skip, reason=reason)
         assert (caught.value.step, codes(caught.value.items)) == (to_step, expected)
         assert UseCase.objects.get(pk=use_case.pk).roadmap_step == from_step
         assert moves(use_case) == []
     else:
-        assert services.advance_step(use_case, reviewer, skip_poc=skip, reason=reason).roadmap_step == to_step
+        assert roadmap_services.advance_step(use_case, reviewer, skip_poc=skip, reason=reason).roadmap_step == to_step
         assert [(data["from_step"], data["to_step"]) for *_move, data in moves(use_case)] == [(from_step, to_step)]
 
 
@@ -266,21 +266,25 @@ def test_the_whole_journey_from_approval_to_production(requester, reviewer):
     assert (use_case.status, use_case.roadmap_step) == ("approved", 2)
 
     gpt, llama = closed_model(), open_model()
-    services.save_trial(use_case, requester, "closed_pilot", pilot_fields(gpt, starts_on=days(-20)))
-    use_case = services.advance_step(use_case, requester)
+    roadmap_services.save_trial(use_case, requester, "closed_pilot", pilot_fields(gpt, starts_on=days(-20)))
+    use_case = roadmap_services.advance_step(use_case, requester)
     assert (use_case.status, use_case.roadmap_step) == ("piloting", 3)
     services.record_measurement(use_case, requester, use_case.kpis.get(), days(-20), Decimal("1.95"))
-    services.save_trial(use_case, requester, "closed_pilot", pilot_fields(gpt, starts_on=days(-20), results="CTR改善"))
+    roadmap_services.save_trial(
+        use_case, requester, "closed_pilot", pilot_fields(gpt, starts_on=days(-20), results="CTR改善")
+    )
     readiness(reviewer, llama.publisher)
-    services.save_trial(use_case, reviewer, "open_poc", poc_fields(llama))
-    use_case = services.advance_step(use_case, reviewer)
+    roadmap_services.save_trial(use_case, reviewer, "open_poc", poc_fields(llama))
+    use_case = roadmap_services.advance_step(use_case, reviewer)
     assert (use_case.status, use_case.roadmap_step) == ("piloting", 4)
-    services.save_trial(use_case, reviewer, "open_poc", poc_fields(llama, results="正答率82%", comparison="同等"))
-    use_case = services.advance_step(use_case, requester)
+    roadmap_services.save_trial(
+        use_case, reviewer, "open_poc", poc_fields(llama, results="正答率82%", comparison="同等")
+    )
+    use_case = roadmap_services.advance_step(use_case, requester)
     assert (use_case.status, use_case.roadmap_step) == ("piloting", 5)
-    services.decide_roles(use_case, reviewer, role_rows(use_case, shares={"GPT-4o": 70, "Llama 3 70B": 30}))
+    roadmap_services.decide_roles(use_case, reviewer, role_rows(use_case, shares={"GPT-4o": 70, "Llama 3 70B": 30}))
     before = timezone.now()
-    use_case = services.go_live(use_case, requester, comment="本番開始")
+    use_case = roadmap_services.go_live(use_case, requester, comment="本番開始")
     assert (use_case.status, use_case.roadmap_step) == ("in_production", 5)
     assert before <= use_case.went_live_at <= timezone.now()
 
@@ -304,32 +308,32 @@ def test_the_whole_journey_from_approval_to_production(requester, reviewer):
 def walk(requester, reviewer, *, to_step, skip=False, live=False):
     """A use case walked through the services to ``to_step`` (skipping the PoC if asked)."""
     journey = Journey(requester, reviewer).build(PILOT_DONE if skip else POC_DONE)
-    use_case = services.advance_step(journey.use_case, reviewer)
+    use_case = roadmap_services.advance_step(journey.use_case, reviewer)
     if skip:
-        use_case = services.advance_step(use_case, reviewer, skip_poc=True, reason="FAQ程度なのでPoC不要")
+        use_case = roadmap_services.advance_step(use_case, reviewer, skip_poc=True, reason="FAQ程度なのでPoC不要")
     while use_case.roadmap_step < to_step:
-        use_case = services.advance_step(use_case, reviewer)
+        use_case = roadmap_services.advance_step(use_case, reviewer)
     if live:
-        services.decide_roles(use_case, reviewer, role_rows(use_case))
-        use_case = services.go_live(use_case, reviewer)
+        roadmap_services.decide_roles(use_case, reviewer, role_rows(use_case))
+        use_case = roadmap_services.go_live(use_case, reviewer)
     return use_case
 
 
 def test_skipping_the_poc_needs_a_reason_and_is_recorded(requester, reviewer):
     use_case = walk(requester, reviewer, to_step=3, skip=False)
     with pytest.raises(ValidationError) as caught:
-        services.advance_step(use_case, requester, skip_poc=True, reason="  ")
+        roadmap_services.advance_step(use_case, requester, skip_poc=True, reason="  ")
     assert list(caught.value.message_dict) == ["reason"]
     assert UseCase.objects.get(pk=use_case.pk).roadmap_step == 3
 
-    use_case = services.advance_step(use_case, requester, skip_poc=True, reason="  顧客向けはクローズドで十分 ")
+    use_case = roadmap_services.advance_step(use_case, requester, skip_poc=True, reason="  顧客向けはクローズドで十分 ")
     assert (use_case.status, use_case.roadmap_step) == ("piloting", 5)
     assert UseCase.objects.get(pk=use_case.pk).poc_skipped_reason == "顧客向けはクローズドで十分"
     event = AuditEvent.objects.for_object(use_case).get(action="skip_poc")
     assert (event.comment, event.from_state, event.to_state) == ("顧客向けはクローズドで十分", "piloting", "piloting")
     assert event.data == {"from_step": 3, "to_step": 5}
     with pytest.raises(services.TransitionNotAllowed):  # only from step 3
-        services.advance_step(use_case, requester, skip_poc=True, reason="もう一度")
+        roadmap_services.advance_step(use_case, requester, skip_poc=True, reason="もう一度")
 
 
 SHARES = "The request shares of the models in use must add up to 100%."
@@ -362,7 +366,7 @@ def rows_with(use_case, overrides):
 def test_hybrid_roles_must_fit_the_deployment_and_add_up(requester, reviewer, overrides, error):
     use_case = walk(requester, reviewer, to_step=5)
     with pytest.raises(ValidationError) as caught:
-        services.decide_roles(use_case, reviewer, rows_with(use_case, overrides))
+        roadmap_services.decide_roles(use_case, reviewer, rows_with(use_case, overrides))
     assert [str(message) for message in caught.value.message_dict["roles"]] == [error]
     assert list(use_case.model_choices.values_list("role", flat=True)) == ["", ""]
     assert not AuditEvent.objects.for_object(use_case).filter(action="decide_roles").exists()
@@ -374,14 +378,14 @@ def test_hybrid_roles_cover_every_model_of_the_use_case_only(requester, reviewer
     rows = role_rows(use_case)
     for given in (rows[:1], [*rows, *role_rows(other)[:1]]):
         with pytest.raises(ValidationError) as caught:
-            services.decide_roles(use_case, reviewer, given)
+            roadmap_services.decide_roles(use_case, reviewer, given)
         assert "roles" in caught.value.message_dict
 
 
 def test_hybrid_roles_are_saved_with_shares_only_for_models_in_use(requester, reviewer):
     use_case = walk(requester, reviewer, to_step=5)
     decision = {"GPT-4o": ("retired", " 費用が高い ", 40), "Llama 3 70B": ("core", "社内データ", 100)}
-    services.decide_roles(use_case, reviewer, rows_with(use_case, decision))
+    roadmap_services.decide_roles(use_case, reviewer, rows_with(use_case, decision))
     assert [(c.role, c.role_rationale, c.request_share) for c in use_case.model_choices.all()] == [
         ("retired", "費用が高い", None),
         ("core", "社内データ", 100),
@@ -391,7 +395,7 @@ def test_hybrid_roles_are_saved_with_shares_only_for_models_in_use(requester, re
         "GPT-4o": [["", "", None], ["retired", "費用が高い", None]],
         "Llama 3 70B": [["", "", None], ["core", "社内データ", 100]],
     }
-    services.decide_roles(
+    roadmap_services.decide_roles(
         use_case, reviewer, rows_with(use_case, {**decision, "GPT-4o": ("retired", "費用が高い", None)})
     )
     assert AuditEvent.objects.for_object(use_case).filter(action="decide_roles").count() == 1  # nothing changed
@@ -401,27 +405,27 @@ def test_going_live_needs_step_5_and_the_roles(requester, reviewer):
     use_case = walk(requester, reviewer, to_step=4)
     for too_early in (approved(requester), use_case):
         with pytest.raises(services.TransitionNotAllowed):
-            services.go_live(too_early, requester)
-    use_case = services.advance_step(use_case, requester)
-    with pytest.raises(services.GateNotMet) as caught:
-        services.go_live(use_case, requester)
+            roadmap_services.go_live(too_early, requester)
+    use_case = roadmap_services.advance_step(use_case, requester)
+    with pytest.raises(roadmap_services.GateNotMet) as caught:
+        roadmap_services.go_live(use_case, requester)
     assert (caught.value.step, codes(caught.value.items)) == (5, ["hybrid.roles"])
     assert codes(roadmap.summary(use_case)["go_live_unmet"]) == ["hybrid.roles"]
     use_case = UseCase.objects.get(pk=use_case.pk)
     assert (use_case.status, use_case.went_live_at) == ("piloting", None)
 
-    services.decide_roles(use_case, requester, role_rows(use_case))
+    roadmap_services.decide_roles(use_case, requester, role_rows(use_case))
     assert roadmap.summary(use_case)["go_live_unmet"] == []
-    use_case = services.go_live(use_case, requester)
+    use_case = roadmap_services.go_live(use_case, requester)
     assert use_case.status == "in_production" and use_case.went_live_at is not None
     with pytest.raises(services.TransitionNotAllowed):
-        services.go_live(use_case, requester)
+        roadmap_services.go_live(use_case, requester)
 
 
 def test_step_6_blocks_without_rules_and_training_even_when_everything_else_holds(requester, reviewer):
     use_case = walk(requester, reviewer, to_step=5, live=True)
-    with pytest.raises(services.GateNotMet) as caught:
-        services.advance_step(use_case, reviewer)
+    with pytest.raises(roadmap_services.GateNotMet) as caught:
+        roadmap_services.advance_step(use_case, reviewer)
     assert caught.value.step == 6
     assert [(item.code, item.met) for item in caught.value.items] == [
         ("rules.acknowledged", False),
@@ -436,9 +440,9 @@ def test_step_6_blocks_without_rules_and_training_even_when_everything_else_hold
 def test_only_reviewers_move_back_and_only_with_a_reason(requester, reviewer):
     use_case = walk(requester, reviewer, to_step=4)
     with pytest.raises(PermissionDenied):
-        services.move_back(use_case, requester, 3, "やり直し")
+        roadmap_services.move_back(use_case, requester, 3, "やり直し")
     with pytest.raises(ValidationError) as caught:
-        services.move_back(use_case, reviewer, 3, " ")
+        roadmap_services.move_back(use_case, reviewer, 3, " ")
     assert list(caught.value.message_dict) == ["reason"]
     assert UseCase.objects.get(pk=use_case.pk).roadmap_step == 4
     assert [move[0] for move in moves(use_case)] == ["start_pilot", "advance_step"]
@@ -448,14 +452,14 @@ def test_only_reviewers_move_back_and_only_with_a_reason(requester, reviewer):
 def test_moving_back_goes_to_an_earlier_step_from_2(requester, reviewer, to_step):
     use_case = walk(requester, reviewer, to_step=4)
     with pytest.raises(ValidationError) as caught:
-        services.move_back(use_case, reviewer, to_step, "戻す")
+        roadmap_services.move_back(use_case, reviewer, to_step, "戻す")
     assert list(caught.value.message_dict) == ["to_step"]
     assert UseCase.objects.get(pk=use_case.pk).roadmap_step == 4
 
 
 def test_moving_back_to_step_2_stops_the_pilot(requester, reviewer):
     use_case = walk(requester, reviewer, to_step=4)
-    use_case = services.move_back(use_case, reviewer, 2, "データ方針を見直す")
+    use_case = roadmap_services.move_back(use_case, reviewer, 2, "データ方針を見直す")
     assert (use_case.status, use_case.roadmap_step) == ("approved", 2)
     event = AuditEvent.objects.for_object(use_case).get(action="stop_pilot")
     assert (event.from_state, event.to_state, event.comment, event.data) == (
@@ -465,14 +469,14 @@ def test_moving_back_to_step_2_stops_the_pilot(requester, reviewer):
         {"from_step": 4, "to_step": 2},
     )
     assert set(services.allowed_actions(use_case, requester)) == {"start_pilot", "retire"}
-    assert services.advance_step(use_case, requester).status == "piloting"  # the pilot is kept
+    assert roadmap_services.advance_step(use_case, requester).status == "piloting"  # the pilot is kept
 
 
 @pytest.mark.parametrize("to_step", [3, 4])
 def test_moving_a_live_use_case_back_returns_it_to_piloting(requester, reviewer, to_step):
     use_case = walk(requester, reviewer, to_step=5, skip=True, live=True)
     assert use_case.poc_skipped_reason == "FAQ程度なのでPoC不要"
-    use_case = services.move_back(use_case, reviewer, to_step, "精度が落ちた")
+    use_case = roadmap_services.move_back(use_case, reviewer, to_step, "精度が落ちた")
     assert (use_case.status, use_case.roadmap_step, use_case.went_live_at) == ("piloting", to_step, None)
     event = AuditEvent.objects.for_object(use_case).get(action="return_to_pilot")
     assert (event.from_state, event.to_state, event.data) == (
@@ -486,7 +490,7 @@ def test_moving_a_live_use_case_back_returns_it_to_piloting(requester, reviewer,
 
 def test_moving_back_within_piloting_clears_the_skip(requester, reviewer):
     use_case = walk(requester, reviewer, to_step=5, skip=True)
-    use_case = services.move_back(use_case, reviewer, 3, "PoCをやはり実施")
+    use_case = roadmap_services.move_back(use_case, reviewer, 3, "PoCをやはり実施")
     assert (use_case.status, use_case.roadmap_step, use_case.poc_skipped_reason) == ("piloting", 3, "")
     assert moves(use_case)[-1] == ("move_back", "piloting", "piloting", {"from_step": 5, "to_step": 3})
 
@@ -494,16 +498,16 @@ def test_moving_back_within_piloting_clears_the_skip(requester, reviewer):
 def test_retiring_needs_a_reason_and_closes_the_roadmap(requester, reviewer):
     journey = Journey(requester, reviewer).build(("pilot",))
     with pytest.raises(ValidationError) as caught:
-        services.retire(journey.use_case, requester, "")
+        roadmap_services.retire(journey.use_case, requester, "")
     assert list(caught.value.message_dict) == ["reason"]
-    use_case = services.retire(journey.use_case, requester, "別ツールに統合")
+    use_case = roadmap_services.retire(journey.use_case, requester, "別ツールに統合")
     assert use_case.status == "retired"
     assert moves(use_case) == [("retire", "approved", "retired", {})]
     assert AuditEvent.objects.for_object(use_case).get(action="retire").comment == "別ツールに統合"
     with pytest.raises(services.TransitionNotAllowed):
-        services.advance_step(use_case, requester)
+        roadmap_services.advance_step(use_case, requester)
     with pytest.raises(ValidationError):
-        services.save_trial(use_case, requester, "closed_pilot", journey.pilot_values)
+        roadmap_services.save_trial(use_case, requester, "closed_pilot", journey.pilot_values)
 
 
 # --- Who may record the roadmap, and on which use cases ----------------------------------------------
@@ -519,9 +523,11 @@ def test_who_may_record_the_roadmap(personas, persona, allowed):
     use_case, user = journey.use_case, personas[persona]
     seen = list(AuditEvent.objects.for_object(use_case).values_list("pk", flat=True))
     calls = [
-        lambda: services.save_trial(use_case, user, "closed_pilot", {**journey.pilot_values, "results": "良好"}),
-        lambda: services.decide_roles(use_case, user, role_rows(use_case)),
-        lambda: services.advance_step(use_case, user),
+        lambda: roadmap_services.save_trial(
+            use_case, user, "closed_pilot", {**journey.pilot_values, "results": "良好"}
+        ),
+        lambda: roadmap_services.decide_roles(use_case, user, role_rows(use_case)),
+        lambda: roadmap_services.advance_step(use_case, user),
     ]
     for call in calls:
         if allowed:
@@ -547,10 +553,10 @@ def test_a_use_case_not_approved_has_no_roadmap(requester, reviewer, status):
         UseCase.objects.filter(pk=use_case.pk).update(status=status, submitted_at=timezone.now())
     for user in (requester, reviewer):
         with pytest.raises(ValidationError) as caught:
-            services.save_trial(use_case, user, "closed_pilot", pilot_fields(closed_model()))
+            roadmap_services.save_trial(use_case, user, "closed_pilot", pilot_fields(closed_model()))
         assert list(caught.value.message_dict) == ["status"]
         with pytest.raises(services.TransitionNotAllowed):
-            services.advance_step(use_case, user)
+            roadmap_services.advance_step(use_case, user)
     assert not Trial.objects.filter(use_case=use_case).exists()
     assert not use_case.model_choices.exists()
 
@@ -594,7 +600,7 @@ def test_a_trial_needs_a_model_of_its_kind(requester, kind, openness, message):
     use_case = approved(requester)
     model = open_model() if openness == "open" else closed_model()
     with pytest.raises(ValidationError) as caught:
-        services.save_trial(use_case, requester, kind, pilot_fields(model))
+        roadmap_services.save_trial(use_case, requester, kind, pilot_fields(model))
     assert list(caught.value.message_dict) == ["ai_model"]
     assert [str(m) for m in caught.value.message_dict["ai_model"]] == [message]
     assert not Trial.objects.exists() and not use_case.model_choices.exists()
@@ -613,7 +619,7 @@ def test_a_trial_needs_a_model_of_its_kind(requester, kind, openness, message):
 def test_trial_dates_and_model_are_checked(requester, dates, field):
     use_case = approved(requester)
     with pytest.raises(ValidationError) as caught:
-        services.save_trial(use_case, requester, "closed_pilot", pilot_fields(closed_model(), **dates))
+        roadmap_services.save_trial(use_case, requester, "closed_pilot", pilot_fields(closed_model(), **dates))
     assert list(caught.value.message_dict) == [field]
     assert not Trial.objects.exists()
 
@@ -621,9 +627,9 @@ def test_trial_dates_and_model_are_checked(requester, dates, field):
 def test_a_trial_model_joins_the_use_case_and_refreshes_the_findings(requester, reviewer):
     use_case = approved(requester)
     gpt, llama = closed_model(), open_model()
-    services.save_trial(use_case, requester, "closed_pilot", pilot_fields(gpt))
+    roadmap_services.save_trial(use_case, requester, "closed_pilot", pilot_fields(gpt))
     assert not Finding.objects.filter(use_case=use_case, rule_id="open.readiness-missing").exists()
-    services.save_trial(use_case, reviewer, "open_poc", poc_fields(llama))
+    roadmap_services.save_trial(use_case, reviewer, "open_poc", poc_fields(llama))
     assert [(c.ai_model, c.deployment, c.position) for c in use_case.model_choices.all()] == [
         (gpt, "closed_api", 0),
         (llama, "open_self_hosted", 1),
@@ -631,7 +637,7 @@ def test_a_trial_model_joins_the_use_case_and_refreshes_the_findings(requester, 
     finding = Finding.objects.get(use_case=use_case, rule_id="open.readiness-missing")
     assert finding.subject == f"model:{llama.pk}"
 
-    services.save_trial(use_case, reviewer, "open_poc", poc_fields(llama, results="正答率82%"))
+    roadmap_services.save_trial(use_case, reviewer, "open_poc", poc_fields(llama, results="正答率82%"))
     assert use_case.model_choices.count() == 2 and Trial.objects.filter(use_case=use_case).count() == 2
     events = list(AuditEvent.objects.for_object(use_case).filter(action="save_trial").order_by("pk"))
     assert [event.data for event in events] == [
@@ -648,15 +654,15 @@ def test_a_trial_model_joins_the_use_case_and_refreshes_the_findings(requester, 
 
 def test_moving_back_to_step_4_after_a_skip_clears_the_skip_reason(requester, reviewer):
     use_case = walk(requester, reviewer, to_step=5, skip=True)
-    use_case = services.move_back(use_case, reviewer, 4, "PoCを実施する")
+    use_case = roadmap_services.move_back(use_case, reviewer, 4, "PoCを実施する")
     assert UseCase.objects.get(pk=use_case.pk).poc_skipped_reason == ""
 
 
 def test_advance_step_checks_rights_and_state_before_the_gate(requester, reviewer, outsider):
     journey = Journey(requester, reviewer).build(PILOT_DONE)  # no PoC: the 3 -> 4 gate is not met
-    use_case = services.advance_step(journey.use_case, requester)
+    use_case = roadmap_services.advance_step(journey.use_case, requester)
     with pytest.raises(PermissionDenied):
-        services.advance_step(use_case, outsider)
-    use_case = services.retire(use_case, requester, "中止")
+        roadmap_services.advance_step(use_case, outsider)
+    use_case = roadmap_services.retire(use_case, requester, "中止")
     with pytest.raises(services.TransitionNotAllowed):
-        services.advance_step(use_case, requester)
+        roadmap_services.advance_step(use_case, requester)

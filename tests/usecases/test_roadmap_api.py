@@ -25,7 +25,7 @@ from tests.usecases.roadmap_helpers import (
     record_pilot,
     roles_payload,
 )
-from usecases import services
+from usecases import roadmap_services, services
 from usecases.models import BenefitRecord, CostSettings, ExchangeRate, KpiMeasurement, Trial, UseCase
 
 pytestmark = pytest.mark.django_db
@@ -645,7 +645,7 @@ def _operation(name, owner):
     if name == "go-live":
         use_case = place(use_case, 5)
         choose_model(use_case, closed_model(), "closed_api")
-        services.decide_roles(use_case, owner, [
+        roadmap_services.decide_roles(use_case, owner, [
             {"choice": use_case.model_choices.get(), "role": "operations", "rationale": "運用"}
         ])  # fmt: skip
         return use_case, "post", "roadmap/go-live/", {}, 200
@@ -716,7 +716,7 @@ def test_use_case_roadmap_queries_do_not_grow_with_rows(requester, django_assert
     use_case = place(approved(requester), 4)
     client = api_client_for(requester)
     record_pilot(use_case, requester)
-    services.save_trial(
+    roadmap_services.save_trial(
         use_case, requester, "open_poc", {"ai_model": open_model(), "starts_on": days(0), "planned_end_on": days(9)}
     )
     with django_assert_max_num_queries(30) as few:

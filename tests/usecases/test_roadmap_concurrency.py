@@ -13,7 +13,7 @@ from django.utils import timezone
 from portal.models import AuditEvent
 from tests.factories import AIModelFactory, UseCaseFactory, approved_vendor, choose_model, send_assessment
 from tests.governance.test_concurrency import run_together, slow_down
-from usecases import roadmap, services
+from usecases import roadmap, roadmap_services, services
 from usecases.models import Trial, UseCase
 from vendors.models import Assessment, Licence
 
@@ -65,11 +65,11 @@ def test_two_moves_forward_at_once_move_one_step(postgres, monkeypatch, ready_fo
     use_case = ready_for_steps_4_and_5
     slow_down(monkeypatch, roadmap, "gates")  # called while the row lock is held
     outcomes = run_together(
-        lambda: services.advance_step(use_case, requester, expected_step=3),
-        lambda: services.advance_step(use_case, reviewer, expected_step=3),
+        lambda: roadmap_services.advance_step(use_case, requester, expected_step=3),
+        lambda: roadmap_services.advance_step(use_case, reviewer, expected_step=3),
     )
     errors = [error for _result, error in outcomes if error is not None]
-    assert len(errors) == 1 and isinstance(errors[0], services.StepChanged), outcomes
+    assert len(errors) == 1 and isinstance(errors[0], roadmap_services.StepChanged), outcomes
     assert UseCase.objects.get(pk=use_case.pk).roadmap_step == 4
     assert AuditEvent.objects.for_object(use_case).filter(action="advance_step").count() == 1
 
@@ -77,7 +77,7 @@ def test_two_moves_forward_at_once_move_one_step(postgres, monkeypatch, ready_fo
 def test_a_move_based_on_an_old_step_is_refused_with_409(ready_for_steps_4_and_5, requester):
     from tests.conftest import api_client_for
 
-    use_case = services.advance_step(ready_for_steps_4_and_5, requester, expected_step=3)
+    use_case = roadmap_services.advance_step(ready_for_steps_4_and_5, requester, expected_step=3)
     client = api_client_for(requester)
     url = f"/api/v1/use-cases/{use_case.reference}/roadmap/advance/"
     response = client.post(url, {"from_step": 3}, format="json")

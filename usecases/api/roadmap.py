@@ -19,7 +19,7 @@ from portal.api.exceptions import RULE_VIOLATION_BODIES
 from portal.api.permissions import ActionPermission, ReadWritePermission
 from portal.api.responses import CONFLICT, ERRORS
 from portal.services import record_event, snapshot_changes
-from usecases import economics, roadmap, services
+from usecases import returns, roadmap, roadmap_services, services
 from usecases.api.serializers import (
     AdvanceSerializer,
     BenefitRecordSerializer,
@@ -110,7 +110,7 @@ def _gate_error_body(error):
     return {"detail": str(error), "step": int(error.step), "unmet": GateItemSerializer(error.items, many=True).data}
 
 
-RULE_VIOLATION_BODIES.add(services.GateNotMet, _gate_error_body)
+RULE_VIOLATION_BODIES.add(roadmap_services.GateNotMet, _gate_error_body)
 
 
 def roadmap_payload(use_case, user):
@@ -159,7 +159,7 @@ class RoadmapActionsMixin:
         use_case = self.get_object()
         serializer = AdvanceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        use_case = services.advance_step(
+        use_case = roadmap_services.advance_step(
             use_case,
             request.user,
             skip_poc=serializer.validated_data["skip_poc"],
@@ -178,7 +178,7 @@ class RoadmapActionsMixin:
         use_case = self.get_object()
         serializer = CommentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        use_case = services.go_live(use_case, request.user, serializer.validated_data.get("comment", ""))
+        use_case = roadmap_services.go_live(use_case, request.user, serializer.validated_data.get("comment", ""))
         return self._roadmap_response(use_case)
 
     @extend_schema(
@@ -192,7 +192,7 @@ class RoadmapActionsMixin:
         serializer = MoveBackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        use_case = services.move_back(
+        use_case = roadmap_services.move_back(
             use_case,
             request.user,
             data["to_step"],
@@ -211,7 +211,7 @@ class RoadmapActionsMixin:
         use_case = self.get_object()
         serializer = ReasonSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        use_case = services.retire(use_case, request.user, serializer.validated_data["reason"])
+        use_case = roadmap_services.retire(use_case, request.user, serializer.validated_data["reason"])
         return self._roadmap_response(use_case)
 
     @extend_schema(
@@ -240,7 +240,7 @@ class RoadmapActionsMixin:
             return Response(TrialSerializer(trial).data)
         serializer = TrialSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        trial = services.save_trial(use_case, request.user, kind, serializer.validated_data)
+        trial = roadmap_services.save_trial(use_case, request.user, kind, serializer.validated_data)
         return Response(TrialSerializer(trial).data)
 
     @extend_schema(
@@ -278,7 +278,7 @@ class RoadmapActionsMixin:
                         "request_share": row.get("request_share"),
                     }
                 )
-            services.decide_roles(use_case, request.user, rows)
+            roadmap_services.decide_roles(use_case, request.user, rows)
         choices = use_case.model_choices.select_related("ai_model")
         return Response(ModelRoleSerializer(choices, many=True).data)
 
@@ -289,7 +289,7 @@ class RoadmapActionsMixin:
     @action(detail=True, methods=["get"], url_path="economics")
     def economics(self, request, reference=None):
         use_case = self.get_object()
-        return Response(EconomicsSerializer(economics_payload(use_case, economics.use_case_economics(use_case))).data)
+        return Response(EconomicsSerializer(economics_payload(use_case, returns.use_case_economics(use_case))).data)
 
     @extend_schema(
         summary=gettext_lazy("Change the use case's own cost and value assumptions (null: the default)"),
@@ -301,7 +301,7 @@ class RoadmapActionsMixin:
         use_case = self.get_object()
         serializer = CostAssumptionsSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        use_case = services.update_cost_assumptions(use_case, request.user, serializer.validated_data)
+        use_case = roadmap_services.update_cost_assumptions(use_case, request.user, serializer.validated_data)
         return Response(CostAssumptionsSerializer(use_case).data)
 
     @extend_schema(
@@ -322,7 +322,7 @@ class RoadmapActionsMixin:
         if request.method == "POST":
             serializer = BenefitRecordSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            record = services.record_benefit(use_case, request.user, **serializer.validated_data)
+            record = roadmap_services.record_benefit(use_case, request.user, **serializer.validated_data)
             return Response(BenefitRecordSerializer(record).data, status=status.HTTP_201_CREATED)
         records = use_case.benefits.select_related("recorded_by")
         return Response(BenefitRecordSerializer(records, many=True).data)
@@ -377,7 +377,7 @@ class OrganisationEconomicsView(APIView):
         responses={200: OrganisationEconomicsSerializer, 403: ERRORS[403]},
     )
     def get(self, request):
-        totals = economics.organisation_totals(UseCase.objects.visible_to(request.user))
+        totals = returns.organisation_totals(UseCase.objects.visible_to(request.user))
         return Response(OrganisationEconomicsSerializer(totals).data)
 
 

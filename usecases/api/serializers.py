@@ -5,8 +5,7 @@ from portal.api import strict as serializers
 from portal.api.serializers import UserSummarySerializer
 from portal.filters import MAX_ID
 from portal.models import Department
-from usecases import services
-from usecases.economics import ROI_REASONS
+from usecases import roadmap_services, services
 from usecases.models import (
     BenefitRecord,
     CostSettings,
@@ -18,6 +17,7 @@ from usecases.models import (
     UseCaseModel,
     UseCaseTask,
 )
+from usecases.returns import ROI_REASONS
 from vendors.models import AIModel
 
 
@@ -300,8 +300,8 @@ class GateErrorSerializer(serializers.Serializer):
 class CostAssumptionsSerializer(serializers.ModelSerializer):
     class Meta:
         model = UseCase
-        fields = list(services.COST_FIELDS)
-        extra_kwargs = {name: {"required": False, "allow_null": True} for name in services.COST_FIELDS}
+        fields = list(roadmap_services.COST_FIELDS)
+        extra_kwargs = {name: {"required": False, "allow_null": True} for name in roadmap_services.COST_FIELDS}
 
 
 class BenefitRecordSerializer(serializers.ModelSerializer):
