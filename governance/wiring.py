@@ -13,11 +13,13 @@ from governance import (
     signals,  # noqa: F401 - connects the receivers
     tasks,  # noqa: F401 - registers the Celery tasks that checks and the outbox enqueue by name
 )
+from governance.api import views as api_views
 from governance.choices import GovernanceAuditAction
 from governance.education import reminders as education_reminders
 from governance.education import services as education
 from governance.education.choices import EducationAuditAction
 from governance.reminders import kinds as reminders
+from portal.api.exceptions import RULE_VIOLATION_BODIES
 from portal.choices import AUDIT_ACTION_LABELS
 from usecases import economics, extensions, querysets, roadmap
 from usecases import services as usecase_services
@@ -44,6 +46,7 @@ def install():
     roadmap.ORG_CHECKS[RoadmapStep.RULES_EDUCATION].register(education.organisation_rules_items)
 
     economics.POLICY_CHECKS.register(costs.blocking_reasons)
+    RULE_VIOLATION_BODIES.add(services.BlockingFindings, api_views.blocking_error_body)
     reminders.KINDS.update(education_reminders.KINDS)
 
     extensions.DETAIL_PANELS.register(panels.UseCaseGovernancePanel())

@@ -40,7 +40,6 @@ from governance.recommend import recommend
 from governance.reminders import outbox
 from portal.api import parsers
 from portal.api import strict as drf_serializers
-from portal.api.exceptions import RULE_VIOLATION_BODIES
 from portal.api.filters import StrictFilterBackend
 from portal.api.permissions import ActionPermission
 from portal.api.responses import CONFLICT, ERRORS
@@ -48,12 +47,9 @@ from portal.models import AuditEvent
 from usecases.models import UseCase
 
 
-def _blocking_error_body(error):
+def blocking_error_body(error):
     """The 400 of a refused approval lists the blocking findings (``BlockingErrorSerializer``)."""
     return {"detail": str(error), "blocking": FindingSerializer(error.findings, many=True).data}
-
-
-RULE_VIOLATION_BODIES.add(services.BlockingFindings, _blocking_error_body)
 
 
 def _visible_use_cases(user):

@@ -5,6 +5,7 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 
 from governance.reminders import kinds as reminders
+from portal.api.exceptions import RULE_VIOLATION_BODIES
 from portal.choices import AUDIT_ACTION_LABELS
 from portal.registry import Registry, key_of
 from usecases import economics, extensions, querysets, roadmap, services
@@ -70,6 +71,7 @@ def _sizes():
         "vendor panels": vendor_extensions.DETAIL_PANELS,
         "reminder kinds": reminders.KINDS,
         "audit actions": AUDIT_ACTION_LABELS,
+        "API bodies of refusals": RULE_VIOLATION_BODIES,
     }
     tables |= {f"gate {step}": checks for step, checks in roadmap.GATE_CHECKS.items()}
     tables |= {f"org {step}": checks for step, checks in roadmap.ORG_CHECKS.items()}
@@ -82,6 +84,7 @@ def test_making_the_apps_ready_again_adds_nothing():
         apps.get_app_config(label).ready()
     assert _sizes() == before
     assert before["transitions"] > 0 and before["change hooks"] > 0 and before["gate 6"] > 0
+    assert before["API bodies of refusals"] == 3
 
 
 def test_the_assembled_lifecycle_refuses_a_conflicting_row():

@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 
 from portal.api import parsers
 from portal.api import strict as serializers
-from portal.api.exceptions import RULE_VIOLATION_BODIES
 from portal.api.permissions import ActionPermission, ReadWritePermission
 from portal.api.responses import CONFLICT, ERRORS
 from portal.services import record_event, snapshot_changes
@@ -105,12 +104,9 @@ KIND_PARAMETER = OpenApiParameter(
 )
 
 
-def _gate_error_body(error):
+def gate_error_body(error):
     """The 400 of a refused roadmap move lists every unmet item (``GateErrorSerializer``)."""
     return {"detail": str(error), "step": int(error.step), "unmet": GateItemSerializer(error.items, many=True).data}
-
-
-RULE_VIOLATION_BODIES.add(roadmap_services.GateNotMet, _gate_error_body)
 
 
 def roadmap_payload(use_case, user):

@@ -6,7 +6,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.api import parsers
-from portal.api.exceptions import RULE_VIOLATION_BODIES
 from portal.api.filters import StrictFilterBackend
 from portal.api.responses import CONFLICT, ERRORS
 from usecases import services
@@ -21,13 +20,10 @@ from usecases.filters import UseCaseFilterSet
 from usecases.models import UseCase
 
 
-def _submit_error_body(error):
+def submit_error_body(error):
     """The 400 of a refused submit lists every missing item (``SubmitErrorSerializer``)."""
     missing = [{"field": item.field, "message": str(item.message)} for item in error.missing]
     return {"detail": _("The use case cannot be submitted yet."), "missing": missing}
-
-
-RULE_VIOLATION_BODIES.add(services.IncompleteUseCase, _submit_error_body)
 
 
 class UseCasePermission(permissions.BasePermission):
