@@ -101,10 +101,8 @@ def active_stages_prefetch():
 
 
 def _group_ids(user):
-    """The user's group ids, read once per request (cached on the user object)."""
-    if not hasattr(user, "_group_ids"):
-        user._group_ids = frozenset(user.groups.values_list("pk", flat=True))
-    return user._group_ids
+    """The user's group ids, read once per request with the permissions (cached on the user object)."""
+    return user.group_ids
 
 
 def can_decide(user, stage):

@@ -8,9 +8,10 @@ without depending on each other.
 import hashlib
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q, Value
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -85,12 +86,61 @@ class User(AbstractUser):
     def __str__(self):
         return self.get_full_name() or self.username
 
+    def _load_roles(self):
+        """Cache the user's group ids, group names and (unless superuser) permissions, in one query.
+
+        Django reads permissions in two queries (own and groups'), and role names and review
+        groups were two more; one query here, cached on the object for the request like Django's
+        ``_perm_cache``, which ModelBackend then reads.
+        """
+        permissions = (
+            Permission.objects.filter(Q(user=self) | Q(group__user=self))
+            .values_list("content_type__app_label", "codename", Value(None, output_field=models.IntegerField()))
+            .order_by()
+        )
+        # A group row has no app label: its name and id in the last two columns.
+        groups = Group.objects.filter(user=self).values_list(Value("", output_field=models.CharField()), "name", "pk")
+        perms, group_ids, names = set(), set(), set()
+        for app_label, name, group_id in permissions.union(groups.order_by()) if self.pk else ():
+            if group_id is None:
+                perms.add(f"{app_label}.{name}")
+            else:
+                group_ids.add(group_id)
+                names.add(name)
+        self._group_ids = frozenset(group_ids)
+        self._role_names = frozenset(names)
+        if self.is_active and not self.is_superuser:
+            self._perm_cache = perms
+
+    def _roles_once(self, obj):
+        if obj is None and self.is_active and not self.is_superuser and not hasattr(self, "_perm_cache"):
+            self._load_roles()
+
+    def has_perm(self, perm, obj=None):
+        self._roles_once(obj)
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label):
+        self._roles_once(None)
+        return super().has_module_perms(app_label)
+
+    def get_all_permissions(self, obj=None):
+        self._roles_once(obj)
+        return super().get_all_permissions(obj)
+
     @property
     def role_names(self):
-        """Names of the user's role groups, read once per request."""
+        """Names of the user's role groups, read once per request (with the permissions)."""
         if not hasattr(self, "_role_names"):
-            self._role_names = frozenset(self.groups.values_list("name", flat=True)) if self.pk else frozenset()
+            self._load_roles()
         return self._role_names
+
+    @property
+    def group_ids(self):
+        """Ids of the user's groups (roles and review groups), read once per request (with the permissions)."""
+        if not hasattr(self, "_group_ids"):
+            self._load_roles()
+        return self._group_ids
 
 
 class ReferenceSequence(models.Model):

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.middleware.WriteTransactionMiddleware",  # late: a write's transaction holds just the view
     # Last, so it sees the outcome of every login attempt (django-axes).
     "axes.middleware.AxesMiddleware",
 ]
@@ -112,9 +113,9 @@ else:
         # (benches/README.md); DATABASE_JIT_OFF=false keeps the server's setting.
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
-# Each request is one transaction: a write and the answer that reports it commit together, so a
-# client told "try again" (503 while the database is lost) never finds its first try saved.
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Reads open no transaction; every request that may write is one, whatever DATABASE_URL says
+# (portal.middleware.WriteTransactionMiddleware).
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "portal.User"

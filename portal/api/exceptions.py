@@ -18,6 +18,7 @@ from rest_framework import views as drf_views
 from rest_framework.response import Response
 
 from portal.exceptions import RuleViolation
+from portal.middleware import roll_back_request
 from portal.registry import Registry
 
 RULE_VIOLATION_BODIES = Registry(
@@ -51,4 +52,8 @@ def exception_handler(error, context):
         error = exceptions.ValidationError(_validation_detail(error, context.get("view")))
     elif isinstance(error, DjangoPermissionDenied):
         error = exceptions.PermissionDenied()
-    return drf_views.exception_handler(error, context)
+    response = drf_views.exception_handler(error, context)
+    if response is not None:
+        # What DRF does under ATOMIC_REQUESTS: an error answered here undoes the request's writes.
+        roll_back_request(context["request"])
+    return response
