@@ -55,5 +55,5 @@ def exception_handler(error, context):
     response = drf_views.exception_handler(error, context)
     if response is not None:
         # What DRF does under ATOMIC_REQUESTS: an error answered here undoes the request's writes.
-        roll_back_request(context["request"])
+        roll_back_request(context.get("request"))
     return response
