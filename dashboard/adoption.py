@@ -15,18 +15,21 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    DateTimeField,
     DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce, NullIf, TruncMonth
+from django.db.models.functions import Coalesce, NullIf, RowNumber, Sign, TruncMonth
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -256,13 +259,19 @@ def summary(use_cases):
 
 
 def _median(durations):
-    """The median of a queryset of one duration column, by ordering and offset (2 small queries,
-    the same on PostgreSQL and SQLite)."""
-    count = durations.count()
-    if not count:
+    """The median of a queryset of one duration column: the one or two middle rows by rank, in one
+    query (window functions, the same on PostgreSQL and SQLite), so the durations are computed once."""
+    ranked = durations.annotate(
+        rows=Window(Count("*")), position=Window(RowNumber(), order_by=F("duration").asc())
+    ).order_by()
+    # 1-based ranks (n + 1) // 2 and n // 2 + 1: the middle row, or the two middle rows when n is even.
+    middle = list(
+        ranked.filter(position__gte=(F("rows") + 1) / 2, position__lte=F("rows") / 2 + 1).values_list(
+            "duration", flat=True
+        )
+    )
+    if not middle:
         return None
-    ordered = durations.order_by("duration")
-    middle = list(ordered.values_list("duration", flat=True)[(count - 1) // 2 : count // 2 + 1])
     return sum(middle, datetime.timedelta()) / len(middle)
 
 
@@ -403,45 +412,47 @@ def cost_value(use_cases):
                 **{key: Decimal(0) for key in ("closed", "self_hosted", "other", "cost_over_months")},
                 "use_cases": 0,
                 "not_estimated": 0,
+                "recording": 0,  # use cases with a benefit in the period: those with a first benefit
             },
         )
         for key in ("closed", "self_hosted", "other", "use_cases", "not_estimated"):
             department[key] += row[key]
+        if row["first_benefit"] is not None:
+            department["recording"] += row["use_cases"]
         department["cost_over_months"] += (row["monthly"] or Decimal(0)) * period.months_live(
             row["live_since"], row["first_benefit"]
         )
-    hourly = Coalesce(F("use_case__hourly_rate"), Value(settings_row.hourly_rate, output_field=MONEY))
-    benefits = {
-        row["use_case__department_id"]: row
-        for row in BenefitRecord.objects.filter(use_case__in=live, month__gte=period.first, month__lte=period.last)
+    hourly = Coalesce(F("hourly_rate"), Value(settings_row.hourly_rate, output_field=MONEY))
+    value = F("benefits__hours_saved") * hourly + F("benefits__cost_saved") + F("benefits__revenue_gained")
+    # From the use cases joined to their benefits of the period: one pass over the use cases (not
+    # two, as ``BenefitRecord ... use_case__in=live`` took), and a plain sum (no COUNT DISTINCT,
+    # whose sort spilled to disk): who recorded is known from the first benefits above.
+    benefits = dict(
+        live.filter(benefits__month__gte=period.first, benefits__month__lte=period.last)
         .order_by()
-        .values("use_case__department_id")
-        .annotate(
-            total=Sum(
-                ExpressionWrapper(F("hours_saved") * hourly + F("cost_saved") + F("revenue_gained"), output_field=MONEY)
-            ),
-            recording=Count("use_case", distinct=True),
-        )
-    }
+        .values("department_id")
+        .annotate(total=Sum(ExpressionWrapper(value, output_field=MONEY)))
+        .values_list("department_id", "total")
+    )
     keys = ("closed", "self_hosted", "other", "cost_over_months", "benefit")
     rows, total = [], {key: Decimal(0) for key in keys}
     total.update(use_cases=0, without_benefit=0)
     for row in costs.values():  # one row per department
-        recorded = benefits.get(row["department_id"]) or {"total": Decimal(0), "recording": 0}
+        benefit = benefits.get(row["department_id"]) or Decimal(0)
         entry = {
             "department": row["department_id"],
             "department_name": _department_name(row),
             "use_cases": row["use_cases"],
             "not_estimated": row["not_estimated"],
-            "without_benefit": row["use_cases"] - recorded["recording"],
+            "without_benefit": row["use_cases"] - row["recording"],
             "closed": row["closed"],
             "self_hosted": row["self_hosted"],
             "other": row["other"],
             "monthly_total": row["closed"] + row["self_hosted"] + row["other"],
-            "benefit": recorded["total"] or Decimal(0),
+            "benefit": benefit,
             "cost_over_months": row["cost_over_months"],
         }
-        entry.update(_roi(entry["benefit"], entry["cost_over_months"], recorded["recording"]))
+        entry.update(_roi(entry["benefit"], entry["cost_over_months"], row["recording"]))
         rows.append(entry)
         for key in (*keys, "use_cases", "without_benefit"):
             total[key] += entry[key]
@@ -467,16 +478,41 @@ def _roi(benefit, cost, recording):
 
 def kpi_attainment(use_cases):
     """KPIs with a target and a measurement, and how many of them the latest measurement reaches."""
-    latest = KpiMeasurement.objects.filter(kpi=OuterRef("pk")).order_by("-measured_on", "-id").values("value")[:1]
-    kpis = (
+    # The latest measurement's side of the target, as the sign of (latest - target) x direction
+    # (1 or 0: reached; -1: not; empty: never measured), grouped on: the latest measurement is
+    # looked up once per KPI (filtering and counting on it made PostgreSQL look it up twice).
+    direction = Case(
+        When(direction=KpiDirection.INCREASE, then=Value(1)),
+        When(direction=KpiDirection.DECREASE, then=Value(-1)),
+        default=Value(None),
+    )
+    side = (
+        KpiMeasurement.objects.filter(kpi=OuterRef("pk"))
+        .order_by("-measured_on", "-id")
+        .annotate(
+            side=Coalesce(
+                Sign(
+                    ExpressionWrapper(
+                        (F("value") - OuterRef("target")) * OuterRef("direction_sign"), output_field=MONEY
+                    )
+                ),
+                Value(-1),
+                output_field=IntegerField(),
+            )
+        )
+        .values("side")[:1]
+    )
+    counts = dict(
         Kpi.objects.filter(use_case__in=use_cases, target__isnull=False)
-        .annotate(latest=Subquery(latest))
-        .filter(latest__isnull=False)
+        .annotate(direction_sign=direction)
+        .annotate(side=Subquery(side, output_field=IntegerField()))
+        .order_by()
+        .values("side")
+        .annotate(n=Count("id"))
+        .values_list("side", "n")
     )
-    reached = Q(direction=KpiDirection.INCREASE, latest__gte=F("target")) | Q(
-        direction=KpiDirection.DECREASE, latest__lte=F("target")
-    )
-    figures = kpis.aggregate(measured=Count("id"), attained=Count("id", filter=reached))
+    measured = sum(n for side, n in counts.items() if side is not None)
+    figures = {"measured": measured, "attained": counts.get(1, 0) + counts.get(0, 0)}
     return {**figures, "attainment_percent": _percent(figures["attained"], figures["measured"])}
 
 
@@ -522,25 +558,25 @@ TREND_EVENTS = {
 
 
 def trend(use_cases, since=None, until=None):
-    """Per month: use cases created, approved, gone live and retired (one query per event).
+    """Per month: use cases created, approved, gone live and retired (one query: the use cases
+    grouped by the months of their four events, each left empty outside ``since``/``until``).
     Every month from the first with an event (not before ``since``) to the current one (or
     ``until``'s, if earlier), months without events as zeros, so the axis is a calendar."""
-    months = {}
+    event_months = {}
     for name, field in TREND_EVENTS.items():
-        rows = use_cases.filter(**{f"{field}__isnull": False})
+        within = Q(**{f"{field}__isnull": False})
         if since:
-            rows = rows.filter(**{f"{field}__date__gte": since})
+            within &= Q(**{f"{field}__date__gte": since})
         if until:
-            rows = rows.filter(**{f"{field}__date__lte": until})
-        for month, count in (
-            rows.order_by()
-            .annotate(month=TruncMonth(field))
-            .values("month")
-            .annotate(n=Count("id"))
-            .values_list("month", "n")
-        ):
-            key = month.date() if isinstance(month, datetime.datetime) else month
-            months.setdefault(key, dict.fromkeys(TREND_EVENTS, 0))[name] = count
+            within &= Q(**{f"{field}__date__lte": until})
+        event_months[f"{name}_month"] = Case(When(within, then=TruncMonth(field)), output_field=DateTimeField())
+    months = {}
+    for row in use_cases.order_by().annotate(**event_months).values(*event_months).annotate(n=Count("id")):
+        for name in TREND_EVENTS:
+            month = row[f"{name}_month"]
+            if month is not None:
+                key = month.date() if isinstance(month, datetime.datetime) else month
+                months.setdefault(key, dict.fromkeys(TREND_EVENTS, 0))[name] += row["n"]
     if not months:
         return []
     month, last = min(months), returns.this_month()

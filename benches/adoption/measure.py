@@ -247,3 +247,60 @@ def measure_export(client, use_cases, trace):
         f"{result['peak_all'] / 1e6:.2f} MB after {use_cases:,} (that pass: {traced_seconds:.1f} s)"
     )
     return result
+
+
+DASHBOARD_TARGET_P95_MS = 1000.0
+
+
+def _static_urls():
+    """Pages name static files; with DEBUG off and no ``collectstatic`` run, the manifest storage
+    cannot, so the plain storage names them for the measure (the same work: a URL per file)."""
+    import contextlib
+
+    from django.conf import settings
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.test import override_settings
+
+    try:
+        staticfiles_storage.url("portal/portal.css")
+    except ValueError:
+        plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+        return override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain})
+    return contextlib.nullcontext()
+
+
+def measure_dashboard_page(args, client, endpoints=None):
+    """The dashboard page (HTML, every figure at once) as the executive reads it: its queries
+    against the sum of the adoption endpoints' (``endpoints``, the results of
+    ``measure_endpoints``, when given), and ``--requests`` timed GETs after ``--warmups``.
+    Target: p95 under 1 s, and no more queries than the endpoints together."""
+    url = "/dashboard/"
+    with _static_urls():
+        for _ in range(args.warmups):
+            get(client, url)
+        queries, in_queries, slowest, response, captured = count_queries(client, url)
+        times = timed(lambda: get(client, url), args.requests)
+    endpoint_queries = sum(row["queries"] for row in endpoints) if endpoints else None
+    result = {
+        "name": "dashboard page",
+        "url": url,
+        "queries": queries,
+        "in_queries": in_queries,
+        "endpoint_queries": endpoint_queries,
+        "bytes": len(response.content),
+        "p50": percentile(times, 0.5),
+        "p95": percentile(times, 0.95),
+        "slowest": slowest,
+    }
+    result["p95_met"] = result["p95"] < DASHBOARD_TARGET_P95_MS
+    result["queries_met"] = None if endpoint_queries is None else queries <= endpoint_queries
+    against = "" if endpoint_queries is None else f" (the adoption endpoints together: {endpoint_queries})"
+    print(
+        f"  dashboard page: {queries} queries{against}, {in_queries:.0f} ms in queries, "
+        f"p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms (target < {DASHBOARD_TARGET_P95_MS:.0f} ms: "
+        f"{'met' if result['p95_met'] else 'not met'}), {result['bytes'] / 1e3:.0f} kB of HTML"
+    )
+    if getattr(args, "show_queries", False):
+        for query in captured:
+            print(f"      {float(query['time']) * 1000:7.1f} ms  {query['sql'][:300]}")
+    return result
