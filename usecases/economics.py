@@ -428,34 +428,66 @@ def _shares(in_use):
 
 
 REFRESH_CHUNK = 500
+# What running_cost reads of a use case (with the stored estimate to compare against): loading
+# only these keeps a night's pass over every row cheap.
+REFRESH_FIELDS = (
+    "monthly_requests",
+    "avg_input_tokens",
+    "avg_output_tokens",
+    "gpu_monthly_cost",
+    "operations_fte",
+    "hourly_rate",
+    "other_monthly_cost",
+    "estimated_closed_cost",
+    "estimated_self_hosted_cost",
+    "cost_estimated_at",
+)
 
 
 def refresh_cost_estimates(use_case_ids=None):
     """Store each use case's running monthly cost (closed and self-hosted parts) on its row,
-    for the adoption figures. ``None``: every use case. Returns how many were refreshed."""
+    for the adoption figures. ``None``: every use case. Returns how many rows changed.
+
+    Only rows whose estimate changed are written: a night when no price, rate or use case
+    changed writes nothing (rewriting every row bloated the table and the WAL for nothing).
+    So ``cost_estimated_at`` is when the stored estimate was last set, not last checked."""
     settings_row = CostSettings.load()
     rates = {rate.currency: rate.rate for rate in ExchangeRate.objects.all()}
     queryset = UseCase.objects.all() if use_case_ids is None else UseCase.objects.filter(pk__in=list(use_case_ids))
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))
     now = timezone.now()
+    changed = 0
     for start in range(0, len(ids), REFRESH_CHUNK):
-        rows = list(
-            UseCase.objects.filter(pk__in=ids[start : start + REFRESH_CHUNK]).prefetch_related(
-                "model_choices__ai_model"
-            )
+        rows = (
+            UseCase.objects.filter(pk__in=ids[start : start + REFRESH_CHUNK])
+            .only(*REFRESH_FIELDS)
+            .prefetch_related("model_choices__ai_model")
         )
-        for use_case in rows:
-            running = running_cost(
-                use_case,
-                list(use_case.model_choices.all()),
-                Assumptions.load(use_case, settings_row, rates),
-                blocked={},
+        stale = [use_case for use_case in rows if _set_estimate(use_case, settings_row, rates, now)]
+        if stale:
+            UseCase.objects.bulk_update(
+                stale,
+                ["estimated_closed_cost", "estimated_self_hosted_cost", "cost_estimated_at"],
+                batch_size=REFRESH_CHUNK,
             )
-            use_case.estimated_closed_cost = running["closed"]
-            use_case.estimated_self_hosted_cost = running["self_hosted"]
-            # Without request shares the cost is unknown: counted as not estimated, not as zero.
-            use_case.cost_estimated_at = now if running["total"] is not None else None
-        UseCase.objects.bulk_update(
-            rows, ["estimated_closed_cost", "estimated_self_hosted_cost", "cost_estimated_at"], batch_size=REFRESH_CHUNK
-        )
-    return len(ids)
+            changed += len(stale)
+    return changed
+
+
+def _set_estimate(use_case, settings_row, rates, now):
+    """Put the current estimate on ``use_case``; True when it differs from the stored one."""
+    running = running_cost(
+        use_case, list(use_case.model_choices.all()), Assumptions.load(use_case, settings_row, rates), blocked={}
+    )
+    closed, self_hosted = running["closed"], running["self_hosted"]
+    # Without request shares the cost is unknown: counted as not estimated, not as zero.
+    known = running["total"] is not None
+    if (
+        closed == use_case.estimated_closed_cost
+        and self_hosted == use_case.estimated_self_hosted_cost
+        and known == (use_case.cost_estimated_at is not None)
+    ):
+        return False
+    use_case.estimated_closed_cost, use_case.estimated_self_hosted_cost = closed, self_hosted
+    use_case.cost_estimated_at = now if known else None
+    return True
