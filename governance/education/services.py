@@ -172,8 +172,17 @@ def _audience(subject):
     if subject.all_staff:
         return None
     User = get_user_model()
-    in_role = User.groups.through.objects.filter(user_id=OuterRef("pk"), group__in=subject.roles.all())
-    return Q(department__in=subject.departments.all()) | Q(Exists(in_role))
+    departments, roles = _chosen(subject, "departments"), _chosen(subject, "roles")
+    in_role = User.groups.through.objects.filter(user_id=OuterRef("pk"), group_id__in=roles)
+    return Q(department_id__in=departments) | Q(Exists(in_role))
+
+
+def _chosen(subject, name):
+    """The ids ``subject`` chose in its many-to-many ``name``, as a subquery of the link table
+    alone (the related manager's join costs more to build, once per audience)."""
+    field = type(subject)._meta.get_field(name)
+    links = field.remote_field.through.objects.filter(**{f"{field.m2m_field_name()}_id": subject.pk})
+    return links.values(f"{field.m2m_reverse_field_name()}_id")
 
 
 def rates_by_department(subjects):
