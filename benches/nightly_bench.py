@@ -13,7 +13,7 @@ Then ``usecases.economics.refresh_cost_estimates()`` over every use case three t
 with nothing stored (every estimated row is written), again with nothing changed (nothing may
 be written), and after one use case's volume changed (exactly that row). For each: seconds,
 rows changed as the function reports them, rows updated as PostgreSQL counts them
-(``pg_stat_user_tables.n_tup_upd``), WAL bytes, queries (``CaptureQueriesContext``) and UPDATE
+(``pg_stat_user_tables.n_tup_upd``), the table's size, queries (``CaptureQueriesContext``) and UPDATE
 statements. A run over the first half of the use cases shows the queries growing with the
 chunks (``REFRESH_CHUNK``), not the rows. Last, ``dashboard.adoption.education_figures()``
 with 1 policy and 1 course, then with 10 of each: queries and milliseconds.
@@ -78,25 +78,17 @@ def seed(args):
 
 
 def table_stats():
-    """(rows updated so far in usecases_usecase, its total size in bytes, the WAL position)."""
+    """(rows updated so far in usecases_usecase, its total size in bytes)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_force_next_flush()")  # this backend's counts, now
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
-            "SELECT n_tup_upd, pg_total_relation_size(relid), pg_current_wal_lsn() "
+            "SELECT n_tup_upd, pg_total_relation_size(relid) "
             "FROM pg_stat_user_tables WHERE relname = 'usecases_usecase'"
         )
         return cursor.fetchone()
-
-
-def wal_bytes(start, end):
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_wal_lsn_diff(%s, %s)", [end, start])
-        return int(cursor.fetchone()[0])
 
 
 def measure_refresh(label, ids=None):
@@ -106,12 +98,12 @@ def measure_refresh(label, ids=None):
 
     from usecases.economics import refresh_cost_estimates
 
-    updated_before, size_before, wal_before = table_stats()
+    updated_before, size_before = table_stats()
     with CaptureQueriesContext(connection) as captured:
         started = time.perf_counter()
         changed = refresh_cost_estimates(ids)
         seconds = time.perf_counter() - started
-    updated_after, size_after, wal_after = table_stats()
+    updated_after, size_after = table_stats()
     sql = [query["sql"].lstrip().upper() for query in captured.captured_queries]
     return {
         "label": label,
@@ -119,7 +111,6 @@ def measure_refresh(label, ids=None):
         "seconds": seconds,
         "changed": changed,
         "rows_updated": updated_after - updated_before,
-        "wal": wal_bytes(wal_before, wal_after),
         "size": size_after,
         "size_before": size_before,
         "queries": len(sql),
@@ -232,15 +223,12 @@ def report(args, runs, chunks, education):
     from usecases import economics
 
     print(f"\ncost refresh, {args.use_cases:,} use cases, chunks of {economics.REFRESH_CHUNK}:\n")
-    print(
-        "| refresh | use cases | seconds | rows changed | rows updated (PostgreSQL) | WAL MB | table MB "
-        "| queries | UPDATEs |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| refresh | use cases | seconds | rows changed | rows updated (PostgreSQL) | table MB | queries | UPDATEs |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for run in runs:
         print(
             f"| {run['label']} | {run['checked'] or args.use_cases:,} | {run['seconds']:.2f} | {run['changed']:,} "
-            f"| {run['rows_updated']:,} | {run['wal'] / 1e6:.1f} | {run['size'] / 1e6:.1f} | {run['queries']} "
+            f"| {run['rows_updated']:,} | {run['size'] / 1e6:.1f} | {run['queries']} "
             f"| {run['updates']} |"
         )
     first, again, one, half = runs
@@ -251,10 +239,10 @@ def report(args, runs, chunks, education):
         f"({again['seconds'] / first['seconds']:.2f}x); queries {again['queries']} = {fixed:g} + {per_chunk:g} "
         f"per chunk x {chunks[0]} chunks ({half['queries']} for {chunks[1]})"
     )
-    print("\nhow many policies and courses | queries | p50 ms")
+    print("\neducation_figures():\n\n| policies in force, active courses | queries | p50 ms |")
     print("|---|---:|---:|")
     for policies, courses, queries, p50 in education:
-        print(f"| {policies} policies, {courses} courses | {queries} | {p50:.1f} |")
+        print(f"| {policies}, {courses} | {queries} | {p50:.1f} |")
     targets = [
         (
             "a refresh with nothing changed writes nothing",
