@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.factories import AIModelFactory, UseCaseFactory, approved_vendor, choose_model
 from usecases import economics
-from usecases.models import UseCase, UseCaseModel
+from usecases.models import ExchangeRate, UseCase, UseCaseModel
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +134,26 @@ def test_queries_grow_with_the_chunks_alone(models, monkeypatch):
         monkeypatch.setattr(economics, "REFRESH_CHUNK", chunk)
         counts[chunk] = len(refresh()[2])
     assert counts[2] - counts[4] == 2 * (counts[4] - counts[8]) > 0
+
+
+def test_the_totals_alone_are_the_totals_of_the_full_running_cost(models):
+    cases = use_cases(5, models)
+    euro = AIModelFactory(name="Mistral", price_input_per_million="2", price_output_per_million="6", currency="EUR")
+    choose_model(cases[1], euro)  # priced in EUR, then without an EUR rate: not counted
+    UseCaseModel.objects.filter(use_case=cases[1]).update(request_share=50)
+    UseCase.objects.filter(pk=cases[0].pk).update(other_monthly_cost=D("1000"))
+    keys = ("closed", "self_hosted", "other", "total", "shares_set")
+    for drop_euro in (False, True):
+        if drop_euro:
+            ExchangeRate.objects.filter(currency="EUR").delete()
+        for case in UseCase.objects.all():
+            choices = list(case.model_choices.select_related("ai_model"))
+            assumptions = economics.Assumptions.load(case)
+            full = economics.running_cost(case, choices, assumptions)
+            alone = economics.running_cost(case, choices, assumptions, totals_only=True)
+            assert {key: alone[key] for key in keys} == {key: full[key] for key in keys}
+            assert (alone["lines"], alone["problems"]) == ([], [])
+    unpriced = economics.running_cost(
+        cases[1], list(cases[1].model_choices.all()), economics.Assumptions.load(cases[1])
+    )
+    assert unpriced["problems"]  # the full picture says why the EUR model is not counted
