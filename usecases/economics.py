@@ -514,7 +514,7 @@ def refresh_cost_estimates(use_case_ids=None):
         stale = []
         for values in rows:
             use_case = _Row(*values[: len(REFRESH_FIELDS)])
-            own = values[4:8]
+            own = values[4 : len(REFRESH_FIELDS)]  # the use case's own cost overrides
             if own not in assumptions:
                 assumptions[own] = Assumptions.load(use_case, settings_row, rates)
             running = running_cost(use_case, by_use_case.get(use_case.pk, []), assumptions[own], totals_only=True)
