@@ -17,13 +17,15 @@ import math
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.registry import Registry
 from usecases.choices import CLOSED_STYLES, IN_USE_ROLES, DeploymentStyle
-from usecases.models import CostSettings, ExchangeRate, UseCase
+from usecases.models import CostSettings, ExchangeRate, UseCase, UseCaseModel
 from vendors.choices import AIModelStatus, Openness, VendorStatus
+from vendors.models import AIModel
 
 MILLION = Decimal(1_000_000)
 CENT = Decimal("0.01")
@@ -321,7 +323,7 @@ def _chart_label(candidate):
     return str(_("%(model)s (may not be used)") % {"model": candidate.label})
 
 
-def running_cost(use_case, choices, assumptions, blocked=None):
+def running_cost(use_case, choices, assumptions, blocked=None, totals_only=False):
     """The monthly cost of the configuration in use: models with an in-use hybrid role (all
     chosen models before the decision), each taking its share of the requests; self-hosting
     counted once; plus other monthly costs.
@@ -329,10 +331,11 @@ def running_cost(use_case, choices, assumptions, blocked=None):
     Shares are never assumed: one model in use takes all the requests, several need their
     shares set (on the intake form or the hybrid decision). Until then every line shows that
     model carrying the whole volume, and the closed, self-hosted and total figures are None.
-    ``blocked``: ``blocked_reasons`` of the choices, to mark the lines (computed when None)."""
+    ``blocked``: ``blocked_reasons`` of the choices, to mark the lines (computed when None).
+    ``totals_only``: no lines or problems, the same totals (the nightly refresh stores only these)."""
     decided = [c for c in choices if c.role]
     in_use = [c for c in decided if c.role in IN_USE_ROLES] if decided else list(choices)
-    if blocked is None:
+    if blocked is None and not totals_only:
         blocked = blocked_reasons(use_case, [(c.ai_model, c.deployment) for c in in_use])
     requests = use_case.monthly_requests or 0
     tokens_in, tokens_out = use_case.avg_input_tokens or 0, use_case.avg_output_tokens or 0
@@ -350,9 +353,13 @@ def running_cost(use_case, choices, assumptions, blocked=None):
         own = None if per_request is None else per_request * requests * shares[choice.pk] / 100
         cost = assumptions.convert(own, model.currency)
         if cost is None:
-            problems.append(
-                _("%(model)s has no token prices or exchange rate; its cost is not counted.") % {"model": model}
-            )
+            if not totals_only:
+                problems.append(
+                    _("%(model)s has no token prices or exchange rate; its cost is not counted.") % {"model": model}
+                )
+            continue
+        closed += cost
+        if totals_only:
             continue
         lines.append(
             {
@@ -365,11 +372,11 @@ def running_cost(use_case, choices, assumptions, blocked=None):
                 "blocked": blocked.get((model.pk, choice.deployment), []),
             }
         )
-        closed += cost
     hosted = [c for c in in_use if c.deployment == DeploymentStyle.OPEN_SELF_HOSTED]
     if hosted:
         hosted_share = sum((shares[c.pk] for c in hosted), Decimal(0)) if known else Decimal(100)
         self_hosted = self_hosting_cost(assumptions, requests * hosted_share / 100)
+    if hosted and not totals_only:
         reasons = []
         for choice in hosted:
             reasons.extend(r for r in blocked.get((choice.ai_model_id, choice.deployment), []) if r not in reasons)
@@ -385,7 +392,7 @@ def running_cost(use_case, choices, assumptions, blocked=None):
             }
         )
     other = assumptions.other_monthly_cost
-    if other:
+    if other and not totals_only:
         lines.append(
             {
                 "label": str(_("Other costs")),
@@ -397,7 +404,7 @@ def running_cost(use_case, choices, assumptions, blocked=None):
                 "blocked": [],
             }
         )
-    if not known:
+    if not known and not totals_only:
         problems.append(
             _(
                 "%(count)s models are in use but their shares of the requests are not set, so no running total "
@@ -427,35 +434,105 @@ def _shares(in_use):
     return None if in_use else {}
 
 
-REFRESH_CHUNK = 500
+REFRESH_CHUNK = 2000  # use cases read at a time
+UPDATE_BATCH = 500  # changed rows per UPDATE (its CASE grows with the rows)
+# What running_cost reads of a use case, then the stored estimate to compare with. The nightly
+# pass reads plain rows, not model instances: building 100,000 instances cost most of its time.
+REFRESH_FIELDS = (
+    "pk",
+    "monthly_requests",
+    "avg_input_tokens",
+    "avg_output_tokens",
+    "gpu_monthly_cost",
+    "operations_fte",
+    "hourly_rate",
+    "other_monthly_cost",
+)
+STORED_FIELDS = ("estimated_closed_cost", "estimated_self_hosted_cost", "cost_estimated_at")
+CHOICE_FIELDS = ("use_case_id", "pk", "ai_model_id", "deployment", "role", "request_share")
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A use case as running_cost and Assumptions.load read it."""
+
+    pk: int
+    monthly_requests: int | None
+    avg_input_tokens: int | None
+    avg_output_tokens: int | None
+    gpu_monthly_cost: Decimal | None
+    operations_fte: Decimal | None
+    hourly_rate: Decimal | None
+    other_monthly_cost: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    """A chosen model as running_cost reads it."""
+
+    pk: int
+    ai_model_id: int
+    deployment: str
+    role: str
+    request_share: Decimal | None
+    ai_model: object
 
 
 def refresh_cost_estimates(use_case_ids=None):
     """Store each use case's running monthly cost (closed and self-hosted parts) on its row,
-    for the adoption figures. ``None``: every use case. Returns how many were refreshed."""
+    for the adoption figures. ``None``: every use case. Returns how many rows changed.
+
+    Only rows whose estimate changed are written: a night when no price, rate or use case
+    changed writes nothing (rewriting every row bloated the table and the WAL for nothing).
+    So ``cost_estimated_at`` is when the stored estimate was last set, not last checked.
+    Three queries per chunk of use cases, plus an UPDATE per batch of changed rows."""
     settings_row = CostSettings.load()
     rates = {rate.currency: rate.rate for rate in ExchangeRate.objects.all()}
     queryset = UseCase.objects.all() if use_case_ids is None else UseCase.objects.filter(pk__in=list(use_case_ids))
     ids = list(queryset.order_by("pk").values_list("pk", flat=True))
     now = timezone.now()
+    assumptions = {}  # by the use case's own overrides: most have none and share one
+    changed = 0
     for start in range(0, len(ids), REFRESH_CHUNK):
-        rows = list(
-            UseCase.objects.filter(pk__in=ids[start : start + REFRESH_CHUNK]).prefetch_related(
-                "model_choices__ai_model"
-            )
+        chunk = ids[start : start + REFRESH_CHUNK]
+        # Every use case: a range of ids (a long IN list cost more to send than the rows).
+        within = {"pk__in": chunk} if use_case_ids is not None else {"pk__gte": chunk[0], "pk__lte": chunk[-1]}
+        rows = (
+            UseCase.objects.filter(**within)
+            .annotate(estimated=ExpressionWrapper(Q(cost_estimated_at__isnull=False), output_field=BooleanField()))
+            .values_list(*REFRESH_FIELDS, *STORED_FIELDS[:2], "estimated")
         )
-        for use_case in rows:
-            running = running_cost(
-                use_case,
-                list(use_case.model_choices.all()),
-                Assumptions.load(use_case, settings_row, rates),
-                blocked={},
-            )
-            use_case.estimated_closed_cost = running["closed"]
-            use_case.estimated_self_hosted_cost = running["self_hosted"]
-            # Without request shares the cost is unknown: counted as not estimated, not as zero.
-            use_case.cost_estimated_at = now if running["total"] is not None else None
-        UseCase.objects.bulk_update(
-            rows, ["estimated_closed_cost", "estimated_self_hosted_cost", "cost_estimated_at"], batch_size=REFRESH_CHUNK
+        choices = list(
+            UseCaseModel.objects.filter(**{f"use_case_id{key[2:]}": value for key, value in within.items()})
+            .order_by("use_case_id", "position", "id")
+            .values_list(*CHOICE_FIELDS)
         )
-    return len(ids)
+        models = AIModel.objects.in_bulk({choice[2] for choice in choices})
+        by_use_case = {}
+        for use_case_id, *fields in choices:
+            by_use_case.setdefault(use_case_id, []).append(_Choice(*fields, models[fields[1]]))
+        stale = []
+        for values in rows:
+            use_case = _Row(*values[: len(REFRESH_FIELDS)])
+            own = values[4 : len(REFRESH_FIELDS)]  # the use case's own cost overrides
+            if own not in assumptions:
+                assumptions[own] = Assumptions.load(use_case, settings_row, rates)
+            running = running_cost(use_case, by_use_case.get(use_case.pk, []), assumptions[own], totals_only=True)
+            estimate = _estimate(running, values[len(REFRESH_FIELDS) :], now)
+            if estimate is not None:
+                stale.append(UseCase(pk=use_case.pk, **dict(zip(STORED_FIELDS, estimate, strict=True))))
+        if stale:
+            UseCase.objects.bulk_update(stale, STORED_FIELDS, batch_size=UPDATE_BATCH)
+            changed += len(stale)
+    return changed
+
+
+def _estimate(running, stored, now):
+    """The values to store from ``running`` (running_cost), or None when ``stored`` (the stored
+    closed and self-hosted costs, and whether it is dated) holds them."""
+    closed, self_hosted = running["closed"], running["self_hosted"]
+    # Without request shares the cost is unknown: counted as not estimated, not as zero.
+    known = running["total"] is not None
+    if (closed, self_hosted, known) == stored:
+        return None
+    return closed, self_hosted, now if known else None

@@ -7,7 +7,7 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -166,28 +166,69 @@ def acknowledge(version, user):
     return acknowledgement
 
 
-def _rates(users, done):
-    """Per department: people, how many of them ``done`` counts, and the rate (SQL)."""
-    rows = (
-        users.values("department_id", "department__name", "department__name_en")
-        .annotate(total=Count("id", distinct=True), done=Count("id", filter=done, distinct=True))
+def _audience(subject):
+    """The condition on a user of being in the audience of ``subject`` (a policy document or a
+    course), as subqueries so many audiences fit in one query; None: all staff."""
+    if subject.all_staff:
+        return None
+    User = get_user_model()
+    departments, roles = _chosen(subject, "departments"), _chosen(subject, "roles")
+    in_role = User.groups.through.objects.filter(user_id=OuterRef("pk"), group_id__in=roles)
+    return Q(department_id__in=departments) | Q(Exists(in_role))
+
+
+def _chosen(subject, name):
+    """The ids ``subject`` chose in its many-to-many ``name``, as a subquery of the link table
+    alone (the related manager's join costs more to build, once per audience)."""
+    field = type(subject)._meta.get_field(name)
+    links = field.remote_field.through.objects.filter(**{f"{field.m2m_field_name()}_id": subject.pk})
+    return links.values(f"{field.m2m_reverse_field_name()}_id")
+
+
+def rates_by_department(subjects):
+    """{key: per department of the active audience: people, how many of them are done, and the
+    rate} for each ``(key, audience, done)`` of ``subjects`` (``done``: a condition on a user),
+    all in one query whatever their number. Departments without anyone of an audience are left
+    out of its rows, no department last."""
+    subjects = list(subjects)
+    if not subjects:
+        return {}
+    counts = {}
+    for n, (_key, audience, done) in enumerate(subjects):
+        within = _audience(audience)
+        counts[f"total_{n}"] = Count("id", filter=within)
+        counts[f"done_{n}"] = Count("id", filter=done if within is None else within & done)
+    rows = list(
+        get_user_model()
+        .objects.filter(is_active=True)
+        .values("department_id", "department__name", "department__name_en")
+        .annotate(**counts)
         .order_by(F("department__name").asc(nulls_last=True))  # no department last, on every database
     )
-    return [
-        {
-            "department_id": row["department_id"],
-            "department": department_name(row["department__name"], row["department__name_en"]),
-            "total": row["total"],
-            "done": row["done"],
-            "rate": round(100 * row["done"] / row["total"], 1) if row["total"] else None,
-        }
-        for row in rows
-    ]
+    return {
+        key: [
+            {
+                "department_id": row["department_id"],
+                "department": department_name(row["department__name"], row["department__name_en"]),
+                "total": row[f"total_{n}"],
+                "done": row[f"done_{n}"],
+                "rate": round(100 * row[f"done_{n}"] / row[f"total_{n}"], 1),
+            }
+            for row in rows
+            if row[f"total_{n}"]
+        ]
+        for n, (key, _audience_of, _done) in enumerate(subjects)
+    }
+
+
+def acknowledged(version):
+    """The condition on a user of having acknowledged ``version``."""
+    return Q(Exists(PolicyAcknowledgement.objects.filter(user_id=OuterRef("pk"), version_id=version.pk)))
 
 
 def acknowledgement_rates(version):
     """Who of the policy's audience acknowledged ``version``, by department."""
-    return _rates(version.document.audience_users(), Q(acknowledgements__version=version))
+    return rates_by_department([(version.pk, version.document, acknowledged(version))])[version.pk]
 
 
 def not_acknowledged(version):
@@ -291,13 +332,16 @@ def remove_completion(completion, user, reason):
             transaction.on_commit(lambda: storage.delete(name))
 
 
+def trained(course, on=None):
+    """The condition on a user of holding a completion of ``course`` valid on ``on``."""
+    on = on or timezone.localdate()
+    valid = TrainingCompletion.objects.filter(user_id=OuterRef("pk"), course_id=course.pk, completed_on__lte=on)
+    return Q(Exists(valid.valid(on)))
+
+
 def completion_rates(course, on=None):
     """Who of the course's audience holds a valid completion on ``on``, by department (SQL)."""
-    on = on or timezone.localdate()
-    valid = Q(training_completions__course=course, training_completions__completed_on__lte=on) & (
-        Q(training_completions__expires_on__isnull=True) | Q(training_completions__expires_on__gte=on)
-    )
-    return _rates(course.audience_users(), valid)
+    return rates_by_department([(course.pk, course, trained(course, on))])[course.pk]
 
 
 def valid_completion_users(course, on=None):

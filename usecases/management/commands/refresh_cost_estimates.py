@@ -8,4 +8,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         count = refresh_cost_estimates()
-        self.stdout.write(self.style.SUCCESS(f"Cost estimates refreshed for {count} use cases."))
+        self.stdout.write(self.style.SUCCESS(f"Cost estimates checked; {count} use cases changed."))
