@@ -1,33 +1,102 @@
 """The inventory export: one definition for the page (/usecases/export.csv, .xlsx) and the API
 (/api/v1/use-cases/export.csv, .xlsx)."""
 
+import contextlib
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal.exports import TableExport, each
+from portal.exports import TableExport, labels, streamed
+from portal.models import department_name
+from usecases.choices import RiskTier
+from usecases.models import UseCase
+
+# What a row needs, read as tuples with the department and owner joined: no model instances.
+COLUMNS = (
+    "reference",
+    "title",
+    "status",
+    "department__name",
+    "department__name_en",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "category",
+    "audience",
+    "data_classification",
+    "involves_personal_data",
+    "risk_tier_override",
+    "risk_tier",
+    "intended_style",
+    "roadmap_step",
+    "monthly_requests",
+    "avg_input_tokens",
+    "avg_output_tokens",
+    "submitted_at",
+    "updated_at",
+)
 
 
-def _row(use_case):
-    return (
-        use_case.reference,
-        use_case.title,
-        use_case.get_status_display(),
-        use_case.department.localized_name,
-        str(use_case.owner),
-        use_case.get_category_display(),
-        use_case.get_audience_display(),
-        use_case.get_data_classification_display(),
-        _("yes") if use_case.involves_personal_data else _("no"),
-        use_case.get_effective_risk_tier_display(),
-        use_case.get_intended_style_display(),
-        use_case.roadmap_step,
-        use_case.monthly_requests,
-        use_case.avg_input_tokens,
-        use_case.avg_output_tokens,
-        timezone.localtime(use_case.submitted_at).isoformat() if use_case.submitted_at else "",
-        timezone.localtime(use_case.updated_at).isoformat(),
-    )
+def _choices(name):
+    return labels(UseCase._meta.get_field(name).flatchoices)
+
+
+def _rows(queryset):
+    """The rows of the filtered, scoped, ordered ``queryset``, with the cells the model's
+    ``get_FOO_display``, ``department.localized_name`` and ``str(owner)`` would give."""
+    status, category, audience = _choices("status"), _choices("category"), _choices("audience")
+    classification, style = _choices("data_classification"), _choices("intended_style")
+    tiers = labels(RiskTier.choices)
+    yes, no = _("yes"), _("no")
+    departments = {}
+    with contextlib.closing(streamed(queryset.values_list(*COLUMNS))) as items:
+        for (
+            reference,
+            title,
+            status_code,
+            department,
+            department_en,
+            first_name,
+            last_name,
+            username,
+            category_code,
+            audience_code,
+            classification_code,
+            personal,
+            tier_override,
+            tier,
+            style_code,
+            step,
+            requests,
+            input_tokens,
+            output_tokens,
+            submitted_at,
+            updated_at,
+        ) in items:
+            name = departments.get((department, department_en))
+            if name is None:
+                name = departments[department, department_en] = department_name(department, department_en)
+            tier = tier_override or tier  # the effective tier, as UseCase.effective_risk_tier
+            yield (
+                reference,
+                title,
+                status.get(status_code, status_code),
+                name,
+                f"{first_name} {last_name}".strip() or username,  # User.__str__ (get_full_name or username)
+                category.get(category_code, category_code),
+                audience.get(audience_code, audience_code),
+                classification.get(classification_code, classification_code),
+                yes if personal else no,
+                tiers[tier] if tier else "",
+                style.get(style_code, style_code),
+                step,
+                requests,
+                input_tokens,
+                output_tokens,
+                timezone.localtime(submitted_at).isoformat() if submitted_at else "",
+                timezone.localtime(updated_at).isoformat(),
+            )
 
 
 INVENTORY = TableExport(
@@ -52,5 +121,5 @@ INVENTORY = TableExport(
         gettext_lazy("Submitted on"),
         gettext_lazy("Updated on"),
     ),
-    each(_row),
+    _rows,
 )
