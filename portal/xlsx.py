@@ -58,7 +58,8 @@ STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     f'<styleSheet xmlns="{MAIN}">'
     '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
-    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
     '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
@@ -129,7 +130,8 @@ def write_workbook(file, title, rows):
             for number, row in enumerate(rows, start=1):
                 while len(letters) < len(row):
                     letters.append(column_letters(len(letters)))
-                cells = "".join([cell(f"{letter}{number}", value) for letter, value in zip(letters, row)])
+                refs = zip(letters, row, strict=False)  # letters may outnumber a short row's cells
+                cells = "".join([cell(f"{letter}{number}", value) for letter, value in refs])
                 pending.append(f'<row r="{number}">{cells}</row>')
                 if len(pending) >= FLUSH_ROWS:
                     sheet.write("".join(pending).encode())

@@ -50,6 +50,7 @@ def _rows(queryset):
     tiers = labels(RiskTier.choices)
     yes, no = _("yes"), _("no")
     departments = {}
+    zone = timezone.get_current_timezone()  # once: timezone.localtime() looks it up per call
     with contextlib.closing(streamed(queryset.values_list(*COLUMNS))) as items:
         for (
             reference,
@@ -94,8 +95,8 @@ def _rows(queryset):
                 requests,
                 input_tokens,
                 output_tokens,
-                timezone.localtime(submitted_at).isoformat() if submitted_at else "",
-                timezone.localtime(updated_at).isoformat(),
+                submitted_at.astimezone(zone).isoformat() if submitted_at else "",
+                updated_at.astimezone(zone).isoformat(),
             )
 
 
