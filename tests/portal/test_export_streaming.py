@@ -2,10 +2,13 @@
 so PostgreSQL never gets a cursor declared ``WITH HOLD`` (which materialises the whole result
 before the first row), and the number of queries does not grow with the rows."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from portal import exports
 from portal.models import AuditEvent
@@ -97,3 +100,19 @@ def test_an_exports_queries_do_not_grow_with_its_rows(client, admin_user, reques
         assert len(rows) == 1 + expected and expected >= size
         counts.append(queries)
     assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_inventorys_times_are_the_local_times_to_the_microsecond(client, executive, fmt):
+    """Times are read as UTC text from the database and written as ``localtime(value).isoformat()``."""
+    with_fraction = UseCaseFactory()
+    UseCase.objects.filter(pk=with_fraction.pk).update(
+        submitted_at=datetime.datetime(2025, 3, 31, 16, 30, 5, 120, tzinfo=datetime.UTC),
+        updated_at=datetime.datetime(2025, 12, 31, 23, 59, 59, tzinfo=datetime.UTC),
+    )
+    client.force_login(executive)
+    rows = read(client.get(f"/usecases/export.{fmt}"), fmt)
+    row = next(row for row in rows if row[0] == with_fraction.reference)
+    assert row[-2:] == ["2025-04-01T01:30:05.000120+09:00", "2026-01-01T08:59:59+09:00"]
+    stored = UseCase.objects.get(pk=with_fraction.pk)
+    assert row[-1] == timezone.localtime(stored.updated_at).isoformat()
