@@ -1,9 +1,9 @@
 """A one-sheet Excel workbook (xlsx) written row by row straight into its zip file.
 
 openpyxl's write-only mode builds every cell through ElementTree (pure Python without lxml):
-2.6 s per 10,000 rows of 17 cells on the bench machine, 4.7 s per 100,000 here. The exports only ever write
-text and numbers (``portal.exports.safe_cell`` makes every other value text), so the sheet's XML
-is written here directly, as openpyxl would write it (inline strings, numbers as ``%.16g``,
+2.6 s per 10,000 rows of 17 cells on the bench machine, against 4.7 s per 100,000 here. The
+exports only ever write text and numbers (``portal.exports.safe_cell`` makes every other value
+text), so the sheet's XML is written here directly, as openpyxl would write it (inline strings, numbers as ``%.16g``,
 booleans as 1/0), streamed through the zip's deflater: memory stays flat whatever the rows.
 openpyxl still reads these files (the tests do).
 """
