@@ -1,18 +1,28 @@
-"""Tables as CSV (streamed, constant memory) or Excel (xlsx, written row by row in openpyxl's
-write-only mode to a temporary file). Text cells that a spreadsheet would run as a formula
-are neutralised in both.
+"""Tables as CSV (streamed, constant memory) or Excel (xlsx, written row by row to a temporary
+file by ``portal.xlsx``). Text cells that a spreadsheet would run as a formula are neutralised
+in both.
 
 Each export is one ``TableExport`` (its file name, header and rows), served by its page and by
 its API operation alike; the page or the API view only filters, scopes and checks the role.
+
+Rows of a queryset are read with ``streamed()``: one cursor read by chunks inside a transaction
+of its own, so PostgreSQL streams them (outside a transaction Django declares the cursor
+``WITH HOLD``, and PostgreSQL then materialises the whole result before the first row). Labels
+of choices are looked up in dictionaries built once per export (``labels()``), not through
+``get_FOO_display`` per cell.
 """
 
+import contextlib
 import csv
+import itertools
 import numbers
 import tempfile
 
+from django.db import transaction
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone, translation
-from openpyxl import Workbook
+
+from portal.xlsx import write_workbook
 
 FORMATS = ("csv", "xlsx")
 CSV_TYPE = "text/csv"
@@ -25,14 +35,20 @@ class _Echo:
         return value
 
 
+FORMULA_STARTS = frozenset(("=", "+", "-", "@", "\t", "\r"))
+
+
 def safe_cell(value):
     """Neutralise spreadsheet formulas in user-entered text (CSV/Excel injection)."""
     if value is None:
         return ""
-    if isinstance(value, numbers.Number):  # numbers stay numbers (a negative ROI is not a formula)
+    if type(value) is str:  # the common case first: this runs for every cell
+        text = value
+    elif isinstance(value, numbers.Number):  # numbers stay numbers (a negative ROI is not a formula)
         return value
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    else:
+        text = str(value)
+    if text[:1] in FORMULA_STARTS:
         return "'" + text
     return text
 
@@ -41,18 +57,37 @@ def _filename(name, fmt):
     return f"{name}-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
 
 
+BATCH = 500  # rows made under one language override
+
+
 def _cells(rows, language):
-    """The rows' cells, each row made in ``language``: a streamed CSV is written after the view
-    has returned, when the request's language (or the one an API client asked for) is no longer
-    active, and labels (choices, departments, countries) are read as the row is made."""
-    rows, end = iter(rows), object()
-    while True:
-        with translation.override(language):
-            row = next(rows, end)
-            if row is end:
+    """The rows' cells, made in ``language``: a streamed CSV is written after the view has
+    returned, when the request's language (or the one an API client asked for) is no longer
+    active, and labels (choices, departments, countries) are read as the rows are made. The
+    override never spans a ``yield``, so the server's thread gets its language back between
+    rows; rows are made a batch at a time under one override (it costs two activations)."""
+    rows = iter(rows)
+    try:
+        while True:
+            with translation.override(language):
+                batch = [
+                    [
+                        # safe_cell() inlined for plain text and integers, most of the cells
+                        value
+                        if (type(value) is str and value[:1] not in FORMULA_STARTS) or type(value) is int
+                        else safe_cell(value)
+                        for value in row
+                    ]
+                    for row in itertools.islice(rows, BATCH)
+                ]
+            if not batch:
                 return
-            cells = [safe_cell(value) for value in row]
-        yield cells
+            yield from batch
+    finally:
+        # A download cut short closes the rows now, ending their transaction (streamed()).
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
 
 
 def table_response(name, header, rows, fmt):
@@ -66,21 +101,20 @@ def table_response(name, header, rows, fmt):
         writer = csv.writer(_Echo())
 
         def lines():
-            yield "\ufeff"  # so spreadsheet programs open Japanese text as UTF-8
-            yield writer.writerow(header)
-            for row in cells:
-                yield writer.writerow(row)
+            try:
+                yield "\ufeff".encode()  # so spreadsheet programs open Japanese text as UTF-8
+                yield writer.writerow(header).encode()
+                for row in cells:
+                    # Bytes: the response passes them through instead of encoding each line itself.
+                    yield writer.writerow(row).encode()
+            finally:
+                cells.close()
 
         response = StreamingHttpResponse(lines(), content_type=f"{CSV_TYPE}; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{_filename(name, fmt)}"'
         return response
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=name[:31])
-    sheet.append(header)
-    for row in cells:
-        sheet.append(row)
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
-    workbook.save(spool)
+    write_workbook(spool, name[:31], itertools.chain([header], cells))
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=_filename(name, fmt), content_type=XLSX_TYPE)
 
@@ -99,6 +133,31 @@ class TableExport:
         return table_response(self.name, self.header, self.rows(source), fmt)
 
 
+CHUNK = 2000  # rows fetched from the cursor at a time
+
+
+def streamed(queryset, chunk_size=None):
+    """The queryset's results (instances, or ``values_list`` tuples) through one cursor read by
+    chunks, inside a transaction (a savepoint within one): on PostgreSQL a plain server-side
+    cursor, not one declared ``WITH HOLD``. The transaction ends with the last row, or is rolled
+    back when the response is closed early (a client gone mid-download)."""
+    with transaction.atomic(using=queryset.db):
+        yield from queryset.iterator(chunk_size=chunk_size or CHUNK)
+
+
 def each(row, chunk_size=500):
     """``rows`` for a TableExport over a queryset: ``row(item)`` per item, read in chunks."""
-    return lambda queryset: (row(item) for item in queryset.iterator(chunk_size=chunk_size))
+
+    def rows(queryset):
+        with contextlib.closing(streamed(queryset, chunk_size)) as items:
+            for item in items:
+                yield row(item)
+
+    return rows
+
+
+def labels(choices):
+    """{value: label} of ``choices`` (pairs, or a field's ``flatchoices``) as text in the active
+    language: built once per export, where ``get_FOO_display`` rebuilds its dictionary and
+    translates its label on every call."""
+    return {value: str(label) for value, label in choices}
