@@ -79,7 +79,8 @@ def prepare_database(url, name, reseed):
     """Create the database unless it exists (drop it first with ``reseed``). Its comment, set
     when seeding finished, says what it holds; None when it was (re)created or not finished."""
     exists, comment = support.describe_database(url, name)
-    if exists and not reseed:
+    # No comment means seeding never finished: start afresh rather than seed over half of it.
+    if exists and not reseed and comment is not None:
         return comment
     support.recreate_database(url, name)
     return None
@@ -185,7 +186,6 @@ def main():
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
 
     from usecases.models import UseCase
 
@@ -210,7 +210,8 @@ def main():
         jit = cursor.fetchone()[0]
         cursor.execute("ANALYZE")
     executive = get_user_model().objects.get(username="bench-executive")
-    client = Client(HTTP_HOST="localhost")
+    # Over HTTPS, as production serves it: SECURE_SSL_REDIRECT stays at its production default.
+    client = support.https_client(HTTP_HOST="localhost")
     client.force_login(executive)
     measuring = time.perf_counter()
     try:

@@ -94,6 +94,18 @@ def migrate():
     return time.perf_counter() - started
 
 
+def https_client(**defaults):
+    """A django.test.Client whose every request arrives over HTTPS, as production serves them:
+    the production settings redirect plain HTTP (SECURE_SSL_REDIRECT), and the benches keep them."""
+    from django.test import Client
+
+    class HttpsClient(Client):
+        def generic(self, method, path, *args, secure=True, **kwargs):
+            return super().generic(method, path, *args, secure=True, **kwargs)
+
+    return HttpsClient(**defaults)
+
+
 # --- Figures ---------------------------------------------------------------------------------------
 
 
