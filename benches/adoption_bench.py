@@ -89,22 +89,7 @@ def prepare_database(url, name, reseed):
 # --- Report --------------------------------------------------------------------------------------
 
 
-def app_version():
-    """The commit the application code is at (read-only git), and whether it has local changes."""
-    import subprocess
-
-    def git(*command):
-        return subprocess.run(  # noqa: S603 - fixed arguments
-            ["git", *command],  # noqa: S607 - git from PATH
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    changed = git("status", "--porcelain", "--untracked-files=no")
-    return commit + (" with uncommitted changes" if changed else "")
+app_version = support.app_version
 
 
 def mark(ok):

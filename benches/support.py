@@ -106,6 +106,24 @@ def https_client(**defaults):
     return HttpsClient(**defaults)
 
 
+def app_version(root=REPO_ROOT):
+    """The commit the application code is at (read-only git), and whether it has local changes."""
+    import subprocess
+
+    def git(*command):
+        return subprocess.run(  # noqa: S603 - fixed arguments
+            ["git", *command],  # noqa: S607 - git from PATH
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return commit + (" with uncommitted changes" if changed else "")
+
+
 # --- Figures ---------------------------------------------------------------------------------------
 
 

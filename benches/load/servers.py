@@ -52,8 +52,9 @@ class Servers:
     """gunicorn (and a Celery worker) as child processes in their own session, logs in ``folder``."""
 
     def __init__(self, env, folder, workers, threads, celery_worker=True, port=None, worker_class="gthread",
-                 keep_alive=None):  # fmt: skip
+                 keep_alive=None, cwd=REPO_ROOT):  # fmt: skip
         self.env = env
+        self.cwd = cwd  # the code served: this checkout, or an earlier commit's worktree
         self.folder = Path(folder)
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -65,14 +66,14 @@ class Servers:
         self.processes = {}
 
     @classmethod
-    def from_args(cls, env, folder, args):
+    def from_args(cls, env, folder, args, **overrides):
         """The servers the command-line options describe (load_run.py and fault_runs.py share them)."""
         return cls(
             env,
             folder,
             args.workers,
             args.threads,
-            celery_worker=not args.no_worker,
+            **{"celery_worker": not args.no_worker, **overrides},
             worker_class=args.worker_class,
             keep_alive=args.keep_alive,
         )
@@ -132,7 +133,7 @@ class Servers:
         log = (self.folder / f"{name}.log").open("ab")
         return subprocess.Popen(  # noqa: S603 - our own venv's executables
             command,
-            cwd=REPO_ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=log,
