@@ -150,7 +150,9 @@ class Servers:
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited ({process.returncode}):\n{self.tail(name)}")
             with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{self.base}/accounts/login/", timeout=5).status_code == 200:
+                # Forwarded as HTTPS, for servers that keep the production redirect behind a proxy.
+                headers = {"X-Forwarded-Proto": "https"}
+                if requests.get(f"{self.base}/accounts/login/", headers=headers, timeout=5).status_code == 200:
                     return
             time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not answer within {timeout} s:\n{self.tail('web')}")
