@@ -42,7 +42,6 @@ import time
 from benches import support
 from benches.adoption.measure import measure_endpoints, measure_export, measure_list
 from benches.adoption.seed import seed, seed_marker
-from benches.support import REPO_ROOT
 
 TARGET_QUERIES = 10
 TARGET_RATIO = 3.0
@@ -156,6 +155,7 @@ def report(args, version, jit, refresh_seconds, endpoints, listing, export):
     mismatched = [row["name"] for row in endpoints if row["problems"]]
     if mismatched:
         print(f"\nWARNING: the raw SQL's figures differ from the endpoint's for: {', '.join(mismatched)}")
+    return bool(mismatched) or export["rows"] != args.use_cases
 
 
 def main():
@@ -209,9 +209,11 @@ def main():
         if args.drop:
             support.drop_database(url, args.database)
     print(f"measured in {time.perf_counter() - measuring:.0f} s")
-    report(args, version, jit, refresh_seconds, endpoints, listing, export)
+    differs = report(args, version, jit, refresh_seconds, endpoints, listing, export)
     if args.drop:
         print(f"\n(dropped {args.database})")
+    # A mismatch means the bench or an endpoint computes the wrong figures: not a run to quote.
+    sys.exit(1 if differs else 0)
 
 
 if __name__ == "__main__":

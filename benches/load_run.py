@@ -51,6 +51,7 @@ import time
 from pathlib import Path
 
 from benches import support
+from benches.load.base import BaseCheckout
 from benches.load.report import (
     figures,
     print_errors,
@@ -60,7 +61,6 @@ from benches.load.report import (
     server_times,
     verify,
 )
-from benches.load.base import BaseCheckout
 from benches.load.seed import seed
 from benches.load.servers import Servers, app_environment
 from benches.load.users import Ledger, Recorder, make_users, run_load

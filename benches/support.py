@@ -53,12 +53,18 @@ def describe_database(url, name):
 
 
 def recreate_database(url, name):
-    """An empty database ``name``, dropping any old one (and its sessions) first."""
+    """An empty database ``name``, dropping any old one (and its sessions) first. With
+    BENCH_TEMPLATE_DATABASE set (the smoke tests: an already migrated database on the same server),
+    a copy of that instead, so the bench's own migrate has nothing left to do."""
     from psycopg import sql
 
+    template = os.environ.get("BENCH_TEMPLATE_DATABASE")
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
     with admin_connection(url) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        admin.execute(create)
 
 
 def drop_database(url, name):

@@ -164,10 +164,9 @@ def sql_params():
     from django.utils import timezone
 
     from usecases.choices import LIVE_STATES, UseCaseStatus
-    from vendors.choices import APPROVED_VENDOR_STATES
-
     from usecases.returns import roi_period
     from usecases.roadmap import IN_PROGRESS_STATES
+    from vendors.choices import APPROVED_VENDOR_STATES
 
     today = timezone.localdate()
     period = roi_period()
