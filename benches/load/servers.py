@@ -24,8 +24,12 @@ def app_environment(database_url, broker_url, mail_dir, extra=None):
         DJANGO_SETTINGS_MODULE="portal.settings",
         DEBUG="false",
         SECRET_KEY=os.environ.get("LOAD_SECRET_KEY") or "load-run-" + secrets.token_urlsafe(32),
+        # The production redirect to HTTPS stays on: the clients say the request came over TLS, as the
+        # proxy in front of gunicorn does (X-Forwarded-Proto). Cookies are not marked Secure, though:
+        # the clients speak plain HTTP on loopback and would not send them back.
+        SECURE_SSL_REDIRECT="true",
+        BEHIND_TLS_PROXY="true",
         SECURE_COOKIES="false",
-        SECURE_SSL_REDIRECT="false",
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=database_url,
         CELERY_BROKER_URL=broker_url,
