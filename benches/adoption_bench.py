@@ -42,7 +42,6 @@ import time
 from benches import support
 from benches.adoption.measure import measure_endpoints, measure_export, measure_list
 from benches.adoption.seed import seed, seed_marker
-from benches.support import REPO_ROOT
 
 TARGET_QUERIES = 10
 TARGET_RATIO = 3.0
@@ -79,7 +78,8 @@ def prepare_database(url, name, reseed):
     """Create the database unless it exists (drop it first with ``reseed``). Its comment, set
     when seeding finished, says what it holds; None when it was (re)created or not finished."""
     exists, comment = support.describe_database(url, name)
-    if exists and not reseed:
+    # No comment means seeding never finished: start afresh rather than seed over half of it.
+    if exists and not reseed and comment is not None:
         return comment
     support.recreate_database(url, name)
     return None
@@ -88,22 +88,7 @@ def prepare_database(url, name, reseed):
 # --- Report --------------------------------------------------------------------------------------
 
 
-def app_version():
-    """The commit the application code is at (read-only git), and whether it has local changes."""
-    import subprocess
-
-    def git(*command):
-        return subprocess.run(  # noqa: S603 - fixed arguments
-            ["git", *command],  # noqa: S607 - git from PATH
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    changed = git("status", "--porcelain", "--untracked-files=no")
-    return commit + (" with uncommitted changes" if changed else "")
+app_version = support.app_version
 
 
 def mark(ok):
@@ -170,6 +155,7 @@ def report(args, version, jit, refresh_seconds, endpoints, listing, export):
     mismatched = [row["name"] for row in endpoints if row["problems"]]
     if mismatched:
         print(f"\nWARNING: the raw SQL's figures differ from the endpoint's for: {', '.join(mismatched)}")
+    return bool(mismatched) or export["rows"] != args.use_cases
 
 
 def main():
@@ -185,7 +171,6 @@ def main():
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
 
     from usecases.models import UseCase
 
@@ -210,7 +195,8 @@ def main():
         jit = cursor.fetchone()[0]
         cursor.execute("ANALYZE")
     executive = get_user_model().objects.get(username="bench-executive")
-    client = Client(HTTP_HOST="localhost")
+    # Over HTTPS, as production serves it: SECURE_SSL_REDIRECT stays at its production default.
+    client = support.https_client(HTTP_HOST="localhost")
     client.force_login(executive)
     measuring = time.perf_counter()
     try:
@@ -223,9 +209,11 @@ def main():
         if args.drop:
             support.drop_database(url, args.database)
     print(f"measured in {time.perf_counter() - measuring:.0f} s")
-    report(args, version, jit, refresh_seconds, endpoints, listing, export)
+    differs = report(args, version, jit, refresh_seconds, endpoints, listing, export)
     if args.drop:
         print(f"\n(dropped {args.database})")
+    # A mismatch means the bench or an endpoint computes the wrong figures: not a run to quote.
+    sys.exit(1 if differs else 0)
 
 
 if __name__ == "__main__":

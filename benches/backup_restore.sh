@@ -5,17 +5,19 @@
 # and every file's checksum. Prints the figures; exits non-zero on any difference.
 #
 #   bash benches/backup_restore.sh            # needs PostgreSQL on 127.0.0.1:5432 (trust)
+#   PG=postgres://portal:portal@127.0.0.1:5432 BENCH_NAME=bench_backup_q5 PY=/path/to/python bash benches/backup_restore.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
-SOURCE=bench_backup_source
-TARGET=bench_backup_restored
+NAME=${BENCH_NAME:-bench_backup}  # concurrent runs on one server need their own names
+SOURCE=${NAME}_source
+TARGET=${NAME}_restored
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export DEBUG=true VAR_DIR="$WORK/var" MEDIA_ROOT="$WORK/media" CELERY_TASK_ALWAYS_EAGER=true
 export LOG_LEVEL=WARNING
 unset CELERY_BROKER_URL  # the filesystem broker under VAR_DIR: nothing to reach
-PY=.venv/bin/python
+PY=${PY:-.venv/bin/python}
 
 psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $SOURCE" -c "DROP DATABASE IF EXISTS $TARGET" -c "CREATE DATABASE $SOURCE"
 export DATABASE_URL="$PG/$SOURCE"

@@ -51,6 +51,7 @@ import time
 from pathlib import Path
 
 from benches import support
+from benches.load.base import BaseCheckout
 from benches.load.report import (
     figures,
     print_errors,
@@ -72,6 +73,12 @@ def parse_args(argv=None):
     parser.add_argument("--database", default="bench_load", help="scratch database (name starts with bench_load)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database at the end")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--base",
+        metavar="REV",
+        help="also serve the code at REV (a git worktree, its own gunicorn, the same database): half the "
+        "users on each, concurrently, for both p95 and throughput in one run",
+    )
     args = parser.parse_args(argv)
     if not re.fullmatch(r"bench_load[a-z0-9_]*", args.database):
         parser.error("--database must match bench_load[a-z0-9_]*")
@@ -132,10 +139,30 @@ def purge_broker(env):
         )
 
 
+def split_users(users, base_servers, base_recorder):
+    """Every other user of each role to the earlier code's server, recorded apart. Sessions live
+    in the shared database under the same SECRET_KEY, so each login holds on both servers."""
+    seen = {}
+    for user in users:
+        seen[user.role] = seen.get(user.role, -1) + 1
+        if seen[user.role] % 2:
+            user.client.base, user.client.recorder = base_servers.base, base_recorder
+
+
+def report_side(label, recorder, wall, access_log):
+    rows = figures(recorder.samples, wall)
+    print(f"\n### {label}\n")
+    print_table(rows)
+    print_server_times(server_times(access_log))
+    print_errors(recorder)
+    return rows
+
+
 def main():
     args = parse_args()
     url = support.server_url()
     broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
+    checkout = BaseCheckout(args.base) if args.base else None
     support.recreate_database(url, args.database)
     database_url = support.with_database(url, args.database)
     failed, total = True, None
@@ -143,42 +170,74 @@ def main():
         try:
             env, context = prepare(database_url, broker, folder, args)
             servers = Servers.from_args(env, folder, args).start()
+            base_servers = None
             try:
+                if checkout:
+                    # No second Celery worker: the current one consumes what both servers queue.
+                    base_folder = Path(folder) / "base"
+                    base_folder.mkdir()
+                    base_servers = Servers.from_args(env, base_folder, args, celery_worker=False, cwd=checkout.path)
+                    base_servers.start()
                 recorder, ledger, stop = Recorder(), Ledger(), threading.Event()
+                base_recorder = Recorder()
                 users = make_users(servers.base, context, recorder, ledger, stop, args.seed, args.think)
+                if base_servers:
+                    split_users(users, base_servers, base_recorder)
                 print(
                     f"gunicorn on {servers.base}: {args.workers} {args.worker_class} workers x {args.threads} threads"
                     f"{'' if args.keep_alive is None else f', keep-alive {args.keep_alive} s'}, "
                     f"{'a' if not args.no_worker else 'no'} Celery worker; {len(users)} users logged in; "
                     f"{os.cpu_count()} CPUs; running {args.duration:.0f} s, think time 0-{2 * args.think:.1f} s"
                 )
+                if base_servers:
+                    print(
+                        f"and the code at {checkout.rev} on {base_servers.base} (same options, same database): "
+                        "half the users of each role on each server, concurrently"
+                    )
                 load_before = os.getloadavg()
-                recorder.t0 = time.monotonic()
+                recorder.t0 = base_recorder.t0 = time.monotonic()
                 wall = run_load(users, args.duration, stop)
                 alive = servers.alive()
+                if base_servers:
+                    alive.update({f"base {name}": up for name, up in base_servers.alive().items()})
                 load_after = os.getloadavg()
             finally:
                 servers.stop()
+                if base_servers:
+                    base_servers.stop()
                 if args.no_worker:
                     purge_broker(env)
-            rows = figures(recorder.samples, wall)
             print(
                 f"\nmeasured {wall:.1f} s; server processes alive at the end: {alive}; load average "
-                f"{load_before[0]:.1f} before, {load_after[0]:.1f} after (1 min; other jobs share the machine)\n"
+                f"{load_before[0]:.1f} before, {load_after[0]:.1f} after (1 min; other jobs share the machine)"
             )
-            print_table(rows)
-            print_server_times(server_times(Path(folder) / "access.log"))
-            print_errors(recorder)
+            label = f"the current code ({support.app_version()})" if base_servers else "all requests"
+            rows = report_side(label, recorder, wall, Path(folder) / "access.log")
+            base_rows = None
+            if base_servers:
+                base_rows = report_side(
+                    f"the code at {checkout.rev}", base_recorder, wall, Path(folder) / "base" / "access.log"
+                )
+                new, old = rows[-1], base_rows[-1]
+                print(
+                    f"\ncurrent / {checkout.rev}: p95 {new['p95']:.0f} / {old['p95']:.0f} ms = "
+                    f"{new['p95'] / old['p95']:.2f}x; throughput {new['per_second']:.1f} / {old['per_second']:.1f} "
+                    f"req/s = {new['per_second'] / old['per_second']:.2f}x"
+                )
             summary, problems = verify(context, ledger)
             print_verification(summary, problems)
             total = rows[-1]
-            failed = bool(total["errors"] or problems or not all(alive.values()))
+            errors = total["errors"] + (base_rows[-1]["errors"] if base_rows else 0)
+            failed = bool(errors or problems or not all(alive.values()))
             if args.json:
-                args.json.write_text(json.dumps({"figures": rows, "verification": summary, "problems": problems}))
+                payload = {"figures": rows, "base_figures": base_rows, "verification": summary, "problems": problems}
+                args.json.write_text(json.dumps(payload))
         finally:
             if not args.keep:
                 support.drop_database(url, args.database)
-    print(f"\n{'FAILED' if failed else 'passed'}: {total['errors'] if total else '?'} errors")
+            if checkout:
+                checkout.remove()
+    print(f"\n{'FAILED' if failed else 'passed'}: {errors if total else '?'} errors")
     sys.exit(1 if failed else 0)
 
 

@@ -53,12 +53,18 @@ def describe_database(url, name):
 
 
 def recreate_database(url, name):
-    """An empty database ``name``, dropping any old one (and its sessions) first."""
+    """An empty database ``name``, dropping any old one (and its sessions) first. With
+    BENCH_TEMPLATE_DATABASE set (the smoke tests: an already migrated database on the same server),
+    a copy of that instead, so the bench's own migrate has nothing left to do."""
     from psycopg import sql
 
+    template = os.environ.get("BENCH_TEMPLATE_DATABASE")
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
     with admin_connection(url) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        admin.execute(create)
 
 
 def drop_database(url, name):
@@ -92,6 +98,36 @@ def migrate():
     started = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
     return time.perf_counter() - started
+
+
+def https_client(**defaults):
+    """A django.test.Client whose every request arrives over HTTPS, as production serves them:
+    the production settings redirect plain HTTP (SECURE_SSL_REDIRECT), and the benches keep them."""
+    from django.test import Client
+
+    class HttpsClient(Client):
+        def generic(self, method, path, *args, secure=True, **kwargs):
+            return super().generic(method, path, *args, secure=True, **kwargs)
+
+    return HttpsClient(**defaults)
+
+
+def app_version(root=REPO_ROOT):
+    """The commit the application code is at (read-only git), and whether it has local changes."""
+    import subprocess
+
+    def git(*command):
+        return subprocess.run(  # noqa: S603 - fixed arguments
+            ["git", *command],  # noqa: S607 - git from PATH
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return commit + (" with uncommitted changes" if changed else "")
 
 
 # --- Figures ---------------------------------------------------------------------------------------

@@ -10,7 +10,10 @@ SUMMARY_COLUMNS = ("status", "roadmap_step", "category", "department_id", "style
 SUMMARY_SQL = """
 WITH g AS (
     SELECT GROUPING(u.status, u.roadmap_step, u.category, u.department_id, s.style, s.tier) AS grp,
-           u.status, u.roadmap_step, u.category, u.department_id, s.style, s.tier, count(*) AS n
+           u.status, u.roadmap_step, u.category, u.department_id, s.style, s.tier,
+           -- A roadmap step counts the use cases in progress only (not rejected, withdrawn, retired).
+           CASE WHEN GROUPING(u.roadmap_step) = 0 THEN count(*) FILTER (WHERE u.status = ANY(%(in_progress)s))
+                ELSE count(*) END AS n
     FROM usecases_usecase u
     CROSS JOIN LATERAL (
         SELECT CASE u.intended_style WHEN 'closed_saas' THEN 'closed' WHEN 'closed_api' THEN 'closed'
@@ -71,21 +74,31 @@ COST_VALUE_SQL = """
 WITH settings AS (
     SELECT currency, hourly_rate FROM usecases_costsettings WHERE id = 1
 ), live AS (
-    SELECT id, department_id, hourly_rate, cost_estimated_at,
+    SELECT id, department_id, hourly_rate, cost_estimated_at, COALESCE(approved_at, created_at) AS live_at,
            COALESCE(estimated_closed_cost, 0) AS closed, COALESCE(estimated_self_hosted_cost, 0) AS self_hosted,
            COALESCE(other_monthly_cost, 0) AS other
     FROM usecases_usecase WHERE status = ANY(%(live)s)
-), months AS (
-    SELECT use_case_id, count(*) AS n FROM usecases_benefitrecord GROUP BY use_case_id
+), first_benefit AS (
+    SELECT use_case_id, min(month) AS month FROM usecases_benefitrecord
+    WHERE month BETWEEN %(period_first)s AND %(period_last)s GROUP BY use_case_id
+), running AS (
+    -- The months of the ROI period a use case ran: from its (local) month of approval, or of its
+    -- first benefit in the period if earlier, to the period's last month.
+    SELECT l.*, GREATEST(LEAST(
+               date_trunc('month', l.live_at AT TIME ZONE %(tz)s)::date, f.month), %(period_first)s::date) AS since
+    FROM live l LEFT JOIN first_benefit f ON f.use_case_id = l.id
 ), costs AS (
-    SELECT l.department_id, sum(l.closed) AS closed, sum(l.self_hosted) AS self_hosted, sum(l.other) AS other,
-           sum((l.closed + l.self_hosted + l.other) * COALESCE(m.n, 0)) AS cost_over_months,
-           count(*) AS use_cases, count(*) FILTER (WHERE l.cost_estimated_at IS NULL) AS not_estimated
-    FROM live l LEFT JOIN months m ON m.use_case_id = l.id GROUP BY l.department_id
+    SELECT r.department_id, sum(r.closed) AS closed, sum(r.self_hosted) AS self_hosted, sum(r.other) AS other,
+           sum((r.closed + r.self_hosted + r.other) * CASE WHEN r.since > %(period_last)s THEN 0 ELSE
+               (extract(year FROM %(period_last)s::date) - extract(year FROM r.since)) * 12
+               + extract(month FROM %(period_last)s::date) - extract(month FROM r.since) + 1 END) AS cost_over_months,
+           count(*) AS use_cases, count(*) FILTER (WHERE r.cost_estimated_at IS NULL) AS not_estimated
+    FROM running r GROUP BY r.department_id
 ), benefits AS (
     SELECT l.department_id,
            sum(b.hours_saved * COALESCE(l.hourly_rate, s.hourly_rate) + b.cost_saved + b.revenue_gained) AS total
     FROM usecases_benefitrecord b JOIN live l ON l.id = b.use_case_id CROSS JOIN settings s
+    WHERE b.month BETWEEN %(period_first)s AND %(period_last)s
     GROUP BY l.department_id
 ), latest AS (
     SELECT DISTINCT ON (kpi_id) kpi_id, value FROM usecases_kpimeasurement ORDER BY kpi_id, measured_on DESC, id DESC
@@ -151,10 +164,16 @@ def sql_params():
     from django.utils import timezone
 
     from usecases.choices import LIVE_STATES, UseCaseStatus
+    from usecases.returns import roi_period
+    from usecases.roadmap import IN_PROGRESS_STATES
     from vendors.choices import APPROVED_VENDOR_STATES
 
     today = timezone.localdate()
+    period = roi_period()
     return {
+        "period_first": period.first,
+        "period_last": period.last,
+        "in_progress": sorted(str(state) for state in IN_PROGRESS_STATES),
         "now": timezone.now(),
         "today": today,
         "in30": today + datetime.timedelta(days=30),
@@ -179,7 +198,8 @@ def check_summary(api, rows):
     for grp, *values, _name, n in rows:
         index = next(i for i in range(6) if not grp & (1 << (5 - i)))  # the grouped column's bit is 0
         value = values[index]
-        raw[SUMMARY_COLUMNS[index]][str(value) if value is not None else ""] = n
+        if n:  # a step whose use cases are all closed counts 0, as the API leaves out
+            raw[SUMMARY_COLUMNS[index]][str(value) if value is not None else ""] = n
     problems = []
     for column, field in zip(
         SUMMARY_COLUMNS,

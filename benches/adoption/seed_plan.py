@@ -235,7 +235,11 @@ def plan_use_case(n, rng, ctx):
 
     status = weighted(rng, STATUS_MIX)
     department = rng.choices(ctx.departments, weights=ctx.department_weights)[0]
-    owner_id = rng.choice(ctx.owners_by_department[department.pk])
+    # A small seed can leave a department without an active requester: any requester owns then.
+    owners = ctx.owners_by_department.get(department.pk) or [
+        pk for pks in ctx.owners_by_department.values() for pk in pks
+    ]
+    owner_id = rng.choice(owners)
     category, style = weighted(rng, CATEGORY_MIX), weighted(rng, STYLE_MIX)
     created, submitted, approved, decided, live, retired, last = plan_dates(status, rng, ctx.now)
     tier = "" if submitted is None else weighted(rng, TIER_MIX)

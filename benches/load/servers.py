@@ -24,8 +24,12 @@ def app_environment(database_url, broker_url, mail_dir, extra=None):
         DJANGO_SETTINGS_MODULE="portal.settings",
         DEBUG="false",
         SECRET_KEY=os.environ.get("LOAD_SECRET_KEY") or "load-run-" + secrets.token_urlsafe(32),
+        # The production redirect to HTTPS stays on: the clients say the request came over TLS, as the
+        # proxy in front of gunicorn does (X-Forwarded-Proto). Cookies are not marked Secure, though:
+        # the clients speak plain HTTP on loopback and would not send them back.
+        SECURE_SSL_REDIRECT="true",
+        BEHIND_TLS_PROXY="true",
         SECURE_COOKIES="false",
-        SECURE_SSL_REDIRECT="false",
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=database_url,
         CELERY_BROKER_URL=broker_url,
@@ -52,8 +56,9 @@ class Servers:
     """gunicorn (and a Celery worker) as child processes in their own session, logs in ``folder``."""
 
     def __init__(self, env, folder, workers, threads, celery_worker=True, port=None, worker_class="gthread",
-                 keep_alive=None):  # fmt: skip
+                 keep_alive=None, cwd=REPO_ROOT):  # fmt: skip
         self.env = env
+        self.cwd = cwd  # the code served: this checkout, or an earlier commit's worktree
         self.folder = Path(folder)
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -65,14 +70,14 @@ class Servers:
         self.processes = {}
 
     @classmethod
-    def from_args(cls, env, folder, args):
+    def from_args(cls, env, folder, args, **overrides):
         """The servers the command-line options describe (load_run.py and fault_runs.py share them)."""
         return cls(
             env,
             folder,
             args.workers,
             args.threads,
-            celery_worker=not args.no_worker,
+            **{"celery_worker": not args.no_worker, **overrides},
             worker_class=args.worker_class,
             keep_alive=args.keep_alive,
         )
@@ -132,7 +137,7 @@ class Servers:
         log = (self.folder / f"{name}.log").open("ab")
         return subprocess.Popen(  # noqa: S603 - our own venv's executables
             command,
-            cwd=REPO_ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -149,7 +154,9 @@ class Servers:
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited ({process.returncode}):\n{self.tail(name)}")
             with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{self.base}/accounts/login/", timeout=5).status_code == 200:
+                # Forwarded as HTTPS, for servers that keep the production redirect behind a proxy.
+                headers = {"X-Forwarded-Proto": "https"}
+                if requests.get(f"{self.base}/accounts/login/", headers=headers, timeout=5).status_code == 200:
                     return
             time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not answer within {timeout} s:\n{self.tail('web')}")

@@ -62,6 +62,7 @@ class Client:
         self.timeout = timeout
         self.http = requests.Session()
         self.http.headers["Accept-Language"] = "ja" if person["id"] % 2 else "en"
+        self.http.headers["X-Forwarded-Proto"] = "https"  # as the TLS proxy in front of gunicorn says
         self.token = {"Authorization": f"Token {person['key']}"}
 
     def login(self):
@@ -72,7 +73,8 @@ class Client:
         response = self.http.post(
             f"{self.base}/accounts/login/",
             data={"username": self.person["username"], "password": PASSWORD, "csrfmiddlewaretoken": match[1]},
-            headers={"Referer": f"{self.base}/accounts/login/"},
+            # The request counts as HTTPS, so CSRF wants an HTTPS referer of the same host.
+            headers={"Referer": f"{self.base.replace('http://', 'https://', 1)}/accounts/login/"},
             allow_redirects=False,
             timeout=self.timeout,
         )
