@@ -1,5 +1,5 @@
 """Tables as CSV (streamed, constant memory) or Excel (xlsx, written row by row to a temporary
-file by openpyxl's write-only mode, which uses lxml: about 10 s for 100,000 rows of 17 cells,
+file by openpyxl's write-only mode, which uses lxml: about 11 CPU s for 100,000 rows of 17 cells,
 where openpyxl alone, on ElementTree, took 26 s). Text cells that a spreadsheet would run as a
 formula are neutralised in both.
 
