@@ -44,7 +44,11 @@ BENCHES = [
     # their short versions; here the script and what it shares with the load run must still import.
     ("fault_runs", "--help", "usage:"),
     ("side_by_side", f"--use-cases 20 --requests 4 --no-base --database bench_{SUFFIX}_side", "endpoint / floor"),
-    ("exports_bench", f"--use-cases 20 --users 50 --database bench_{SUFFIX}_exports", "| `GET /usecases/export.csv` | 20 |"),
+    (
+        "exports_bench",
+        f"--use-cases 20 --users 50 --database bench_{SUFFIX}_exports",
+        "| `GET /usecases/export.csv` | 20 |",
+    ),
     ("nightly_bench", f"--use-cases 20 --users 50 --database bench_{SUFFIX}_nightly", "| refresh | use cases |"),
     (
         "compression",
