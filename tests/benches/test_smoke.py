@@ -46,7 +46,7 @@ BENCHES = [
     ("side_by_side", f"--use-cases 20 --requests 4 --no-base --database bench_{SUFFIX}_side", "endpoint / floor"),
     (
         "exports_bench",
-        f"--use-cases 20 --users 50 --database bench_{SUFFIX}_exports",
+        f"--use-cases 20 --users 200 --database bench_{SUFFIX}_exports",
         "| `GET /usecases/export.csv` | 20 |",
     ),
     ("nightly_bench", f"--use-cases 20 --users 50 --database bench_{SUFFIX}_nightly", "| refresh | use cases |"),
