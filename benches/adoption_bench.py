@@ -40,7 +40,7 @@ import sys
 import time
 
 from benches import support
-from benches.adoption.measure import measure_endpoints, measure_export, measure_list
+from benches.adoption.measure import measure_dashboard_page, measure_endpoints, measure_export, measure_list
 from benches.adoption.seed import seed, seed_marker
 
 TARGET_QUERIES = 10
@@ -202,6 +202,8 @@ def main():
     try:
         print("adoption endpoints:")
         endpoints = measure_endpoints(args, client, executive)
+        print("the dashboard page (every figure at once):")
+        page = measure_dashboard_page(args, client, endpoints)
         print("inventory:")
         listing = measure_list(args, client)
         export = measure_export(client, args.use_cases, args.tracemalloc)
@@ -210,6 +212,11 @@ def main():
             support.drop_database(url, args.database)
     print(f"measured in {time.perf_counter() - measuring:.0f} s")
     differs = report(args, version, jit, refresh_seconds, endpoints, listing, export)
+    print(
+        f"\n| dashboard page | {page['queries']} queries (endpoints together: {page['endpoint_queries']}) | "
+        f"p50 {page['p50']:.1f} ms | p95 {page['p95']:.1f} ms | p95 < 1 s: {'met' if page['p95_met'] else 'not met'} | "
+        f"queries: {'met' if page['queries_met'] else 'not met'} |"
+    )
     if args.drop:
         print(f"\n(dropped {args.database})")
     # A mismatch means the bench or an endpoint computes the wrong figures: not a run to quote.
