@@ -21,6 +21,7 @@ The API modules import this module in place of ``rest_framework.serializers``
   field error instead of failing in the query.
 """
 
+import copy
 import re
 from collections.abc import Mapping
 
@@ -205,8 +206,22 @@ class Serializer(StrictTypesMixin, drf.Serializer):
     pass
 
 
+# Fields of each model serializer class, built once (see ``ModelSerializer.get_fields``).
+_FIELD_PROTOTYPES = {}
+
+
 class ModelSerializer(StrictTypesMixin, drf.ModelSerializer):
     serializer_choice_field = ChoiceField
+
+    def get_fields(self):
+        # DRF derives a model serializer's fields from the model on every instantiation (a
+        # fifth of a detail request). The result depends only on the class, so it is built once
+        # and each instance gets copies, as DRF copies declared fields: copies, because binding
+        # a field to its serializer changes it.
+        prototypes = _FIELD_PROTOTYPES.get(type(self))
+        if prototypes is None:
+            prototypes = _FIELD_PROTOTYPES[type(self)] = super().get_fields()
+        return copy.deepcopy(prototypes)
 
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
