@@ -72,16 +72,7 @@ def _cells(rows, language):
     try:
         while True:
             with translation.override(language):
-                batch = [
-                    [
-                        # safe_cell() inlined for plain text and integers, most of the cells
-                        value
-                        if (type(value) is str and value[:1] not in FORMULA_STARTS) or type(value) is int
-                        else safe_cell(value)
-                        for value in row
-                    ]
-                    for row in itertools.islice(rows, BATCH)
-                ]
+                batch = [[safe_cell(value) for value in row] for row in itertools.islice(rows, BATCH)]
             if not batch:
                 return
             yield from batch
