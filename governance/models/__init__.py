@@ -175,6 +175,15 @@ class StageDefinition(BilingualMixin, models.Model):
         _("needed for risk tiers"), default=list, blank=True, help_text=_('e.g. ["limited", "high"]')
     )
     for_personal_data = models.BooleanField(_("needed when personal data is involved"), default=False)
+    four_eyes = models.BooleanField(
+        _("four-eyes rule"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The person who decided another stage of the same use case may not decide this one. "
+            "Empty: on for high-risk use cases only."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -220,6 +229,15 @@ class ApprovalStage(models.Model):
     )
     decided_at = models.DateTimeField(_("decided on"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True, max_length=5000)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_stages",
+    )
+    assigned_at = models.DateTimeField(_("assigned on"), null=True, blank=True)
 
     objects = ApprovalStageQuerySet.as_manager()
 
@@ -251,6 +269,38 @@ class ApprovalStage(models.Model):
     @property
     def is_overdue(self):
         return self.status == StageStatus.PENDING and self.due_on is not None and self.due_on < timezone.localdate()
+
+
+class Delegation(models.Model):
+    """While a reviewer is away, their review tasks and notices go to a delegate."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), on_delete=models.CASCADE, related_name="delegations"
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("delegate"), on_delete=models.CASCADE, related_name="delegated_to_me"
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-starts_on", "id"]
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        indexes = [models.Index(fields=["user", "ends_on"], name="governance_delegation_user_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(user=models.F("delegate")), name="governance_delegation_not_self"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="governance_delegation_dates_ordered"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.delegate} ({self.starts_on}–{self.ends_on})"
 
 
 class Finding(models.Model):
