@@ -135,3 +135,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(
             request, ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count) % {"count": count}
         )
+
+
+# Single sign-on admin (registered on import).
+from portal import auth_admin  # noqa: E402, F401
