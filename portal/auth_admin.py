@@ -20,7 +20,9 @@ class SsoGroupMappingAdmin(AuditedAdmin):
         return admin.ModelAdmin.has_delete_permission(self, request, obj)
 
     def delete_model(self, request, obj):
-        record_event(obj, AuditAction.DELETE, request.user, data={"claim_value": obj.claim_value, "group": obj.group.name})
+        record_event(
+            obj, AuditAction.DELETE, request.user, data={"claim_value": obj.claim_value, "group": obj.group.name}
+        )
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):

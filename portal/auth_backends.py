@@ -2,6 +2,7 @@
 single sign-on is in place (SSO_LOCAL_LOGIN=false, SSO_BREAK_GLASS_USERS)."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 
@@ -19,7 +20,7 @@ def may_use_password(username):
 class LocalPasswordBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
-            username = kwargs.get(self.UserModel.USERNAME_FIELD)
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
         if not may_use_password(username):
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)

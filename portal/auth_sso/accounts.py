@@ -66,7 +66,9 @@ def find_department(value):
 
 
 def granted_groups(claim_values):
-    return set(Group.objects.filter(pk__in=SsoGroupMapping.objects.filter(claim_value__in=claim_values).values("group")))
+    return set(
+        Group.objects.filter(pk__in=SsoGroupMapping.objects.filter(claim_value__in=claim_values).values("group"))
+    )
 
 
 def managed_groups():
@@ -90,7 +92,10 @@ def _username_for(email):
 
 def _find_user(issuer, subject, email):
     identity = (
-        ExternalIdentity.objects.select_for_update().select_related("user").filter(issuer=issuer, subject=subject).first()
+        ExternalIdentity.objects.select_for_update()
+        .select_related("user")
+        .filter(issuer=issuer, subject=subject)
+        .first()
     )
     if identity is not None:
         return identity.user, identity
@@ -131,7 +136,9 @@ def sign_in(claims, *, issuer):
         with transaction.atomic():
             user, identity = _find_user(issuer, subject, email)
             if user is not None and not user.is_active:
-                raise SsoRefused(Reason.ACCOUNT_DISABLED, email=email, user=user, detail="the portal account is inactive")
+                raise SsoRefused(
+                    Reason.ACCOUNT_DISABLED, email=email, user=user, detail="the portal account is inactive"
+                )
             granted = granted_groups(groups)
             has_role = any(group.name in Role.values for group in granted)
             if user is None and not has_role:

@@ -99,14 +99,16 @@ class SsoCallbackView(OIDCAuthenticationCallbackView):
         request.session.modified = True
         request.session.save()
         try:
-            user = auth.authenticate(request=request, nonce=entry.get("nonce"), code_verifier=entry.get("code_verifier"))
+            user = auth.authenticate(
+                request=request, nonce=entry.get("nonce"), code_verifier=entry.get("code_verifier")
+            )
         except requests.HTTPError as error:
             status = error.response.status_code if error.response is not None else 0
             reason = Reason.PROVIDER_REFUSED if 400 <= status < 500 else Reason.PROVIDER_UNREACHABLE
             raise SsoRefused(reason, detail=f"the provider answered {status}") from error
         except requests.RequestException as error:
             raise SsoRefused(Reason.PROVIDER_UNREACHABLE, detail=type(error).__name__) from error
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
+        except (ValueError, TypeError, KeyError) as error:
             # A token or userinfo answer that is not what the protocol says.
             raise SsoRefused(Reason.TOKEN_INVALID, detail=type(error).__name__) from error
         if user is None or not user.is_active:

@@ -18,54 +18,83 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('portal', '0006_audit_refuses_delete_and_truncate'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("portal", "0006_audit_refuses_delete_and_truncate"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PasswordResetRequest',
+            name="PasswordResetRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('client_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('email_digest', models.CharField(db_index=True, max_length=64)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("client_ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("email_digest", models.CharField(db_index=True, max_length=64)),
             ],
             options={
-                'verbose_name': 'password reset request',
-                'verbose_name_plural': 'password reset requests',
+                "verbose_name": "password reset request",
+                "verbose_name_plural": "password reset requests",
             },
         ),
         migrations.CreateModel(
-            name='ExternalIdentity',
+            name="ExternalIdentity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('issuer', models.CharField(max_length=300, verbose_name='identity provider')),
-                ('subject', models.CharField(max_length=255, verbose_name='subject')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='linked at')),
-                ('last_sign_in_at', models.DateTimeField(blank=True, null=True, verbose_name='last sign-in')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='external_identities', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("issuer", models.CharField(max_length=300, verbose_name="identity provider")),
+                ("subject", models.CharField(max_length=255, verbose_name="subject")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="linked at")),
+                ("last_sign_in_at", models.DateTimeField(blank=True, null=True, verbose_name="last sign-in")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="external_identities",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'external identity',
-                'verbose_name_plural': 'external identities',
-                'constraints': [models.UniqueConstraint(fields=('issuer', 'subject'), name='portal_external_identity_unique')],
+                "verbose_name": "external identity",
+                "verbose_name_plural": "external identities",
+                "constraints": [
+                    models.UniqueConstraint(fields=("issuer", "subject"), name="portal_external_identity_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SsoGroupMapping',
+            name="SsoGroupMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('claim_value', models.CharField(help_text="The value exactly as the provider sends it in the group claim: a group name, or the group's object id for Microsoft Entra ID.", max_length=255, verbose_name='group at the identity provider')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='auth.group', verbose_name='portal role or review group')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "claim_value",
+                    models.CharField(
+                        help_text="The value exactly as the provider sends it in the group claim: a group name, or the group's object id for Microsoft Entra ID.",
+                        max_length=255,
+                        verbose_name="group at the identity provider",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="auth.group",
+                        verbose_name="portal role or review group",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'single sign-on group mapping',
-                'verbose_name_plural': 'single sign-on group mappings',
-                'ordering': ['claim_value', 'group__name'],
-                'constraints': [models.UniqueConstraint(fields=('claim_value', 'group'), name='portal_sso_mapping_unique'), models.CheckConstraint(condition=models.Q(('claim_value', ''), _negated=True), name='portal_sso_mapping_claim_set')],
+                "verbose_name": "single sign-on group mapping",
+                "verbose_name_plural": "single sign-on group mappings",
+                "ordering": ["claim_value", "group__name"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("claim_value", "group"), name="portal_sso_mapping_unique"),
+                    models.CheckConstraint(
+                        condition=models.Q(("claim_value", ""), _negated=True), name="portal_sso_mapping_claim_set"
+                    ),
+                ],
             },
         ),
         migrations.RunPython(grant, migrations.RunPython.noop),

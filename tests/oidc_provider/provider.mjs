@@ -17,7 +17,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import { SignJWT, decodeJwt, importJWK } from 'jose';
-import Provider from 'oidc-provider';
+import Provider, { interactionPolicy } from 'oidc-provider';
 
 const [port, statePath] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
@@ -25,6 +25,19 @@ const readState = () => JSON.parse(fs.readFileSync(statePath, 'utf8'));
 
 const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingJwk = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key', alg: 'RS256', use: 'sig' };
+
+// A person disabled since their provider session began is asked to sign in again (and refused there).
+const policy = interactionPolicy.base();
+policy.get('login').checks.add(
+  new interactionPolicy.Check('account_disabled', 'the account is disabled', (ctx) => {
+    const { accountId } = ctx.oidc.session;
+    const account = accountId ? readState().accounts[accountId] : undefined;
+    return accountId && (!account || account.disabled)
+      ? interactionPolicy.Check.REQUEST_PROMPT
+      : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+  }),
+);
+const AUTHORIZATION_ROUTES = new Set(['authorization', 'resume']);
 
 const state = readState();
 const provider = new Provider(issuer, {
@@ -39,15 +52,18 @@ const provider = new Provider(issuer, {
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
-    profile: ['name', 'given_name', 'family_name', 'department'],
+    profile: ['name', 'given_name', 'family_name', 'department', 'active'],
     groups: ['groups'],
   },
   features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: true } },
   pkce: { required: () => false },
   cookies: { keys: ['test-cookie-key'] },
+  interactions: { policy },
   async findAccount(ctx, sub) {
     const account = readState().accounts[sub];
-    if (!account || account.disabled) return undefined;
+    // Tokens and userinfo: a disabled or removed person is not found. During an authorization,
+    // a disabled person with an open session is found so that the login check above can ask again.
+    if (!account || (account.disabled && !AUTHORIZATION_ROUTES.has(ctx.oidc?.route))) return undefined;
     return {
       accountId: sub,
       async claims() {
@@ -58,15 +74,19 @@ const provider = new Provider(issuer, {
   },
   async loadExistingGrant(ctx) {
     // Consent is implied: every client of this test provider gets what it asks for.
+    const { accountId } = ctx.oidc.session;
+    if (!accountId) return undefined;
     const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
-    if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-    const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
+    const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+    if (existing && existing.accountId === accountId) return existing;
+    const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId });
     grant.addOIDCScope('openid email profile groups');
     await grant.save();
     return grant;
   },
 });
 provider.proxy = false;
+provider.on('server_error', (ctx, error) => console.error('server_error', error));
 
 const readBody = (req) =>
   new Promise((resolve) => {

@@ -71,6 +71,15 @@ PAGES = {
     "dashboard-export": (GET, OVERSIGHT),
     "login": (GET, cells(200, 302, 302, 302, 302, 302)),  # signed in: on to the home page
     "logout": (POST, everyone(LOGIN)),
+    # Password reset (local accounts): public, signed in or not; the confirm URL is asked with a
+    # bad link, which answers with the "link no longer works" page.
+    "password_reset": (GET, everyone(200)),
+    "password_reset_done": (GET, everyone(200)),
+    "password_reset_confirm": (GET, everyone(200)),
+    "password_reset_complete": (GET, everyone(200)),
+    # Single sign-on: public routes, not found while SSO_ENABLED is off (as in this world).
+    "oidc_authentication_init": (GET, everyone(404)),
+    "oidc_authentication_callback": (GET, everyone(404)),
     "api-tokens": (GET, SIGNED_IN),
     "set_language": (POST, everyone(302)),
     # Use cases
@@ -346,6 +355,7 @@ ADMIN_MODELS = {
     "portal.auditevent": "view",  # read-only: the audit trail is append-only
     "portal.referencesequence": "",
     "portal.apitoken": "",
+    "portal.ssogroupmapping": "view add change delete",  # audited, deletions included
     "usecases.usecase": "view",  # read-only: use cases change through the services
     "usecases.kpi": "",
     "usecases.kpimeasurement": "",

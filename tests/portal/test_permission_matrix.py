@@ -437,6 +437,9 @@ def _admin_rows(w):
     )
     AccessLog.objects.create(**common, http_accept="*/*", path_info="/accounts/login/")
     AccessFailureLog.objects.create(**common, http_accept="*/*", path_info="/accounts/login/", locked_out=False)
+    from portal.auth_models import SsoGroupMapping
+
+    SsoGroupMapping.objects.get_or_create(claim_value="ai-reviewers", group=Group.objects.get(name="reviewer"))
     w.admin_objects = {}
     for model in admin.site._registry:
         obj = model._default_manager.order_by("pk").first()
@@ -551,6 +554,7 @@ def page_urls(w):
         "governance:prompt-use": {"pk": w.prompt.pk},
         "governance:prompt-rate": {"pk": w.prompt.pk},
         "vendor-portal:assessment": {"token": w.token},
+        "password_reset_confirm": {"uidb64": "MQ", "token": "bad-token"},
     }
     urls = {
         key: "/api/v1/no-such-collection/" if key == route else reverse(key, kwargs=kwargs.get(key))
