@@ -75,3 +75,6 @@ class PasswordResetRequest(models.Model):
     class Meta:
         verbose_name = _("password reset request")
         verbose_name_plural = _("password reset requests")
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.client_ip or '-'}"

@@ -43,7 +43,7 @@ def claim_text(claims, key, limit=150):
 def claim_groups(claims):
     value = claims.get(_claim_names()["groups"])
     if isinstance(value, str):
-        value = [part for part in value.replace(";", ",").split(",")]
+        value = value.replace(";", ",").split(",")
     if not isinstance(value, (list, tuple)):
         return set()
     return {str(item).strip() for item in value if str(item).strip()}
