@@ -101,6 +101,10 @@ const page = (uid) => `<!DOCTYPE html><html><head><meta charset="utf-8"><title>T
 <button type="submit" id="sign-in">Sign in</button></form></body></html>`;
 
 provider.use(async (ctx, next) => {
+  if (ctx.path === '/favicon.ico') {
+    ctx.status = 204;
+    return;
+  }
   const match = ctx.path.match(/^\/interaction\/([^/]+)(\/login)?$/);
   if (match) {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
