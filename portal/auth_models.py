@@ -49,7 +49,7 @@ class ExternalIdentity(models.Model):
         related_name="external_identities",
     )
     issuer = models.CharField(_("identity provider"), max_length=300)
-    subject = models.CharField(_("subject"), max_length=255)
+    subject = models.CharField(_("subject at the provider"), max_length=255)
     created_at = models.DateTimeField(_("linked at"), default=timezone.now)
     last_sign_in_at = models.DateTimeField(_("last sign-in"), null=True, blank=True)
 

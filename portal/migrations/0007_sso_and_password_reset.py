@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("issuer", models.CharField(max_length=300, verbose_name="identity provider")),
-                ("subject", models.CharField(max_length=255, verbose_name="subject")),
+                ("subject", models.CharField(max_length=255, verbose_name="subject at the provider")),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="linked at")),
                 ("last_sign_in_at", models.DateTimeField(blank=True, null=True, verbose_name="last sign-in")),
                 (
