@@ -11,6 +11,7 @@ keeps no role); a new person is then not created at all.
 Every sign-in and every refusal is an audit event (``sso_sign_in``, ``sso_refused``).
 """
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
@@ -30,8 +31,6 @@ FALSE_WORDS = {"false", "0", "no", "off", "disabled", "inactive"}
 
 
 def _claim_names():
-    from django.conf import settings
-
     return settings.SSO_CLAIMS
 
 
@@ -47,6 +46,11 @@ def claim_groups(claims):
     if not isinstance(value, (list, tuple)):
         return set()
     return {str(item).strip() for item in value if str(item).strip()}
+
+
+def is_unverified(claims):
+    value = claims.get("email_verified", True)
+    return value is False or (isinstance(value, str) and value.strip().lower() in FALSE_WORDS)
 
 
 def is_disabled(claims):
@@ -100,9 +104,13 @@ def _find_user(issuer, subject, email):
     if identity is not None:
         return identity.user, identity
     # First sign-in through this provider: an existing account with the same e-mail is linked,
-    # unless it already belongs to another identity at this provider.
+    # unless it already belongs to another identity at this provider, or is a break-glass
+    # account (those stay local, whatever the provider says).
     candidates = list(
-        User.objects.filter(email__iexact=email).exclude(external_identities__issuer=issuer).order_by("pk")[:2]
+        User.objects.filter(email__iexact=email)
+        .exclude(external_identities__issuer=issuer)
+        .exclude(username__in=settings.SSO_BREAK_GLASS_USERS)
+        .order_by("pk")[:2]
     )
     if len(candidates) > 1:
         raise SsoRefused(Reason.AMBIGUOUS, email=email, detail="several accounts share the e-mail")
@@ -128,6 +136,8 @@ def sign_in(claims, *, issuer):
         raise SsoRefused(Reason.TOKEN_INVALID, detail="no sub claim")
     if not email or "@" not in email:
         raise SsoRefused(Reason.EMAIL_MISSING, detail=f"claim {_claim_names()['email']!r} missing")
+    if is_unverified(claims):
+        raise SsoRefused(Reason.EMAIL_UNVERIFIED, email=email, detail="email_verified is false")
     if is_disabled(claims):
         raise SsoRefused(Reason.ACCOUNT_DISABLED, email=email, detail="the provider marks the account inactive")
     groups = claim_groups(claims)

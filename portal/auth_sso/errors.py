@@ -10,6 +10,7 @@ class Reason(models.TextChoices):
     PROVIDER_REFUSED = "provider_refused", _("The identity provider refused the sign-in.")
     TOKEN_INVALID = "token_invalid", _("The identity provider's answer failed its security checks.")
     EMAIL_MISSING = "email_missing", _("The identity provider did not send your e-mail address.")
+    EMAIL_UNVERIFIED = "email_unverified", _("The identity provider has not verified your e-mail address.")
     ACCOUNT_DISABLED = "account_disabled", _("Your account is disabled.")
     NO_ROLE = "no_role", _("None of your groups gives access to this portal.")
     AMBIGUOUS = "ambiguous", _("More than one portal account has your e-mail address.")
@@ -22,6 +23,7 @@ ADVICE = {
     Reason.PROVIDER_REFUSED: _("If you think you should have access, ask the IT help desk."),
     Reason.TOKEN_INVALID: _("Please try again. If it persists, tell the IT help desk."),
     Reason.EMAIL_MISSING: _("Ask the IT help desk to release the e-mail claim to this portal."),
+    Reason.EMAIL_UNVERIFIED: _("Verify your e-mail address with the identity provider, then sign in again."),
     Reason.ACCOUNT_DISABLED: _("If you think this is a mistake, ask the IT help desk."),
     Reason.NO_ROLE: _("Ask the governance team to add you to a group that gives a role in this portal."),
     Reason.AMBIGUOUS: _("Ask the governance team to merge or rename the accounts."),

@@ -53,6 +53,15 @@ def _discovery():
     return document
 
 
+def known_issuer():
+    """The issuer, without asking the provider (for the audit of a refusal)."""
+    if settings.SSO_ISSUER:
+        return settings.SSO_ISSUER
+    with _lock:
+        cached = _cache.get(settings.SSO_DISCOVERY_URL)
+    return cached[1].get("issuer", "") if cached else ""
+
+
 def configuration():
     """``{issuer, authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri,
     end_session_endpoint}``; explicit settings win over the discovery document."""

@@ -31,11 +31,7 @@ def provider_label():
 
 def refused(request, refusal):
     """The refusal page, in the reader's language, and its audit event. Never a 500."""
-    try:
-        issuer = provider.configuration().get("issuer", "")
-    except SsoRefused:
-        issuer = settings.SSO_ISSUER
-    record_refusal(refusal, issuer=issuer)
+    record_refusal(refusal, issuer=provider.known_issuer())
     logger.warning("single sign-on refused: %s (%s)", refusal.reason.value, refusal.detail)
     context = {
         "reason": refusal.reason.label,

@@ -257,3 +257,30 @@ def test_sso_routes_are_not_found_when_off(client, settings):
     assert client.get(reverse("oidc_authentication_init")).status_code == 404
     assert client.get(reverse("oidc_authentication_callback"), {"code": "x", "state": "y"}).status_code == 404
     assert 'id="sso-sign-in"' not in client.get(reverse("login")).content.decode()
+
+
+def test_an_unverified_email_is_refused(client, sso, mapping):
+    sso.update(accounts={"hanako": {**account(EMAIL, ["ai-reviewers"]), "email_verified": False}})
+    response = sign_in(client, sso)
+    assert response.status_code == 403 and shows(response, Reason.EMAIL_UNVERIFIED.label)
+    assert not User.objects.filter(email=EMAIL).exists()
+
+
+def test_a_local_account_with_the_email_is_linked_but_never_a_break_glass_one(
+    client, sso, settings, mapping, requester, admin_user
+):
+    requester.email = EMAIL
+    requester.save()
+    sso.update(accounts={"hanako": account(EMAIL, ["ai-reviewers"])})
+    sign_in(client, sso)
+    assert ExternalIdentity.objects.get().user == requester
+    assert groups_of(requester) == {Role.REVIEWER, "it-review"}
+    client.logout()
+    # The break-glass administrator's address at the provider: a separate account, theirs untouched.
+    settings.SSO_BREAK_GLASS_USERS = [admin_user.username]
+    admin_user.email = "root@example.com"
+    admin_user.save()
+    sso.update(accounts={"mallory": account("root@example.com", ["ai-requesters"])})
+    sign_in(client, sso, login="mallory")
+    assert groups_of(admin_user) == {Role.GOVERNANCE_ADMIN}
+    assert ExternalIdentity.objects.get(subject="mallory").user != admin_user

@@ -68,7 +68,7 @@ const provider = new Provider(issuer, {
       accountId: sub,
       async claims() {
         const { disabled, ...claims } = readState().accounts[sub] || account;
-        return { sub, ...claims, email_verified: true };
+        return { sub, email_verified: true, ...claims };
       },
     };
   },
