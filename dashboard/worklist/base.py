@@ -49,6 +49,10 @@ class Task:
     def days_left(self):
         return None if self.due_on is None else (self.due_on - self.today).days
 
+    @property
+    def days_overdue(self):
+        return 0 if not self.overdue else (self.today - self.due_on).days
+
     def sort_key(self):
         return (
             not self.overdue,
