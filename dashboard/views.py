@@ -35,11 +35,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context["total"] = sum(counts.values())
         mine = visible.filter(owner=user)
         context["my_use_cases"] = list(mine.with_related().order_by("-updated_at", "-id")[: self.MY_USE_CASES_SHOWN])
-        context["my_use_case_count"] = (
-            len(context["my_use_cases"])
-            if len(context["my_use_cases"]) < self.MY_USE_CASES_SHOWN
-            else mine.order_by().count()
-        )
+        context["my_use_case_count"] = mine.order_by().count()
         context["tasks"] = worklist.build(user)
         context["pending_acknowledgements"] = list(pending_acknowledgements(user)[:10])
         context["roles"] = home_roles(user)
