@@ -2,14 +2,11 @@
 
 import datetime
 
-from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from governance.models import ApprovalStage, Delegation, Finding, PolicyException, Reminder, StageDefinition
 from tests.factories import UseCaseFactory
-
-TODAY = None  # the tests read timezone.localdate() at run time
 
 
 def today():
@@ -71,8 +68,3 @@ def failed_reminder(about, recipient, kind="stage_due", n=0):
         status="failed",
         error="SMTP 550",
     )
-
-
-def orphan_group(name="orphan-review"):
-    group, _created = Group.objects.get_or_create(name=name)
-    return group

@@ -18,7 +18,6 @@ from tests.dashboard.tasks_helpers import (
     exception,
     failed_reminder,
     in_review,
-    orphan_group,
     stage,
     today,
 )

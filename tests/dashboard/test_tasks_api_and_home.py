@@ -1,8 +1,8 @@
 """``/api/v1/tasks/`` and the home page's "My tasks": shape, scoping, the kind filter, counts,
 role-aware empty states in both languages, constant queries, the navigation's count."""
 
-import pytest
 import lxml.html
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -137,7 +137,11 @@ EMPTY_STATES = "//div[@id='tasks-empty']/p"
 TASK_ROWS = "//table[@id='task-list']//tr[contains(@class, 'task')]"
 EMPTY = {
     "reviewer": ("empty-reviewer", "Nothing is waiting for your review.", "審査待ちはありません。"),
-    "executive": ("empty-executive", "No sign-off or exception is waiting for you.", "承認や例外の判断待ちはありません。"),
+    "executive": (
+        "empty-executive",
+        "No sign-off or exception is waiting for you.",
+        "承認や例外の判断待ちはありません。",
+    ),
     "admin": ("empty-admin", "Nothing is stuck", "滞っているものはありません"),
     "requester": ("empty-requester", "Nothing to do on your use cases.", "ユースケースでやることはありません。"),
 }
