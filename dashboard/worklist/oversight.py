@@ -79,7 +79,7 @@ class StageDecisionSource(Source):
                     title=_use_case_title(stage.use_case),
                     url=f"{stage.use_case.get_absolute_url()}#decide-form",
                     due_on=stage.due_on,
-                    detail=f"{stage.definition} ({stage.group.name})",
+                    detail=str(stage.definition),
                     assigned_to_me=stage.assigned_to_id == ctx.user.pk,
                     on_behalf_of=behalf,
                     today=ctx.today,

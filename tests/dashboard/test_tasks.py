@@ -70,7 +70,7 @@ def test_reviewer_sees_the_stages_of_their_groups_assigned_to_them_first(reviewe
         TaskKind.TRAINING_EXPIRING: 0,
     }
     # The legal reviewer sees the legal stage only.
-    assert [task.detail for task in worklist.build(legal_reviewer)] == ["法務・コンプライアンス審査 (legal-review)"]
+    assert [task.detail for task in worklist.build(legal_reviewer)] == ["法務・コンプライアンス審査"]
 
 
 def test_a_delegate_sees_the_away_reviewers_stages_on_their_behalf(reviewer, legal_reviewer, requester):

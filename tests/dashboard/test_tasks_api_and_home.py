@@ -32,7 +32,7 @@ def test_the_api_lists_the_askers_tasks_only(reviewer, requester, legal_reviewer
             "kind": "stage_decision",
             "kind_label": str(TaskKind.STAGE_DECISION.label),
             "title": f"{late.use_case.reference} {late.use_case.title}",
-            "detail": "IT審査 (it-review)",
+            "detail": "IT審査",
             "subject_type": "approval_stage",
             "subject_id": late.pk,
             "url": f"{late.use_case.get_absolute_url()}#decide-form",
