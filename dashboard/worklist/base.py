@@ -106,7 +106,7 @@ WINDOW_KINDS = [
 ]
 
 
-def _use_case_title(use_case):
+def use_case_title(use_case):
     return f"{use_case.reference} {use_case.title}"
 
 

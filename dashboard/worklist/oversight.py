@@ -12,10 +12,10 @@ from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 
 from dashboard.choices import TaskKind, TaskSubject
-from dashboard.worklist.base import Source, Task, _use_case_title
+from dashboard.worklist.base import Source, Task, use_case_title
 from governance.choices import ReminderKind, ReminderStatus
 from governance.models import (
     ApprovalStage,
@@ -76,7 +76,7 @@ class StageDecisionSource(Source):
                     kind=self.kind,
                     subject_type=TaskSubject.APPROVAL_STAGE,
                     subject_id=stage.pk,
-                    title=_use_case_title(stage.use_case),
+                    title=use_case_title(stage.use_case),
                     url=f"{stage.use_case.get_absolute_url()}#decide-form",
                     due_on=stage.due_on,
                     detail=str(stage.definition),
@@ -123,7 +123,7 @@ class ExceptionRequestSource(Source):
                 kind=self.kind,
                 subject_type=TaskSubject.USE_CASE,
                 subject_id=use_case.pk,
-                title=_use_case_title(use_case),
+                title=use_case_title(use_case),
                 url=reverse("governance:grant-exception", kwargs={"reference": use_case.reference}),
                 due_on=use_case.due,
                 today=ctx.today,
@@ -153,7 +153,7 @@ class AssessmentReviewSource(Source):
                 subject_id=assessment.pk,
                 title=f"{assessment.reference} {assessment.vendor.name}",
                 url=assessment.get_absolute_url(),
-                detail=_gettext("Submitted on %(date)s")
+                detail=gettext("Submitted on %(date)s")
                 % {"date": timezone.localdate(assessment.submitted_at).isoformat()}
                 if assessment.submitted_at
                 else "",
@@ -214,7 +214,7 @@ class ExceptionExpiringSource(Source):
                 kind=self.kind,
                 subject_type=TaskSubject.POLICY_EXCEPTION,
                 subject_id=exception.pk,
-                title=_use_case_title(exception.use_case),
+                title=use_case_title(exception.use_case),
                 url=f"{exception.use_case.get_absolute_url()}#exceptions",
                 due_on=exception.expires_on,
                 detail=exception.rule_id,
@@ -277,7 +277,7 @@ class StageWithoutDeciderSource(Source):
                 kind=self.kind,
                 subject_type=TaskSubject.APPROVAL_STAGE,
                 subject_id=stage.pk,
-                title=_use_case_title(stage.use_case),
+                title=use_case_title(stage.use_case),
                 url=f"{stage.use_case.get_absolute_url()}#stages",
                 due_on=stage.due_on,
                 detail=f"{stage.definition} ({stage.group.name})",
@@ -313,7 +313,7 @@ class FailedNotificationsSource(Source):
                     subject_id=None,
                     title=str(ReminderKind(kind).label),
                     url=f"{reverse('governance:reminders')}?{query}",
-                    detail=_gettext("%(count)d not delivered") % {"count": number},
+                    detail=gettext("%(count)d not delivered") % {"count": number},
                     today=ctx.today,
                 )
             )

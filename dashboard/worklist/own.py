@@ -20,7 +20,7 @@ from dashboard.worklist.base import (
     PILOT_NOTICE_DAYS,
     Source,
     Task,
-    _use_case_title,
+    use_case_title,
 )
 from governance.choices import ReminderKind
 from governance.education.services import pending_acknowledgements
@@ -47,7 +47,7 @@ class OwnUseCaseSource(Source):
                 kind=self.kind,
                 subject_type=TaskSubject.USE_CASE,
                 subject_id=use_case.pk,
-                title=_use_case_title(use_case),
+                title=use_case_title(use_case),
                 url=reverse("usecases:update", kwargs={"reference": use_case.reference}),
                 today=ctx.today,
             )
@@ -85,7 +85,7 @@ class PilotResultsSource(Source):
                 kind=self.kind,
                 subject_type=TaskSubject.PILOT,
                 subject_id=trial.pk,
-                title=_use_case_title(trial.use_case),
+                title=use_case_title(trial.use_case),
                 url=reverse(self.URL_NAMES[trial.kind], kwargs={"reference": trial.use_case.reference}),
                 due_on=trial.planned_end_on,
                 detail=str(trial),
@@ -132,7 +132,7 @@ class KpiMeasurementSource(Source):
                 kind=self.kind,
                 subject_type=TaskSubject.USE_CASE,
                 subject_id=use_case.pk,
-                title=_use_case_title(use_case),
+                title=use_case_title(use_case),
                 url=reverse("usecases:record-measurement", kwargs={"reference": use_case.reference}),
                 due_on=due,
                 detail=", ".join(kpis),
@@ -160,7 +160,7 @@ class ReviewDueSource(Source):
                 kind=self.kind,
                 subject_type=TaskSubject.USE_CASE,
                 subject_id=use_case.pk,
-                title=_use_case_title(use_case),
+                title=use_case_title(use_case),
                 url=use_case.get_absolute_url(),
                 due_on=use_case.next_review_on,
                 today=ctx.today,
