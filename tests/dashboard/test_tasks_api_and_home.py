@@ -218,3 +218,13 @@ def test_a_reviewer_home_shows_delegated_stages_for_whom(client, reviewer, legal
     away(legal_reviewer, reviewer)
     page = _page(client, reviewer, "en")
     assert page.text("//span[contains(@class, 'task-behalf')]") == "for Hanako Sato"
+
+
+def test_every_page_shows_the_same_count_as_the_api(client, requester):
+    for _ in range(3):
+        UseCaseFactory(owner=requester)
+    client.force_login(requester)
+    page = Page(client.get(reverse("usecases:list")).content)
+    assert page.text(by_id("task-count")) == "3"
+    assert page.select(by_id("nav-tasks") + "/@href") == [reverse("home") + "#my-tasks"]
+    assert api_client_for(requester).get(API + "counts/").json()["total"] == 3
