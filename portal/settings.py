@@ -354,6 +354,8 @@ SPECTACULAR_SETTINGS = {
         "RiskTierEnum": "usecases.choices.RiskTier",
         "DeploymentStyleEnum": "usecases.choices.DeploymentStyle",
         "PolicyVersionStatusEnum": "governance.education.choices.PolicyVersionStatus",
+        "TaskKindEnum": "dashboard.choices.TaskKind",
+        "TaskSubjectEnum": "dashboard.choices.TaskSubject",
     },
 }
 

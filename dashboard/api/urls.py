@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from dashboard.api import adoption
 from dashboard.api import exports as dashboard_exports
+from dashboard.api.tasks import TaskViewSet
 from governance.api import exports as governance_exports
 from governance.api.views import (
     ApprovalStageViewSet,
@@ -69,6 +70,7 @@ router.register("policies", PolicyDocumentViewSet, basename="policy")
 router.register("training-courses", TrainingCourseViewSet, basename="training-course")
 router.register("training-completions", TrainingCompletionViewSet, basename="training-completion")
 router.register("prompt-templates", PromptTemplateViewSet, basename="prompt-template")
+router.register("tasks", TaskViewSet, basename="task")
 
 # Every export a page offers, for tokens too (portal.api.exports.ExportView): the page's file, filters and scope.
 _EXPORTS = [

@@ -297,6 +297,9 @@ API = {
     "GET /api/v1/audit-events/": API_OVERSIGHT,
     "GET /api/v1/audit-events/{id}/": API_OVERSIGHT,
     # Reminders (admin) and each person's own notifications (the world's is the requester's)
+    # My tasks: everyone signed in reads their own (never anyone else's)
+    "GET /api/v1/tasks/": API_SIGNED_IN,
+    "GET /api/v1/tasks/counts/": API_SIGNED_IN,
     "GET /api/v1/reminders/": API_ADMIN_ONLY_READ,
     "GET /api/v1/reminders/{id}/": API_ADMIN_ONLY_READ,
     "POST /api/v1/reminders/{id}/retry/": api(403, 403, 403, 403, 200),
