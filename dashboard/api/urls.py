@@ -26,6 +26,7 @@ from portal.api import schema as _schema_extensions  # noqa: F401 - registers th
 from portal.api.tokens import ApiTokenViewSet
 from portal.api.views import CurrentUserView, DepartmentViewSet, not_found
 from usecases.api import exports as usecase_exports
+from usecases.api.comments import UseCaseCommentViewSet
 from usecases.api.roadmap import (
     CostSettingsView,
     ExchangeRateViewSet,
@@ -47,6 +48,7 @@ router = DefaultRouter()
 # JSON only: no ".json" twin of every route (the extra actions do not take a format argument).
 router.include_format_suffixes = False
 router.register("use-cases", UseCaseViewSet, basename="use-case")
+router.register(r"use-cases/(?P<reference>[A-Za-z0-9-]+)/comments", UseCaseCommentViewSet, basename="use-case-comment")
 router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("departments", DepartmentViewSet, basename="department")
