@@ -10,9 +10,10 @@ from django.utils.translation import ngettext
 
 from usecases.comments.people import person_name, who_can_see
 
-# A username as Django allows it (letters, digits and @.+-_), after an @ that does not
-# continue a word or an e-mail address; a full stop ending a sentence is not part of it.
-MENTION = re.compile(r"(?<![\w@.+-])@([\w.+-]*[\w+-])")
+# A user name (ASCII letters, digits and .+-_), after an @ that does not continue a word or
+# an e-mail address; a full stop ending a sentence is not part of it, nor Japanese text
+# written straight after it ("@yamadaさん" names yamada).
+MENTION = re.compile(r"(?<![\w@.+-])@([\w.+-]*[\w+-])", re.ASCII)
 MAX_MENTIONS = 20
 
 
