@@ -1,22 +1,8 @@
-"""Shared set-up of the comment tests: a capturing event sink and a use case in review."""
-
-import pytest
+"""Shared set-up of the comment tests (the ``captured`` event sink is in conftest.py)."""
 
 from governance import services as governance
-from portal import events
-from portal.registry import Registry
 from tests.factories import UseCaseFactory
 from usecases import services as usecase_services
-
-
-@pytest.fixture
-def captured(monkeypatch):
-    """The events published, in order (the outbox's real sink is installed at merge)."""
-    seen = []
-    sinks = Registry("test sinks")
-    sinks.add("capture", seen.append)
-    monkeypatch.setattr(events, "EVENT_SINKS", sinks)
-    return seen
 
 
 def comment_events(captured, name=None):

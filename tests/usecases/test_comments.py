@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 
 from portal.models import AuditEvent
 from tests.factories import UseCaseFactory, UserFactory
-from tests.usecases.comment_helpers import captured, comment_events, decide, submitted  # noqa: F401 - fixture
+from tests.usecases.comment_helpers import comment_events, decide, submitted
 from usecases.comments import mentions, services
 from usecases.comments.models import Comment
 from usecases.comments.people import person_name, who_can_see
