@@ -48,7 +48,6 @@ router = DefaultRouter()
 # JSON only: no ".json" twin of every route (the extra actions do not take a format argument).
 router.include_format_suffixes = False
 router.register("use-cases", UseCaseViewSet, basename="use-case")
-router.register(r"use-cases/(?P<reference>[A-Za-z0-9-]+)/comments", UseCaseCommentViewSet, basename="use-case-comment")
 router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("departments", DepartmentViewSet, basename="department")
@@ -99,6 +98,17 @@ urlpatterns = [
     path("roadmap/", OrganisationRoadmapView.as_view(), name="roadmap"),
     path("roadmap/economics/", OrganisationEconomicsView.as_view(), name="roadmap-economics"),
     path("cost-settings/", CostSettingsView.as_view(), name="cost-settings"),
+    # The conversation on a use case, under the use case's own path (not a router collection).
+    re_path(
+        r"^use-cases/(?P<reference>[A-Za-z0-9-]+)/comments/$",
+        UseCaseCommentViewSet.as_view({"get": "list", "post": "create"}),
+        name="use-case-comment-list",
+    ),
+    re_path(
+        r"^use-cases/(?P<reference>[A-Za-z0-9-]+)/comments/(?P<comment_id>[0-9]+)/$",
+        UseCaseCommentViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
+        name="use-case-comment-detail",
+    ),
     *router.urls,
     # Anything else under the API (an id the routes do not accept, a mistyped path, a line
     # break: hence [\s\S], not .) is a JSON 404, not the HTML page of the site.
