@@ -101,10 +101,6 @@ def later_comments(comment):
     )
 
 
-def can_delete(comment, user):
-    return comment.author_id == user.pk and not later_comments(comment).exists()
-
-
 def _params(comment, use_case, user):
     return {
         "use_case": use_case.reference,
@@ -114,15 +110,17 @@ def _params(comment, use_case, user):
     }
 
 
-def _announce(comment, use_case, user, mentioned, *, new_mentions, now):
-    """``comment.mentioned`` to the people newly named; ``comment.posted`` (when it is a new
-    comment) to the others concerned who can still see the use case."""
+def _announce(comment, use_case, user, mentioned, *, new_mentions, edited_at=None):
+    """``comment.mentioned`` to the people newly named; for a new comment (no ``edited_at``),
+    ``comment.posted`` to the others concerned who can still see the use case."""
     params = _params(comment, use_case, user)
     named = [person.pk for person in new_mentions if person.pk != user.pk]
     if named:
-        key = f"comment.mentioned:{comment.pk}" if now is None else f"comment.mentioned:{comment.pk}:{now.isoformat()}"
+        key = f"comment.mentioned:{comment.pk}"
+        if edited_at is not None:  # each edit's new mentions are another occurrence
+            key = f"{key}:{edited_at.isoformat()}"
         publish("comment.mentioned", comment, key=key, recipients=named, actor=user, **params)
-    if now is not None:
+    if edited_at is not None:
         return  # an edit tells only the people it newly mentions
     skip = {user.pk} | {person.pk for person in mentioned}
     candidates = [pk for pk in thread.followers(use_case) if pk not in skip]
@@ -160,7 +158,7 @@ def post_comment(use_case, user, body, parent=None):
             },
             changes=field_changes(Comment(), {"body": body}),
         )
-        _announce(comment, use_case, user, mentioned, new_mentions=mentioned, now=None)
+        _announce(comment, use_case, user, mentioned, new_mentions=mentioned)
     return comment
 
 
@@ -189,7 +187,7 @@ def edit_comment(comment, user, body, now=None):
             comment, CommentAuditAction.EDIT_COMMENT, user, data={"use_case": use_case.reference}, changes=changes
         )
         new = [person for person in mentioned if person.username not in before_mentions]
-        _announce(comment, use_case, user, mentioned, new_mentions=new, now=now)
+        _announce(comment, use_case, user, mentioned, new_mentions=new, edited_at=now)
     return comment
 
 
