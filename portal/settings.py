@@ -195,6 +195,10 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_MB", 10) * 1024 * 1024
 # Requests larger than the evidence limit (plus the form) are refused before Django reads them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# --- Use-case comments ----------------------------------------------------------------
+# How long the author of a use-case comment may still correct it.
+COMMENT_EDIT_WINDOW_MINUTES = env.int("COMMENT_EDIT_WINDOW_MINUTES", 15)
+
 # --- Security ------------------------------------------------------------------------
 # Production is served over TLS (a proxy or load balancer in front of gunicorn); a laptop
 # run (DEBUG) is plain HTTP. Each default can be overridden by its environment variable.

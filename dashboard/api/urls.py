@@ -27,6 +27,7 @@ from portal.api import schema as _schema_extensions  # noqa: F401 - registers th
 from portal.api.tokens import ApiTokenViewSet
 from portal.api.views import CurrentUserView, DepartmentViewSet, not_found
 from usecases.api import exports as usecase_exports
+from usecases.api.comments import UseCaseCommentViewSet
 from usecases.api.roadmap import (
     CostSettingsView,
     ExchangeRateViewSet,
@@ -99,6 +100,17 @@ urlpatterns = [
     path("roadmap/", OrganisationRoadmapView.as_view(), name="roadmap"),
     path("roadmap/economics/", OrganisationEconomicsView.as_view(), name="roadmap-economics"),
     path("cost-settings/", CostSettingsView.as_view(), name="cost-settings"),
+    # The conversation on a use case, under the use case's own path (not a router collection).
+    re_path(
+        r"^use-cases/(?P<reference>[A-Za-z0-9-]+)/comments/$",
+        UseCaseCommentViewSet.as_view({"get": "list", "post": "create"}),
+        name="use-case-comment-list",
+    ),
+    re_path(
+        r"^use-cases/(?P<reference>[A-Za-z0-9-]+)/comments/(?P<comment_id>[0-9]+)/$",
+        UseCaseCommentViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
+        name="use-case-comment-detail",
+    ),
     *router.urls,
     # Anything else under the API (an id the routes do not accept, a mistyped path, a line
     # break: hence [\s\S], not .) is a JSON 404, not the HTML page of the site.

@@ -105,6 +105,13 @@ PAGES = {
     "usecases:poc": (GET, ROADMAP_MANAGER),
     "usecases:model-roles": (GET, ROADMAP_MANAGER),
     "usecases:economics": (GET, OWNER_DRAFT),
+    # The conversation on the draft: everyone who sees it reads and writes; the comment is the
+    # requester's, past its edit window (the edit page sends them back) and answered (deleting
+    # it is refused with a message).
+    "usecases:comment-post": (GET, OWNER_DRAFT),
+    "usecases:comment-people": (GET, OWNER_DRAFT),
+    "usecases:comment-edit": (GET, page(302, 404, 403, 403, 403)),
+    "usecases:comment-delete": (POST, page(302, 404, 403, 403, 403)),
     # Vendors, models, questionnaires, assessments
     "vendors:list": (GET, SIGNED_IN),
     "vendors:export": (GET, SIGNED_IN),
@@ -238,6 +245,11 @@ API = {
     "POST /api/v1/use-cases/{reference}/submit/": api(200, 404, 403, 403, 403),
     "POST /api/v1/use-cases/{reference}/withdraw/": api(200, 404, 403, 403, 403),
     "POST /api/v1/use-cases/{reference}/measurements/": api(400, 404, 403, 403, 400),
+    "GET /api/v1/use-cases/{reference}/comments/": api(200, 404, 200, 200, 200),
+    "POST /api/v1/use-cases/{reference}/comments/": api(400, 404, 400, 400, 400),
+    "GET /api/v1/use-cases/{reference}/comments/{comment_id}/": api(200, 404, 200, 200, 200),
+    "PATCH /api/v1/use-cases/{reference}/comments/{comment_id}/": api(400, 404, 403, 403, 403),
+    "DELETE /api/v1/use-cases/{reference}/comments/{comment_id}/": api(409, 404, 403, 403, 403),
     "GET /api/v1/use-cases/{reference}/economics/": api(200, 404, 200, 200, 200),
     "PATCH /api/v1/use-cases/{reference}/economics/assumptions/": api(200, 404, 200, 403, 200),
     "GET /api/v1/use-cases/{reference}/economics/benefits/": api(200, 404, 200, 200, 200),

@@ -289,7 +289,7 @@ def build_world():
     from portal.services import create_api_token
     from tests.vendors.helpers import service_answers
     from usecases import services as usecases
-    from usecases.models import KpiMeasurement, Trial
+    from usecases.models import Comment, KpiMeasurement, Trial
     from vendors import assessments as vendor_assessments
     from vendors import questionnaires as vendor_questionnaires
     from vendors.models import EvidenceFile, QuestionnaireTemplate
@@ -325,6 +325,16 @@ def build_world():
         updated_by=requester,
     )
     KpiMeasurement.objects.create(kpi=w.draft.kpis.first(), measured_on=today, value="2.0")
+    # The requester's comment on the draft, written two days ago (past the edit window) and
+    # answered by the reviewer (so no longer deletable): the comment URLs' object.
+    w.comment = Comment.objects.create(
+        use_case=w.draft,
+        author=requester,
+        body="確認をお願いします。",
+        created_at=timezone.now() - datetime.timedelta(days=2),
+    )
+    Comment.objects.create(use_case=w.draft, author=w.users["reviewer"], body="確認します。", parent=w.comment)
+    w.api_parameters = {"comment_id": w.comment.pk}
     governance_checks.run_checks(w.draft)
     assert Finding.objects.filter(use_case=w.draft).exists(), "the draft's policy check left findings"
     w.in_review = UseCaseFactory(complete=True, owner=requester)
@@ -533,6 +543,8 @@ def page_urls(w):
         "governance:rule-update": {"pk": w.rule.pk},
         "governance:level-update": {"pk": w.level.pk},
         "governance:notification-read": {"pk": w.notification.pk},
+        "usecases:comment-edit": {"reference": w.draft.reference, "pk": w.comment.pk},
+        "usecases:comment-delete": {"reference": w.draft.reference, "pk": w.comment.pk},
         "governance:decide": {"reference": w.in_review.reference, "pk": w.stage.pk},
         "governance:grant-exception": {"reference": w.in_review.reference},
         "governance:override-risk-tier": {"reference": w.in_review.reference},
@@ -634,7 +646,9 @@ def api_url(world, path):
     collection = path.split("/")[3]
     return re.sub(
         r"\{(\w+)\}",
-        lambda match: str(API_PARAMETERS.get(match.group(1)) or world.api_ids[collection]),
+        lambda match: str(
+            API_PARAMETERS.get(match.group(1)) or world.api_parameters.get(match.group(1)) or world.api_ids[collection]
+        ),
         path,
     )
 
