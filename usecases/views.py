@@ -89,6 +89,7 @@ class UseCaseDetailView(UseCaseAccessMixin, DetailView):
             events=self._history(use_case),
             withdraw_form=WithdrawForm(),
             missing=services.missing_items(use_case) if use_case.owner_id == user.pk else [],
+            top_panels=extensions.render_context(extensions.TOP_PANELS, self.request, use_case),
             panels=extensions.render_context(extensions.DETAIL_PANELS, self.request, use_case),
             roadmap=roadmap.summary(use_case),
             on_roadmap=use_case.status in LIVE_STATES,
