@@ -66,9 +66,11 @@ def _check_assignee(stage, assignee):
 
 
 def _lock_pending(stage):
+    # Not ``assigned_to`` in the same query: after waiting for the lock, PostgreSQL re-reads the
+    # locked row but keeps the joined rows it first read, so the assignee would be stale.
     stage = (
         ApprovalStage.objects.select_for_update(of=("self",))
-        .select_related("use_case", "definition", "group", "assigned_to")
+        .select_related("use_case", "definition", "group")
         .get(pk=stage.pk)
     )
     if stage.status != StageStatus.PENDING:
