@@ -41,6 +41,7 @@ from usecases.forms import (
     model_role_forms,
 )
 from usecases.models import CostSettings, Trial, UseCase
+from usecases.querysets import CHILD_PREFETCHES
 
 
 class UseCaseAccessMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -56,6 +57,11 @@ class UseCaseListView(UseCaseAccessMixin, QueryStringMixin, FilterView):
     paginate_by = 25
     # An invalid filter shows the form's errors and no rows, as the export and API do.
     strict = True
+
+    def get_queryset(self):
+        # The status badges ask whether the stage waiting for a decision is the reader's:
+        # the apps' child prefetches load it with the page instead of one query a row.
+        return super().get_queryset().prefetch_related(*(make() for make in CHILD_PREFETCHES))
 
 
 class UseCaseExportView(UseCaseAccessMixin, View):

@@ -120,3 +120,27 @@ def test_pages_use_the_badge(client, requester):
     for url in (use_case.get_absolute_url(), "/usecases/"):
         content = client.get(url).content.decode()
         assert 'data-meaning="waiting_on_others"' in content, url
+
+
+@pytest.mark.django_db
+def test_the_inventory_badges_cost_the_same_for_more_rows(client, requester, reviewer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(reviewer)
+    client.get("/usecases/")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/usecases/")
+        assert response.status_code == 200
+        return len(queries.captured_queries), response.content.decode().count('data-meaning="waiting_on_me"')
+
+    for _ in range(2):
+        submitted(requester)
+    small = count()
+    for _ in range(8):
+        submitted(requester)
+    large = count()
+    assert (small[1], large[1]) == (2, 10)
+    assert small[0] == large[0], (small, large)
