@@ -100,11 +100,19 @@ class Assigned:
     CHOICES = ((ME, _("Assigned to me")), (UNASSIGNED, _("Unassigned")), (ANYONE, _("Anyone")))
 
 
+def _review_group_label(group):
+    """A review group by the stages it decides, not by its internal name."""
+    return " / ".join(str(definition) for definition in group.stage_definitions.all()) or group.name
+
+
 class StageQueueFilterSet(django_filters.FilterSet):
     """The reviewer's queue (page and API): search, filters and sorting of approval stages."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search", max_length=200)
-    group = IdChoiceFilter(queryset=Group.objects.filter(stage_definitions__isnull=False).distinct(), label=_("Group"))
+    group = IdChoiceFilter(
+        queryset=Group.objects.filter(stage_definitions__isnull=False).distinct().prefetch_related("stage_definitions"),
+        label=_("Group"),
+    )
     risk_tier = django_filters.ChoiceFilter(choices=RiskTier.choices, label=_("Risk tier"), method="filter_risk_tier")
     department = IdChoiceFilter(
         queryset=Department.objects.all(), field_name="use_case__department", label=_("Department")
@@ -134,6 +142,10 @@ class StageQueueFilterSet(django_filters.FilterSet):
     class Meta:
         model = ApprovalStage
         fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["group"].label_from_instance = _review_group_label
 
     def search(self, queryset, name, value):
         value = value.strip()

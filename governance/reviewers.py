@@ -60,8 +60,11 @@ def _check_assignee(stage, assignee):
         or not assignee.has_perm("governance.decide_approvalstage")
     ):
         raise AssigneeNotAllowed(
-            _("Only an active member of “%(group)s” who decides stages can be assigned; nothing was changed.")
-            % {"group": stage.group}
+            _(
+                "Only an active member of the group deciding “%(stage)s” can be assigned, never the use case's "
+                "owner; nothing was changed."
+            )
+            % {"stage": stage.definition}
         )
 
 
