@@ -6,6 +6,7 @@ from governance.models import (
     ApprovalStage,
     ClassificationLevel,
     ClassificationRule,
+    Delegation,
     Finding,
     PolicyException,
     Reminder,
@@ -51,9 +52,19 @@ class ClassificationRuleAdmin(admin.ModelAdmin):
 
 @admin.register(StageDefinition)
 class StageDefinitionAdmin(AuditedAdmin):
-    list_display = ["code", "name_ja", "name_en", "group", "position", "sla_days", "risk_tiers", "for_personal_data"]
+    list_display = [
+        "code",
+        "name_ja",
+        "name_en",
+        "group",
+        "position",
+        "sla_days",
+        "risk_tiers",
+        "for_personal_data",
+        "four_eyes",
+    ]
     list_editable = []
-    list_filter = ["is_active", "group"]
+    list_filter = ["is_active", "group", "four_eyes"]
 
 
 @admin.register(RiskTierSetting)
@@ -66,10 +77,22 @@ class RiskTierSettingAdmin(AuditedAdmin):
 
 @admin.register(ApprovalStage)
 class ApprovalStageAdmin(ReadOnlyAdmin):
-    list_display = ["use_case", "definition", "group", "status", "due_on", "decided_by", "decided_at"]
+    list_display = ["use_case", "definition", "group", "status", "due_on", "assigned_to", "decided_by", "decided_at"]
     list_filter = ["status", "definition", "group"]
     search_fields = ["use_case__reference", "use_case__title"]
-    list_select_related = ["use_case", "definition", "group", "decided_by"]
+    list_select_related = ["use_case", "definition", "group", "assigned_to", "decided_by"]
+
+
+@admin.register(Delegation)
+class DelegationAdmin(AuditedAdmin):
+    """Governance admins correct delegations (e.g. for someone suddenly away); every change is audited."""
+
+    list_display = ["user", "delegate", "starts_on", "ends_on", "note"]
+    list_filter = ["starts_on", "ends_on"]
+    search_fields = ["user__username", "delegate__username"]
+    list_select_related = ["user", "delegate"]
+    autocomplete_fields = []
+    date_hierarchy = "starts_on"
 
 
 @admin.register(Finding)

@@ -58,6 +58,10 @@ class GovernanceAuditAction(models.TextChoices):
     OVERRIDE_RISK_TIER = "override_risk_tier", pgettext_lazy("audit action", "overrode the risk tier")
     CHANGE_MATRIX = "change_matrix", pgettext_lazy("audit action", "changed the classification matrix")
     CHANGE_LEVEL = "change_level", pgettext_lazy("audit action", "changed a classification level")
+    ASSIGN_STAGE = "assign_stage", pgettext_lazy("audit action", "assigned a stage")
+    UNASSIGN_STAGE = "unassign_stage", pgettext_lazy("audit action", "removed a stage's assignee")
+    CREATE_DELEGATION = "create_delegation", pgettext_lazy("audit action", "named a delegate")
+    END_DELEGATION = "end_delegation", pgettext_lazy("audit action", "ended a delegation")
 
 
 class ReminderKind(models.TextChoices):

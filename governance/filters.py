@@ -1,15 +1,19 @@
 import django_filters
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from governance.choices import ReminderKind, ReminderStatus, ReminderStep
-from governance.models import Reminder
+from governance.choices import ReminderKind, ReminderStatus, ReminderStep, StageStatus
+from governance.models import ApprovalStage, Reminder
 from portal.choices import AUDIT_ACTION_LABELS
-from portal.models import AuditEvent
+from portal.filters import IdChoiceFilter
+from portal.models import AuditEvent, Department
+from usecases.choices import RiskTier
 
 AUDITED_MODELS = (
     ("usecases", "usecase"),
@@ -87,3 +91,87 @@ class ReminderFilterSet(django_filters.FilterSet):
         return queryset.filter(
             Q(recipient__username__icontains=value) | Q(recipient__email__icontains=value) | Q(email__icontains=value)
         )
+
+
+class Assigned:
+    ME = "me"
+    UNASSIGNED = "unassigned"
+    ANYONE = "anyone"
+    CHOICES = ((ME, _("Assigned to me")), (UNASSIGNED, _("Unassigned")), (ANYONE, _("Anyone")))
+
+
+def _review_group_label(group):
+    """A review group by the stages it decides, not by its internal name."""
+    return " / ".join(str(definition) for definition in group.stage_definitions.all()) or group.name
+
+
+class StageQueueFilterSet(django_filters.FilterSet):
+    """The reviewer's queue (page and API): search, filters and sorting of approval stages."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="search", max_length=200)
+    group = IdChoiceFilter(
+        queryset=Group.objects.filter(stage_definitions__isnull=False).distinct().prefetch_related("stage_definitions"),
+        label=_("Group"),
+    )
+    risk_tier = django_filters.ChoiceFilter(choices=RiskTier.choices, label=_("Risk tier"), method="filter_risk_tier")
+    department = IdChoiceFilter(
+        queryset=Department.objects.all(), field_name="use_case__department", label=_("Department")
+    )
+    assigned = django_filters.ChoiceFilter(choices=Assigned.CHOICES, label=_("Assigned"), method="filter_assigned")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("due_on", "due"),
+            ("use_case__submitted_at", "submitted"),
+            ("use_case__reference", "reference"),
+            ("use_case__owner__username", "requester"),
+            ("use_case__department__code", "department"),
+            ("use_case__risk_tier", "risk_tier"),
+        ),
+        field_labels={
+            "due_on": _("SLA due"),
+            "use_case__submitted_at": _("Submitted on"),
+            "use_case__reference": _("Reference"),
+            "use_case__owner__username": _("Requester"),
+            "use_case__department__code": _("Department"),
+            "use_case__risk_tier": _("Risk tier"),
+        },
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = ApprovalStage
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["group"].label_from_instance = _review_group_label
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(use_case__reference__icontains=value)
+            | Q(use_case__title__icontains=value)
+            | Q(use_case__owner__username__icontains=value)
+            | Q(use_case__owner__first_name__icontains=value)
+            | Q(use_case__owner__last_name__icontains=value)
+        )
+
+    def filter_risk_tier(self, queryset, name, value):
+        return queryset.filter(
+            Q(use_case__risk_tier_override=value) | Q(use_case__risk_tier_override="", use_case__risk_tier=value)
+        )
+
+    def filter_assigned(self, queryset, name, value):
+        if value == Assigned.ME:
+            user = getattr(self.request, "user", None)
+            return queryset.filter(assigned_to=user) if user is not None and user.is_authenticated else queryset.none()
+        if value == Assigned.UNASSIGNED:
+            return queryset.filter(assigned_to__isnull=True)
+        return queryset
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = {"status": StageStatus.PENDING, "due_on__lt": timezone.localdate()}
+        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.choices import MatrixVerdict, StageDecision
 from governance.models import ClassificationLevel, ClassificationRule
+from governance.reviewers import possible_delegates
 from usecases.choices import RiskTier
 
 
@@ -107,3 +108,28 @@ class NotificationPreferenceForm(forms.ModelForm):
     class Meta:
         model = get_user_model()
         fields = ["notification_digest"]
+
+
+class StageAssignForm(forms.Form):
+    """Assign a stage to a member of its group (the choices are the stage's possible assignees)."""
+
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=get_user_model().objects.none())
+
+    def __init__(self, *args, assignees=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if assignees is not None:
+            self.fields["assignee"].queryset = assignees
+
+
+class DelegationForm(_HelperMixin, forms.Form):
+    submit_label = _("Name the delegate")
+    delegate = forms.ModelChoiceField(label=_("Delegate"), queryset=get_user_model().objects.none())
+    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("Until (included)"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["delegate"].queryset = possible_delegates(user)
+        self.initial.setdefault("starts_on", timezone.localdate())
+        self._helper()

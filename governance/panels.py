@@ -5,9 +5,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance import services
+from governance import reviewers, services
 from governance.choices import SEVERITY_ORDER
-from governance.forms import StageDecisionForm
+from governance.forms import StageAssignForm, StageDecisionForm
 from governance.models import ApprovalStage, PolicyException, Reminder, StageDefinition
 from governance.recommend import recommend
 from usecases.choices import CLOSED_STATES, LIVE_STATES
@@ -32,7 +32,8 @@ class UseCaseGovernancePanel:
         current = next((stage for stage in stages if stage.status == "pending" and stage.started_at), None)
         if current is not None:
             current.use_case = use_case
-        may_decide = current is not None and services.can_decide(user, current)
+        for stage in stages:
+            stage.use_case = use_case
         open_case = use_case.status not in CLOSED_STATES
         return {
             "findings": findings,
@@ -40,10 +41,51 @@ class UseCaseGovernancePanel:
             "exceptions": exceptions,
             "stages": stages,
             "current_stage": current,
-            "decide_form": StageDecisionForm(prefix="stage") if may_decide else None,
             "can_grant": open_case and services.can_grant_exception(user, use_case),
             "can_override": open_case and services.can_override_risk_tier(user, use_case),
             "recommendation": recommend(use_case),
+        }
+
+
+class DecisionPanel:
+    """At the top of the use case's page, for the current stage's group: the decision, what
+    blocks an approval and how to resolve it, and who works on the stage."""
+
+    template_name = "governance/panels/decision.html"
+
+    def get_context(self, request, use_case):
+        user = request.user
+        if not user.is_authenticated or not user.has_perm("governance.decide_approvalstage"):
+            return {"show": False}
+        current = (
+            ApprovalStage.objects.active()
+            .filter(use_case=use_case)
+            .select_related("definition", "group", "assigned_to")
+            .first()
+        )
+        if current is None or use_case.status in CLOSED_STATES:
+            return {"show": False}
+        current.use_case = use_case
+        may_decide = services.can_decide(user, current)
+        may_assign = reviewers.may_assign(user, current)
+        if not (may_decide or may_assign):
+            return {"show": False}
+        exceptions = PolicyException.objects.filter(use_case=use_case).valid()
+        excepted = {(exception.rule_id, exception.subject) for exception in exceptions}
+        blocking = [
+            finding
+            for finding in use_case.findings.blocking().order_by("rule_id", "subject")
+            if (finding.rule_id, finding.subject) not in excepted
+        ]
+        four_eyes = may_decide and services.breaks_four_eyes(user, current, use_case)
+        return {
+            "show": True,
+            "stage": current,
+            "blocking": blocking,
+            "four_eyes": four_eyes,
+            "decide_form": StageDecisionForm(prefix="stage") if may_decide and not four_eyes else None,
+            "may_assign": may_assign,
+            "assign_form": StageAssignForm(assignees=reviewers.assignable_users(current)) if may_assign else None,
         }
 
 

@@ -38,6 +38,8 @@ class Rule:
     severity: str
     title: str
     explanation: str
+    # What to do about it, shown beside a blocking finding on the review page.
+    resolve: str = ""
 
     def explain(self, facts):
         try:
@@ -123,6 +125,7 @@ RULES = {
             BLOCK,
             _("Data level not allowed for this deployment"),
             _("%(level)s data may not be used with a model deployed as “%(style)s” (classification matrix)."),
+            _("Choose a deployment the matrix allows for this data level, or use less sensitive data."),
         ),
         Rule(
             "classification.zero-retention",
@@ -132,6 +135,7 @@ RULES = {
                 "%(level)s data may go to “%(style)s” only when the vendor keeps nothing; "
                 "%(vendor)s does not offer zero retention."
             ),
+            _("Choose a vendor or plan with zero retention, or a deployment that keeps the data in-house."),
         ),
         Rule(
             "classification.no-training",
@@ -141,30 +145,35 @@ RULES = {
                 "%(level)s data may go to “%(style)s” only when the vendor does not train on it; "
                 "%(vendor)s: %(training_use)s."
             ),
+            _("Opt out of training with the vendor (record it on the vendor), or choose another vendor."),
         ),
         Rule(
             "vendor.not-approved",
             BLOCK,
             _("Vendor not approved"),
             _("%(level)s data may go to “%(style)s” only with an approved vendor; %(vendor)s is %(vendor_status)s."),
+            _("Have the vendor assessed and approved, or choose a model of an approved vendor."),
         ),
         Rule(
             "vendor.approved-below-level",
             BLOCK,
             _("Vendor approved only for less sensitive data"),
             _("%(vendor)s is approved up to %(approved_level)s data, but this use case handles %(level)s data."),
+            _("Have the vendor assessed for this data level, or use less sensitive data."),
         ),
         Rule(
             "vendor.assessment-expired",
             BLOCK,
             _("Vendor assessment expired"),
             _("The approval of %(vendor)s was due for reassessment on %(reassess_on)s; assess the vendor again."),
+            _("Send the vendor a new assessment and have it decided."),
         ),
         Rule(
             "vendor.region-not-allowed",
             BLOCK,
             _("Data processed in a region not allowed"),
             _("%(vendor)s processes data in %(regions)s; %(level)s data may be processed only in %(allowed_regions)s."),
+            _("Choose a processing region the data level allows, or another vendor or model."),
         ),
         Rule(
             "vendor.jurisdiction-not-allowed",
@@ -174,36 +183,42 @@ RULES = {
                 "%(vendor)s has its headquarters in %(country)s and answers to that country's law; %(level)s data "
                 "may go only to vendors headquartered in %(allowed_jurisdictions)s."
             ),
+            _("Choose a vendor headquartered in an allowed country, or use less sensitive data."),
         ),
         Rule(
             "vendor.trains-on-data",
             BLOCK,
             _("Vendor trains on customer data without opt-out"),
             _("%(vendor)s uses customer data for training with no opt-out; not acceptable for %(level)s data."),
+            _("Agree an opt-out with the vendor, or choose a vendor that does not train on our data."),
         ),
         Rule(
             "vendor.training-unknown",
             WARN,
             _("Vendor's training use unknown"),
             _("Whether %(vendor)s trains on customer data is not known; ask before %(level)s data goes there."),
+            _("Ask the vendor and record its training use on the vendor's page."),
         ),
         Rule(
             "model.blocked",
             BLOCK,
             _("Model blocked"),
             _("%(model)s is blocked for use in the company."),
+            _("Choose another model."),
         ),
         Rule(
             "model.restricted",
             WARN,
             _("Model restricted"),
             _("%(model)s is restricted; check the conditions on its page."),
+            _("Check that the use meets the conditions on the model's page."),
         ),
         Rule(
             "licence.non-commercial",
             BLOCK,
             _("Non-commercial licence in a customer-facing use"),
             _("%(model)s is licensed under %(licence)s (non-commercial only); it may not serve customers."),
+            _("Choose a model whose licence allows commercial use, or keep the use internal."),
         ),
         Rule(
             "licence.non-commercial-internal",
@@ -213,6 +228,7 @@ RULES = {
                 "%(model)s is licensed under %(licence)s (non-commercial only); even internal business use may "
                 "count as commercial, so have legal review confirm this use."
             ),
+            _("Have legal review confirm the use, or choose a commercially licensed model."),
         ),
         Rule(
             "licence.user-limit",
@@ -222,6 +238,7 @@ RULES = {
                 "%(model)s (%(licence)s) limits how many people may use it (%(user_limit)s); this use case serves "
                 "customers, so count its users against the limit."
             ),
+            _("Count the expected users against the licence's limit and record it."),
         ),
         Rule(
             "licence.acceptable-use",
@@ -231,6 +248,7 @@ RULES = {
                 "%(model)s (%(licence)s) may be used only within its acceptable-use policy, and this use case "
                 "needs checking against it: %(triggers)s."
             ),
+            _("Check the use against the licence's acceptable-use policy and note the result."),
         ),
         Rule(
             "licence.derivatives",
@@ -240,18 +258,21 @@ RULES = {
                 "This use case tunes %(model)s on our own data; a derived model inherits the obligations of "
                 "%(licence)s, so have legal review them before the tuned model is used."
             ),
+            _("Have legal review the licence obligations before the tuned model is used."),
         ),
         Rule(
             "licence.restrictions",
             WARN,
             _("Licence restrictions"),
             _("%(model)s (%(licence)s) comes with restrictions to check: %(restrictions)s"),
+            _("Read the licence restrictions and confirm the use complies."),
         ),
         Rule(
             "licence.attribution",
             INFO,
             _("Attribution required"),
             _("%(model)s (%(licence)s) requires attribution or a notice where it is used or distributed."),
+            _("Add the attribution or notice where the output is used or distributed."),
         ),
         Rule(
             "open.readiness-missing",
@@ -261,24 +282,28 @@ RULES = {
                 "%(model)s runs as an open model, but no adoption-readiness check for %(vendor)s has been completed "
                 "(operations team, licence, incident handling, scope)."
             ),
+            _("Complete the open-model readiness check for the vendor."),
         ),
         Rule(
             "privacy.personal-data",
             INFO,
             _("Personal data involved"),
             _("The use case involves personal data, so a privacy review is added to its approval."),
+            _("Nothing to fix: the privacy review stage decides."),
         ),
         Rule(
             "content.no-human-check",
             WARN,
             _("Customer-facing output without a human check"),
             _("Customers see generated content, but nobody checks it first; add a person's final check."),
+            _("Add a task where a person checks the output before customers see it."),
         ),
         Rule(
             "risk.prohibited",
             BLOCK,
             _("Prohibited AI practice"),
             _("The use case involves a practice the EU AI Act prohibits; it cannot be approved."),
+            _("This practice cannot be approved; change the use case or withdraw it."),
         ),
         Rule(
             "usecase.style-contradiction",
@@ -289,12 +314,14 @@ RULES = {
                 "%(deployments)s. Correct the intended style or the models (a hybrid needs both a closed and an "
                 "open model)."
             ),
+            _("Correct the intended style or the chosen models so they match."),
         ),
         Rule(
             "usecase.no-model",
             INFO,
             _("No model chosen yet"),
             _("No model is chosen yet, so vendor, licence and model checks could not run."),
+            _("Choose a model so the vendor, licence and model checks can run."),
         ),
     )
 }

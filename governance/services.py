@@ -33,7 +33,7 @@ from governance.models import (
     RiskTierSetting,
     StageDefinition,
 )
-from portal.exceptions import Conflict, Invalid
+from portal.exceptions import Conflict, Forbidden, Invalid
 from portal.services import field_changes, record_event
 from usecases import roadmap
 from usecases import services as usecase_services
@@ -69,6 +69,19 @@ TRANSITIONS = {
 
 class StageConflict(Conflict):
     """The stage was decided (or stopped being the current one) meanwhile."""
+
+
+class FourEyesViolation(Forbidden):
+    """The four-eyes rule: one person may not decide two stages of the same use case."""
+
+    def __init__(self, stage):
+        super().__init__(
+            _(
+                "The four-eyes rule applies to “%(stage)s”: you already decided another stage of this use case, "
+                "so a colleague must decide this one; nothing was changed."
+            )
+            % {"stage": stage.definition}
+        )
 
 
 class BlockingFindings(Invalid):
@@ -113,6 +126,20 @@ def can_decide(user, stage):
         and stage.use_case.owner_id != user.pk
         and (user.is_superuser or stage.group_id in _group_ids(user))
     )
+
+
+def four_eyes_applies(stage, use_case):
+    """On when the stage definition says so, or (left empty) for high-risk use cases."""
+    rule = stage.definition.four_eyes
+    return rule is True or (rule is None and use_case.effective_risk_tier == RiskTier.HIGH)
+
+
+def breaks_four_eyes(user, stage, use_case):
+    """``user`` decided another kind of stage of this use case while the rule is on for ``stage``."""
+    if not four_eyes_applies(stage, use_case):
+        return False
+    others = ApprovalStage.objects.filter(use_case_id=use_case.pk, decided_by_id=user.pk)
+    return others.exclude(pk=stage.pk).exclude(definition_id=stage.definition_id).exists()
 
 
 def can_grant_exception(user, use_case):
@@ -303,6 +330,8 @@ def decide_stage(stage, user, decision, comment="", decided_at=None):
             raise StageConflict(_("This stage is not the one waiting for a decision; nothing was changed."))
         if not can_decide(user, stage):
             raise PermissionDenied
+        if breaks_four_eyes(user, stage, use_case):
+            raise FourEyesViolation(stage)
         decided_at = decided_at or timezone.now()
         check_decision_date(use_case, decided_at)
         if decision == StageDecision.APPROVE:

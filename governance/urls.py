@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 import portal.converters  # noqa: F401 - registers <reference:...>
-from governance import views
+from governance import review_views, views
 
 app_name = "governance"
 
@@ -9,7 +9,11 @@ urlpatterns = [
     path("matrix/", views.MatrixView.as_view(), name="matrix"),
     path("matrix/rules/<int:pk>/edit/", views.MatrixRuleUpdateView.as_view(), name="rule-update"),
     path("matrix/levels/<int:pk>/edit/", views.LevelUpdateView.as_view(), name="level-update"),
-    path("queue/", views.ReviewQueueView.as_view(), name="queue"),
+    path("queue/", review_views.ReviewQueueView.as_view(), name="queue"),
+    path("stages/<int:pk>/assign/", review_views.StageAssignView.as_view(), name="stage-assign"),
+    path("stages/<int:pk>/unassign/", review_views.StageUnassignView.as_view(), name="stage-unassign"),
+    path("delegations/", review_views.DelegationView.as_view(), name="delegations"),
+    path("delegations/<int:pk>/end/", review_views.DelegationEndView.as_view(), name="delegation-end"),
     path("recommendation/", views.RecommendationView.as_view(), name="recommendation"),
     path("audit/", views.AuditListView.as_view(), name="audit"),
     path("notifications/", views.InboxView.as_view(), name="inbox"),

@@ -25,6 +25,7 @@ from governance.forms import (
 from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule, Notification, Reminder
 from governance.recommend import recommend
 from governance.reminders import outbox
+from portal.exceptions import RuleViolation
 from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.pages import show_rule_violation
@@ -98,21 +99,6 @@ class LevelUpdateView(_PolicyEditView):
     service = services.update_level
 
 
-class ReviewQueueView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
-    """Stages waiting for my groups, soonest due first."""
-
-    permission_required = "governance.decide_approvalstage"
-    template_name = "governance/queue.html"
-    context_object_name = "stages"
-    paginate_by = 50
-
-    def get_queryset(self):
-        return ApprovalStage.objects.queue_for(self.request.user)
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(today=timezone.localdate(), **kwargs)
-
-
 class _UseCaseActionView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
     """Role first (403), then the use case must be visible (404), then ``may_act`` (403)."""
 
@@ -147,7 +133,7 @@ class StageDecideView(_UseCaseActionView):
             return redirect(self.use_case)
         try:
             services.decide_stage(stage, request.user, form.cleaned_data["decision"], form.cleaned_data["comment"])
-        except (services.BlockingFindings, services.StageConflict, TransitionNotAllowed, ValidationError) as error:
+        except (RuleViolation, TransitionNotAllowed, ValidationError) as error:
             show_rule_violation(request, error)
         else:
             messages.success(request, _("Decision recorded."))

@@ -7,6 +7,7 @@ holds, so a second ``ready()`` adds nothing.
 from django.utils.translation import gettext_lazy as _
 
 from governance import (
+    badges,
     costs,
     panels,
     services,
@@ -21,6 +22,7 @@ from governance.education import services as education
 from governance.education.choices import EducationAuditAction
 from governance.reminders import kinds as reminders
 from portal.api.exceptions import RULE_VIOLATION_BODIES
+from portal.badges import BADGES
 from portal.choices import AUDIT_ACTION_LABELS
 from usecases import economics, extensions, querysets, roadmap
 from usecases import services as usecase_services
@@ -51,6 +53,8 @@ def install():
     RULE_VIOLATION_BODIES.add(services.BlockingFindings, api_views.blocking_error_body)
     reminders.KINDS.update(education_reminders.KINDS)
 
+    BADGES.update(badges.STATUS_MAPS)
+    extensions.TOP_PANELS.register(panels.DecisionPanel())
     extensions.DETAIL_PANELS.register(panels.UseCaseGovernancePanel())
     extensions.DETAIL_PANELS.register(panels.UpcomingRemindersPanel())
     extensions.FORM_PANELS.register(panels.RecommendationFormPanel())

@@ -164,3 +164,12 @@ def api_client_for(user):
     if user is not None:
         client.force_authenticate(user)
     return client
+
+
+@pytest.fixture
+def four_eyes_off(db):
+    """Every stage without the four-eyes rule: one reviewer decides the stages of both their
+    groups (tests of stage order and dates; the rule itself is tested in test_four_eyes.py)."""
+    from governance.models import StageDefinition
+
+    StageDefinition.objects.update(four_eyes=False)

@@ -42,6 +42,7 @@ from usecases.forms import (
     model_role_forms,
 )
 from usecases.models import CostSettings, Trial, UseCase
+from usecases.querysets import CHILD_PREFETCHES
 
 
 class UseCaseAccessMixin(LoginRequiredMixin, PermissionRequiredMixin):
@@ -57,6 +58,11 @@ class UseCaseListView(UseCaseAccessMixin, QueryStringMixin, FilterView):
     paginate_by = 25
     # An invalid filter shows the form's errors and no rows, as the export and API do.
     strict = True
+
+    def get_queryset(self):
+        # The status badges ask whether the stage waiting for a decision is the reader's:
+        # the apps' child prefetches load it with the page instead of one query a row.
+        return super().get_queryset().prefetch_related(*(make() for make in CHILD_PREFETCHES))
 
 
 class UseCaseExportView(UseCaseAccessMixin, View):
@@ -90,6 +96,7 @@ class UseCaseDetailView(UseCaseAccessMixin, DetailView):
             events=self._history(use_case),
             withdraw_form=WithdrawForm(),
             missing=services.missing_items(use_case) if use_case.owner_id == user.pk else [],
+            top_panels=extensions.render_context(extensions.TOP_PANELS, self.request, use_case),
             panels=extensions.render_context(extensions.DETAIL_PANELS, self.request, use_case),
             roadmap=roadmap.summary(use_case),
             on_roadmap=use_case.status in LIVE_STATES,

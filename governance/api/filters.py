@@ -3,14 +3,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.choices import FindingSeverity, StageStatus
+from governance.filters import StageQueueFilterSet
 from governance.models import ApprovalStage, Finding, PolicyException
 
 
-class ApprovalStageFilterSet(django_filters.FilterSet):
+class ApprovalStageFilterSet(StageQueueFilterSet):
     use_case = django_filters.CharFilter(field_name="use_case__reference", max_length=40, label=_("Use case"))
     status = django_filters.MultipleChoiceFilter(choices=StageStatus.choices)
     mine = django_filters.BooleanFilter(method="filter_mine", label=_("Waiting for my groups"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
 
     class Meta:
         model = ApprovalStage
@@ -20,10 +20,6 @@ class ApprovalStageFilterSet(django_filters.FilterSet):
         if value:
             return queryset.filter(pk__in=ApprovalStage.objects.queue_for(self.request.user).values("pk"))
         return queryset
-
-    def filter_overdue(self, queryset, name, value):
-        overdue = {"status": StageStatus.PENDING, "due_on__lt": timezone.localdate()}
-        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
 
 
 class FindingFilterSet(django_filters.FilterSet):

@@ -24,11 +24,23 @@ class FindingSerializer(serializers.ModelSerializer):
     use_case = serializers.SlugRelatedField(slug_field="reference", read_only=True)
     title = serializers.CharField(read_only=True)
     explanation = serializers.CharField(read_only=True)
+    how_to_resolve = serializers.CharField(source="rule.resolve", read_only=True)
     facts = serializers.DictField(read_only=True, help_text=_("The facts the rule used."))
 
     class Meta:
         model = Finding
-        fields = ["id", "use_case", "rule_id", "subject", "severity", "title", "explanation", "facts", "evaluated_at"]
+        fields = [
+            "id",
+            "use_case",
+            "rule_id",
+            "subject",
+            "severity",
+            "title",
+            "explanation",
+            "how_to_resolve",
+            "facts",
+            "evaluated_at",
+        ]
 
 
 class ApprovalStageSerializer(serializers.ModelSerializer):
@@ -37,6 +49,7 @@ class ApprovalStageSerializer(serializers.ModelSerializer):
     stage_name = serializers.CharField(source="definition.__str__", read_only=True)
     group = serializers.CharField(source="group.name", read_only=True)
     decided_by = UserSummarySerializer(read_only=True, allow_null=True)
+    assigned_to = UserSummarySerializer(read_only=True, allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -52,11 +65,22 @@ class ApprovalStageSerializer(serializers.ModelSerializer):
             "started_at",
             "due_on",
             "is_overdue",
+            "assigned_to",
+            "assigned_at",
             "decision",
             "decided_by",
             "decided_at",
             "comment",
         ]
+
+
+class StageAssignSerializer(serializers.Serializer):
+    assignee = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=_("Id of an active member of the stage's group; left out: yourself."),
+    )
 
 
 class StageDecisionSerializer(serializers.Serializer):

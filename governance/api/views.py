@@ -1,3 +1,4 @@
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
@@ -7,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance import services
+from governance import reviewers, services
 from governance.api.filters import ApprovalStageFilterSet, FindingFilterSet, PolicyExceptionFilterSet
 from governance.api.serializers import (
     ApprovalStageSerializer,
@@ -22,6 +23,7 @@ from governance.api.serializers import (
     RecommendationSerializer,
     ReminderSerializer,
     RiskTierOverrideSerializer,
+    StageAssignSerializer,
     StageDecisionSerializer,
     UseCaseReviewSerializer,
 )
@@ -67,16 +69,54 @@ class ApprovalStageViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ApprovalStageSerializer
     permission_classes = [ActionPermission]
     read_permission = "usecases.view_usecase"
-    action_permissions = {"decide": "governance.decide_approvalstage"}
+    action_permissions = {
+        "decide": "governance.decide_approvalstage",
+        "assign": "governance.decide_approvalstage",
+        "unassign": "governance.decide_approvalstage",
+    }
     filter_backends = [StrictFilterBackend]
     filterset_class = ApprovalStageFilterSet
 
     def get_queryset(self):
         return (
             ApprovalStage.objects.filter(use_case__in=_visible_use_cases(self.request.user))
-            .select_related("use_case", "definition", "group", "decided_by")
+            .select_related("use_case", "definition", "group", "decided_by", "assigned_to")
             .order_by("use_case_id", "position", "id")
         )
+
+    def _assignable_stage(self):
+        stage = self.get_object()
+        # Rights before input: only members of the stage's group hand out its work.
+        if not reviewers.may_assign(self.request.user, stage):
+            raise exceptions.PermissionDenied
+        return stage
+
+    @extend_schema(
+        summary=gettext_lazy("Assign an approval stage to a member of its group (default: yourself)"),
+        request=StageAssignSerializer,
+        responses={200: ApprovalStageSerializer, 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404], **CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        stage = self._assignable_stage()
+        serializer = StageAssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assignee_id = serializer.validated_data.get("assignee")
+        users = get_user_model().objects
+        assignee = request.user if assignee_id is None else users.filter(pk=assignee_id).first()
+        reviewers.assign_stage(stage, assignee, request.user)
+        return Response(ApprovalStageSerializer(self.get_queryset().get(pk=stage.pk)).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Give an approval stage back to its whole group"),
+        request=None,
+        responses={200: ApprovalStageSerializer, 403: ERRORS[403], 404: ERRORS[404], **CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def unassign(self, request, pk=None):
+        stage = self._assignable_stage()
+        reviewers.unassign_stage(stage, request.user)
+        return Response(ApprovalStageSerializer(self.get_queryset().get(pk=stage.pk)).data)
 
     @extend_schema(
         summary=gettext_lazy("Decide an approval stage"),

@@ -197,7 +197,7 @@ def test_finding_explanations_follow_the_readers_language(client, requester, rev
 
 
 def test_the_current_stage_moves_and_the_decide_form_follows_the_group(
-    en, high_risk, reviewer, legal_reviewer, requester, executive
+    en, four_eyes_off, high_risk, reviewer, legal_reviewer, requester, executive
 ):
     def page(user):
         en.force_login(user)
@@ -890,7 +890,7 @@ def test_the_queue_lists_soonest_due_first_and_marks_overdue_stages(en, requeste
     assert [(row["use_case"], row["is_overdue"]) for row in api_rows] == [(overdue.reference, True)]
 
 
-def test_the_queue_leaves_out_decided_stages_and_other_groups(en, requester, reviewer, legal_reviewer):
+def test_the_queue_leaves_out_decided_stages_and_other_groups(en, four_eyes_off, requester, reviewer, legal_reviewer):
     use_case = submitted_use_case(requester, decides_about_people=True)
     en.force_login(legal_reviewer)
     assert list(en.get(reverse("governance:queue")).context["stages"]) == []
@@ -1185,7 +1185,7 @@ def test_a_stage_that_has_not_started_cannot_be_decided_yet(en, high_risk, legal
 
 
 def test_a_high_risk_use_case_is_approved_stage_by_stage_through_the_api(
-    high_risk, reviewer, legal_reviewer, executive
+    four_eyes_off, high_risk, reviewer, legal_reviewer, executive
 ):
     deciders = [reviewer, reviewer, legal_reviewer, executive]
     for index, user in enumerate(deciders):

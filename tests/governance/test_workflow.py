@@ -300,7 +300,9 @@ def test_the_executive_stage_is_decided_by_the_executive_group(requester):
     assert signoff.group.name == "executive"
 
 
-def test_stages_start_one_after_another_with_their_own_due_dates(requester, reviewer, legal_reviewer, executive):
+def test_stages_start_one_after_another_with_their_own_due_dates(
+    four_eyes_off, requester, reviewer, legal_reviewer, executive
+):
     use_case = submitted(requester, decides_about_people=True)
     deciders = [reviewer, reviewer, legal_reviewer, executive]
     sla = {"it-review": 5, "data-security-review": 5, "legal-review": 10, "executive-signoff": 5}
@@ -344,7 +346,7 @@ def test_stages_start_one_after_another_with_their_own_due_dates(requester, revi
     ids=["minimal", "limited", "high"],
 )
 def test_final_approval_sets_the_dates_and_the_roadmap_step(
-    requester, reviewer, legal_reviewer, executive, fields, deciders, days
+    four_eyes_off, requester, reviewer, legal_reviewer, executive, fields, deciders, days
 ):
     users = {"reviewer": reviewer, "legal": legal_reviewer, "executive": executive}
     use_case = submitted(requester, **fields)
@@ -423,7 +425,7 @@ def test_a_decider_outside_the_stages_group_is_refused(
     assert (stage.status, stage.decided_by) == (StageStatus.PENDING, None)
 
 
-def test_each_stage_is_decided_by_its_own_group(requester, reviewer, legal_reviewer):
+def test_each_stage_is_decided_by_its_own_group(four_eyes_off, requester, reviewer, legal_reviewer):
     use_case = decide(submitted(requester, decides_about_people=True), reviewer, "approve")
     use_case = decide(use_case, reviewer, "approve")
     legal = services.active_stage(use_case)

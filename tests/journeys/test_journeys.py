@@ -390,7 +390,7 @@ class Journey:
         expect(page.locator("#findings li[data-severity=block]")).to_have_count(0)
         for number, code in enumerate(STAGES, start=1):
             current = page.locator(f"#stages tr[data-stage='{code}']")
-            expect(current.locator(".badge")).to_be_visible()  # the "current" badge
+            expect(current.locator(".current-stage")).to_be_visible()  # the "current" badge
             _decide(page, "approve")
             expect(page.locator(".alert-danger")).to_have_count(0)
             expect(current).to_have_attribute("data-status", "approved")

@@ -152,6 +152,12 @@ PAGES = {
     "governance:rule-update": (GET, ADMIN_ONLY),
     "governance:level-update": (GET, ADMIN_ONLY),
     "governance:queue": (GET, OVERSIGHT),
+    "governance:delegations": (GET, OVERSIGHT),
+    # Ending someone else's delegation: hidden (404); the admin's own would be ended.
+    "governance:delegation-end": (POST, page(403, 403, 302, 404, 404)),
+    # The submitted use case's IT-review stage: only members of its group assign it.
+    "governance:stage-assign": (POST, page(403, 403, 302, 403, 403)),
+    "governance:stage-unassign": (POST, page(403, 403, 302, 403, 403)),
     "governance:recommendation": (GET, SIGNED_IN),
     "governance:audit": (GET, OVERSIGHT),
     "governance:audit-export": (GET, OVERSIGHT),
@@ -294,6 +300,9 @@ API = {
     "GET /api/v1/approval-stages/": API_SIGNED_IN,
     "GET /api/v1/approval-stages/{id}/": API_SIGNED_IN,
     "POST /api/v1/approval-stages/{id}/decide/": api(403, 403, 400, 403, 403),
+    # Only members of the stage's group assign it; {} assigns the caller.
+    "POST /api/v1/approval-stages/{id}/assign/": api(403, 403, 200, 403, 403),
+    "POST /api/v1/approval-stages/{id}/unassign/": api(403, 403, 200, 403, 403),
     "GET /api/v1/findings/": API_SIGNED_IN,
     "GET /api/v1/policy-exceptions/": API_SIGNED_IN,
     "POST /api/v1/policy-exceptions/": api(403, 403, 403, 400, 400),
@@ -394,6 +403,7 @@ ADMIN_MODELS = {
     "governance.finding": "",
     "governance.policyexception": "",
     "governance.remindersetting": "view change",
+    "governance.delegation": "view add change",
     "governance.reminder": "view",
     "governance.policydocument": "view",
     "governance.policyversion": "",

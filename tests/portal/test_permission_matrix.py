@@ -279,6 +279,7 @@ def build_world():
         ApprovalStage,
         ClassificationLevel,
         ClassificationRule,
+        Delegation,
         Finding,
         Notification,
         PolicyDocument,
@@ -344,6 +345,14 @@ def build_world():
     assert w.stage is not None and w.users["reviewer"].groups.filter(pk=w.stage.group_id).exists()
     assert not executive.groups.filter(pk=w.stage.group_id).exists()
     assert not admin_user.groups.filter(pk=w.stage.group_id).exists()
+    # The reviewer is away next week; a colleague of the IT review stands in.
+    standin = _join(UserFactory(username="standin", department=it, role=Role.REVIEWER), "it-review")
+    w.delegation = Delegation.objects.create(
+        user=w.users["reviewer"],
+        delegate=standin,
+        starts_on=today + datetime.timedelta(days=7),
+        ends_on=today + datetime.timedelta(days=11),
+    )
     w.blocked = UseCaseFactory(complete=True, owner=requester, prohibited_practice=True)
     usecases.submit(w.blocked, requester)
     w.exception = governance.grant_exception(
@@ -546,6 +555,9 @@ def page_urls(w):
         "usecases:comment-edit": {"reference": w.draft.reference, "pk": w.comment.pk},
         "usecases:comment-delete": {"reference": w.draft.reference, "pk": w.comment.pk},
         "governance:decide": {"reference": w.in_review.reference, "pk": w.stage.pk},
+        "governance:stage-assign": {"pk": w.stage.pk},
+        "governance:stage-unassign": {"pk": w.stage.pk},
+        "governance:delegation-end": {"pk": w.delegation.pk},
         "governance:grant-exception": {"reference": w.in_review.reference},
         "governance:override-risk-tier": {"reference": w.in_review.reference},
         "governance:policy-detail": {"key": w.policy.key},
