@@ -88,13 +88,21 @@ def _check_zip(uploaded):
         member.file_size > 1_000_000 and member.file_size > MAX_RATIO * max(member.compress_size, 1)
         for member in members
     )
-    if unpacked > settings.IMPORT_MAX_UNPACKED_BYTES or tight:
+    if unpacked > settings.IMPORT_MAX_UNPACKED_BYTES:
         raise FileRefused(
             _(
-                "The workbook would unpack to %(size)s, more than the %(limit)s accepted (or it is packed "
-                "suspiciously tightly). Remove unused sheets and formatting, or save it as CSV."
+                "The workbook would unpack to %(size)s, more than the %(limit)s accepted. Remove unused sheets "
+                "and formatting, or save it as CSV."
             )
             % {"size": filesizeformat(unpacked), "limit": filesizeformat(settings.IMPORT_MAX_UNPACKED_BYTES)}
+        )
+    if tight:
+        raise FileRefused(
+            _(
+                "The workbook is packed suspiciously tightly (it would unpack to %(size)s) and is refused as a "
+                "possible zip bomb; save it as CSV and upload that."
+            )
+            % {"size": filesizeformat(unpacked)}
         )
     if "xl/workbook.xml" not in {member.filename for member in members}:
         raise _not_a_spreadsheet()

@@ -76,12 +76,11 @@ class ImportIndexView(ImporterMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         kinds = services.allowed_kinds(request.user)
         if getattr(request, "upload_refused", False):
-            form = UploadForm(kinds=kinds)
             try:
                 check_size(int(request.META.get("CONTENT_LENGTH") or 0) - MULTIPART_SLACK)
             except FileRefused as error:
-                form.add_error(None, error.messages[0])
-            return self.render_to_response(self.get_context_data(form=form), status=400)
+                messages.error(request, error.messages[0])
+            return self.render_to_response(self.get_context_data(), status=400)
         form = UploadForm(request.POST, request.FILES, kinds=kinds)
         if form.is_valid():
             try:
