@@ -38,6 +38,10 @@ class RegistryKind(Kind):
             plan.error(self.key_columns[0], _("The same record is already on row %(row)s.") % {"row": first})
             return plan
         existing = context.existing.get(key)
+        if existing is not None:  # found regardless of case and spacing: the stored spelling stays
+            for name in self.key_columns:
+                if isinstance(fields.get(name), str):
+                    fields[name] = getattr(existing, name)
         # Empty cells of fields that cannot be empty: the default for a new record, unchanged otherwise.
         for name in list(fields):
             field = self.model._meta.get_field(name)
