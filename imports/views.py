@@ -77,7 +77,7 @@ class ImportIndexView(ImporterMixin, TemplateView):
         kinds = services.allowed_kinds(request.user)
         if getattr(request, "upload_refused", False):
             try:
-                check_size(int(request.META.get("CONTENT_LENGTH") or 0) - MULTIPART_SLACK)
+                check_size(int(request.META.get("CONTENT_LENGTH") or 0))
             except FileRefused as error:
                 messages.error(request, error.messages[0])
             return self.render_to_response(self.get_context_data(), status=400)

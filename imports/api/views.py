@@ -11,7 +11,7 @@ from imports.choices import ImportStatus
 from imports.kinds import kind_for
 from imports.models import ImportJob
 from imports.reader import FileRefused, check_size
-from imports.views import MULTIPART_SLACK, too_large
+from imports.views import too_large
 from portal.api import parsers
 from portal.api.responses import CONFLICT, ERRORS
 
@@ -50,7 +50,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         # A body larger than any accepted file is refused before it is read (authentication may read it).
         if request.method == "POST" and self.action == "create" and too_large(request):
             try:
-                check_size(int(request.META.get("CONTENT_LENGTH") or 0) - MULTIPART_SLACK)
+                check_size(int(request.META.get("CONTENT_LENGTH") or 0))
             except FileRefused as error:
                 self.refused = error
         super().initial(request, *args, **kwargs)
