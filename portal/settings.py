@@ -302,6 +302,9 @@ SPECTACULAR_SETTINGS = {
         "RiskTierEnum": "usecases.choices.RiskTier",
         "DeploymentStyleEnum": "usecases.choices.DeploymentStyle",
         "PolicyVersionStatusEnum": "governance.education.choices.PolicyVersionStatus",
+        "ImportKindEnum": "imports.choices.ImportKind",
+        "ImportStatusEnum": "imports.choices.ImportStatus",
+        "ImportRowOutcomeEnum": "imports.choices.RowOutcome",
     },
 }
 

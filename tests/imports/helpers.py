@@ -53,6 +53,10 @@ def use_case_row(external_id, title="広告コピー案の生成", **overrides):
     return [row.get(name, "") for name in USE_CASE_HEADER]
 
 
+def vendors_file(name="Imported vendor"):
+    return csv_bytes([["Name", "Kind"], [name, "closed_api"]])
+
+
 def csv_bytes(rows, encoding="utf-8", bom=False):
     text = io.StringIO()
     csv.writer(text).writerows(rows)
