@@ -10,6 +10,17 @@ class UploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("An XLSX workbook (first sheet) or a CSV file in UTF-8 or Shift_JIS."))
 
 
+class UploadJsonSerializer(serializers.Serializer):
+    """The same upload as JSON: the file's bytes in base64 (for files up to about 1.8 MB: a JSON
+    body is limited to 2.5 MB; larger files go as multipart)."""
+
+    kind = serializers.ChoiceField(choices=ImportKind.choices, help_text=_("What the file holds."))
+    file_name = serializers.CharField(max_length=255, help_text=_("The file's name, e.g. inventory.xlsx."))
+    content = serializers.CharField(
+        max_length=4 * 1024 * 1024, help_text=_("The file's bytes, base64-encoded."), trim_whitespace=False
+    )
+
+
 class ConfirmSerializer(serializers.Serializer):
     """Confirming takes no fields."""
 

@@ -1,3 +1,7 @@
+import base64
+import binascii
+
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
@@ -6,7 +10,13 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from imports import services
-from imports.api.serializers import ConfirmSerializer, ImportJobDetailSerializer, ImportJobSerializer, UploadSerializer
+from imports.api.serializers import (
+    ConfirmSerializer,
+    ImportJobDetailSerializer,
+    ImportJobSerializer,
+    UploadJsonSerializer,
+    UploadSerializer,
+)
 from imports.choices import ImportStatus
 from imports.kinds import kind_for
 from imports.models import ImportJob
@@ -31,7 +41,7 @@ DETAIL = {200: ImportJobDetailSerializer, 404: ERRORS[404]}
     ),
     create=extend_schema(
         summary=_("Upload a file: checked at once (or in the background above the size limit), nothing written"),
-        request={"multipart/form-data": UploadSerializer},
+        request={"multipart/form-data": UploadSerializer, "application/json": UploadJsonSerializer},
         responses={
             201: ImportJobDetailSerializer,
             **ERRORS,
@@ -72,15 +82,23 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         refused = getattr(self, "refused", None)
         if refused is not None:
             return Response({"file": [str(refused)]}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-        if not request.content_type.startswith("multipart/form-data"):
-            raise ValidationError({"file": [_("Send the file as multipart/form-data with the fields kind and file.")]})
-        serializer = UploadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if request.content_type.startswith("multipart/form-data"):
+            serializer = UploadSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            uploaded = serializer.validated_data["file"]
+        else:
+            serializer = UploadJsonSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            try:
+                content = base64.b64decode(serializer.validated_data["content"], validate=True)
+            except (binascii.Error, ValueError) as error:
+                raise ValidationError({"content": [_("Not valid base64.")]}) from error
+            uploaded = SimpleUploadedFile(serializer.validated_data["file_name"], content)
         kind = serializer.validated_data["kind"]
         if kind not in services.allowed_kinds(request.user):
             raise PermissionDenied
         try:
-            job = services.upload(request.user, kind, serializer.validated_data["file"])
+            job = services.upload(request.user, kind, uploaded)
         except services.HeaderProblems as error:
             raise ValidationError({"file": error.messages}) from error
         except FileRefused as error:

@@ -68,8 +68,23 @@ def test_refusals(requester, other_requester, reviewer, executive):
     unknown = api_client_for(requester).post(f"{URL}{job_id}/confirm/", {"force": True}, format="json")
     assert unknown.status_code == 400
     json_upload = api_client_for(requester).post(URL, {"kind": "use_cases"}, format="json")
-    assert json_upload.status_code == 400
+    assert json_upload.status_code == 400 and set(json_upload.json()) == {"file_name", "content"}
+    bad_base64 = api_client_for(requester).post(
+        URL, {"kind": "use_cases", "file_name": "x.csv", "content": "not base64!"}, format="json"
+    )
+    assert bad_base64.status_code == 400 and "content" in bad_base64.json()
     assert ImportJob.objects.count() == 1 and not UseCase.objects.exists()
+
+
+def test_json_upload_with_base64_content(requester):
+    import base64
+
+    content = base64.b64encode(csv_bytes([USE_CASE_HEADER, use_case_row("J-1")])).decode()
+    response = api_client_for(requester).post(
+        URL, {"kind": "use_cases", "file_name": "inventory.csv", "content": content}, format="json"
+    )
+    assert response.status_code == 201 and response.json()["status"] == "ready"
+    assert response.json()["file_name"] == "inventory.csv"
 
 
 def test_a_file_over_the_limit_is_refused_before_reading(requester):
