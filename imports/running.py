@@ -71,10 +71,13 @@ class RowFailed(Exception):
 
 def _progress_writer(job):
     """Progress of a running import, written where a reader outside its transaction sees it: through a
-    second connection on PostgreSQL; on SQLite (one writer at a time) not until the import ends."""
+    second connection on PostgreSQL; on SQLite (one writer at a time) not until the import ends.
+    Only for the worker: a request that confirms holds the import's row locked meanwhile."""
     if connections["default"].vendor != "postgresql":
         return None
     side = connections.create_connection("default")
+    with side.cursor() as cursor:  # never wait for a lock: progress is not worth blocking the import
+        cursor.execute("SET lock_timeout = 1000")
 
     def progress(done):
         try:
@@ -87,11 +90,12 @@ def _progress_writer(job):
     return progress
 
 
-def write(job):
-    """Apply every row of ``job`` in one transaction; any failure undoes all of them."""
+def write(job, *, report_progress=False):
+    """Apply every row of ``job`` in one transaction; any failure undoes all of them. With
+    ``report_progress`` (the worker), the rows done are written as it goes (on PostgreSQL)."""
     language = _language(job)
     user = job.user
-    progress = _progress_writer(job)
+    progress = _progress_writer(job) if report_progress else None
     try:
         with translation.override(language), audit_source(**{"import": job.pk}), transaction.atomic():
             row_plans = plans(job)

@@ -18,4 +18,4 @@ def preview_import(job_id):
 def run_import(job_id):
     job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.IMPORTING).select_related("user").first()
     if job is not None:
-        write(job)
+        write(job, report_progress=True)

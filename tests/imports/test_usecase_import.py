@@ -199,3 +199,29 @@ def test_another_persons_draft_is_skipped(requester, marketing):
     job = upload(requester, "use_cases", _file(use_case_row("C-1", title="横取り")))
     assert job.preview[0]["outcome"] == RowOutcome.SKIP
     assert "only its owner" in job.preview[0]["reason"]
+
+
+def test_the_preview_looks_things_up_once_not_per_row(requester, django_assert_max_num_queries):
+    """Departments, models and existing use cases are read once per import, whatever the row count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    model = AIModelFactory(name="lookup-model")
+    header = [*USE_CASE_HEADER, "Model 1", "Model 1 deployment", "Department"]
+
+    def rows(count):
+        return csv_bytes(
+            [
+                header,
+                *[
+                    [*use_case_row(f"Q-{n}"), f"{model.publisher.name} / lookup-model", "closed_api", "Marketing"]
+                    for n in range(count)
+                ],
+            ]
+        )
+
+    with CaptureQueriesContext(connection) as few:
+        upload(requester, "use_cases", rows(3))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        job = upload(requester, "use_cases", rows(60))
+    assert job.counts["create"] == 60
