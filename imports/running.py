@@ -104,9 +104,8 @@ def write(job, *, report_progress=False):
             for index, plan in enumerate(row_plans, start=1):
                 if plan.action is not None:
                     function, arguments = plan.action
-                    try:
-                        with transaction.atomic():
-                            function(user, *arguments)
+                    try:  # no savepoint per row: any failure ends (and rolls back) the whole import
+                        function(user, *arguments)
                     except (ValidationError, RuleViolation, PermissionDenied, DatabaseError) as error:
                         raise RowFailed(plan.row, _describe(error)) from error
                 if progress is not None and index % PROGRESS_EVERY == 0:
