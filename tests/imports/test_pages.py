@@ -188,3 +188,11 @@ def test_who_reaches_the_pages(client, requester, reviewer, executive):
         .status_code
         == 404
     )
+
+
+def test_errors_name_the_column_in_the_readers_language(client, requester):
+    client = _client(client, requester, "ja")
+    header = ["外部ID", "タイトル", "カテゴリ"]
+    _upload(client, "use_cases", csv_bytes([header, ["JA-1", "要約", "占い"]], encoding="cp932"), "ja.csv")
+    page = client.get(ImportJob.objects.get().get_absolute_url()).content.decode()
+    assert "<strong>カテゴリ</strong>: " in page and "占い" in page
