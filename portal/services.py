@@ -4,6 +4,8 @@ Every audited change computes its ``{field: [before, after]}`` here: ``field_cha
 values about to be assigned to a row, ``snapshot_changes`` for two snapshots; both keep
 values as ``audit_value`` makes them."""
 
+import contextlib
+import contextvars
 import secrets
 
 from django.contrib.contenttypes.models import ContentType
@@ -31,9 +33,27 @@ def next_reference(prefix, year):
     return f"{scope}-{value:04d}"
 
 
+# Set by ``audit_source``: what every event recorded meanwhile is marked with (e.g. an import).
+_AUDIT_SOURCE = contextvars.ContextVar("audit_source", default=None)
+
+
+@contextlib.contextmanager
+def audit_source(**source):
+    """Mark every audit event recorded inside the block with ``data["source"] = source``
+    (e.g. ``{"import": 12}``: the change came from import 12, not from a form)."""
+    token = _AUDIT_SOURCE.set(source)
+    try:
+        yield
+    finally:
+        _AUDIT_SOURCE.reset(token)
+
+
 def record_event(obj, action, actor=None, *, from_state="", to_state="", comment="", data=None, changes=None):
     """Append one audit event about ``obj``; ``changes`` is ``{field: [before, after]}``."""
     actor = actor if actor is not None and actor.is_authenticated else None
+    source = _AUDIT_SOURCE.get()
+    if source is not None:
+        data = {**(data or {}), "source": source}
     return AuditEvent.objects.create(
         actor=actor,
         actor_name=(f"{actor} ({actor.username})" if actor is not None else "")[:200],

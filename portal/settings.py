@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "vendors",
     "usecases",
     "governance",
+    "imports",
     # Last: the roof that looks across every app above (home page, dashboard, API root).
     "dashboard",
 ]
@@ -191,6 +192,12 @@ REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", 60)  # doub
 # --- Vendor assessments ---------------------------------------------------------------
 ASSESSMENT_LINK_DAYS = env.int("ASSESSMENT_LINK_DAYS", 30)
 ASSESSMENT_VALIDITY_MONTHS = env.int("ASSESSMENT_VALIDITY_MONTHS", 12)
+# Spreadsheet imports (imports app): what a file may hold, and from how many rows it runs in the background.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", 20_000)
+IMPORT_MAX_COLUMNS = env.int("IMPORT_MAX_COLUMNS", 200)
+IMPORT_BACKGROUND_ROWS = env.int("IMPORT_BACKGROUND_ROWS", 500)
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_MB", 10) * 1024 * 1024
 # Requests larger than the evidence limit (plus the form) are refused before Django reads them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -360,6 +367,9 @@ SPECTACULAR_SETTINGS = {
         "PolicyVersionStatusEnum": "governance.education.choices.PolicyVersionStatus",
         "TaskKindEnum": "dashboard.choices.TaskKind",
         "TaskSubjectEnum": "dashboard.choices.TaskSubject",
+        "ImportKindEnum": "imports.choices.ImportKind",
+        "ImportStatusEnum": "imports.choices.ImportStatus",
+        "ImportRowOutcomeEnum": "imports.choices.RowOutcome",
     },
 }
 

@@ -23,6 +23,7 @@ from governance.education.api.views import (
     TrainingCompletionViewSet,
     TrainingCourseViewSet,
 )
+from imports.api.views import ImportViewSet
 from portal.api import schema as _schema_extensions  # noqa: F401 - registers the decimal field extension
 from portal.api.tokens import ApiTokenViewSet
 from portal.api.views import CurrentUserView, DepartmentViewSet, not_found
@@ -72,6 +73,7 @@ router.register("training-courses", TrainingCourseViewSet, basename="training-co
 router.register("training-completions", TrainingCompletionViewSet, basename="training-completion")
 router.register("prompt-templates", PromptTemplateViewSet, basename="prompt-template")
 router.register("tasks", TaskViewSet, basename="task")
+router.register("imports", ImportViewSet, basename="import")
 
 # Every export a page offers, for tokens too (portal.api.exports.ExportView): the page's file, filters and scope.
 _EXPORTS = [

@@ -49,6 +49,11 @@ BENCHES = [
         f"--use-cases 20 --users 200 --database bench_{SUFFIX}_exports",
         "| `GET /usecases/export.csv` | 20 |",
     ),
+    (
+        "import_bench",
+        f"--use-cases 20 --database bench_{SUFFIX}_imports",
+        "| confirm | 20 |",
+    ),
     ("nightly_bench", f"--use-cases 20 --users 50 --database bench_{SUFFIX}_nightly", "| refresh | use cases |"),
     (
         "compression",

@@ -197,6 +197,12 @@ PAGES = {
     "governance:prompt-retire": (POST, page(302, 404, 302, 404, 302)),  # the owner may retire it
     "governance:prompt-use": (POST, page(400, 404, 400, 404, 400)),  # a draft is not counted as used
     "governance:prompt-rate": (POST, page(302, 404, 302, 404, 302)),
+    # Imports: requesters import use cases, reviewers vendors and models, admins all; an import
+    # (the requester's checked use-case file) is seen and confirmed only by the person who uploaded it.
+    "imports:index": (GET, page(200, 200, 200, 403, 200)),
+    "imports:template": (GET, page(200, 200, 403, 403, 200)),  # the use-case template
+    "imports:detail": (GET, page(200, 404, 404, 403, 404)),
+    "imports:confirm": (POST, page(302, 404, 404, 403, 404)),
     # API root and documents
     "api:api-root": (GET, api(200, 200, 200, 200, 200)),
     "api-schema": (GET, everyone(200)),
@@ -359,6 +365,10 @@ API = {
     "POST /api/v1/prompt-templates/{id}/fill/": api(400, 404, 400, 404, 400),
     "POST /api/v1/prompt-templates/{id}/rate/": api(400, 404, 400, 404, 400),
     "POST /api/v1/prompt-templates/{id}/retire/": api(200, 404, 200, 404, 200),
+    "GET /api/v1/imports/": api(200, 200, 200, 403, 200),
+    "POST /api/v1/imports/": api(400, 400, 400, 403, 400),
+    "GET /api/v1/imports/{id}/": api(200, 404, 404, 403, 404),
+    "POST /api/v1/imports/{id}/confirm/": api(200, 404, 404, 403, 404),
 }
 
 # --- Django admin --------------------------------------------------------------------------------

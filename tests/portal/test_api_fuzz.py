@@ -184,6 +184,12 @@ def _world(personas):
         tokens[role] = key
         notification = Notification.objects.create(user=user, reminder=reminder_for(user))
         own[role] = {"tokens": [token.pk], "notifications": [notification.pk], "reminders": [notification.reminder_id]}
+        # Each person's own import (a checked file), where the role may import.
+        own[role]["imports"] = (
+            [_import_for(user).pk]
+            if user.has_perm("usecases.add_usecase") or user.has_perm("vendors.add_vendor")
+            else []
+        )
     return ids, tokens, own
 
 
@@ -198,6 +204,17 @@ def _event_sink(monkeypatch):
         sinks = Registry("fuzz sinks")
         sinks.add("discard", lambda event: None)
         monkeypatch.setattr(events, "EVENT_SINKS", sinks)
+
+
+def _import_for(user):
+    from imports import services as imports
+    from tests.imports.helpers import USE_CASE_HEADER, as_file, csv_bytes, use_case_row, vendors_file
+
+    if user.has_perm("usecases.add_usecase"):
+        content, kind = csv_bytes([USE_CASE_HEADER, use_case_row(f"FUZZ-{user.pk}")]), "use_cases"
+    else:
+        content, kind = vendors_file(f"Fuzz vendor {user.pk}"), "vendors"
+    return imports.upload(user, kind, as_file(content))
 
 
 @pytest.fixture

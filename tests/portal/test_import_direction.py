@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Lowest first: each app may import the ones before it, never the ones after it.
-LAYERS = ("portal", "vendors", "usecases", "governance", "dashboard")
+LAYERS = ("portal", "vendors", "usecases", "governance", "imports", "dashboard")
 
 
 def python_files(root, apps=LAYERS):

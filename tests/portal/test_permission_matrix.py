@@ -424,6 +424,11 @@ def build_world():
 
     # API tokens: the executive's.
     w.api_token, _key = create_api_token(executive, "BI dashboard")
+    # The requester's checked (not yet confirmed) use-case import.
+    from tests.imports.helpers import USE_CASE_HEADER, csv_bytes, upload, use_case_row
+
+    w.import_job = upload(requester, "use_cases", csv_bytes([USE_CASE_HEADER, use_case_row("MATRIX-1")]))
+    assert w.import_job.status == "ready"
     w.audit_event = AuditEvent.objects.order_by("pk").first()
     _admin_rows(w)
     return w
@@ -579,6 +584,9 @@ def page_urls(w):
         "governance:prompt-rate": {"pk": w.prompt.pk},
         "vendor-portal:assessment": {"token": w.token},
         "password_reset_confirm": {"uidb64": "MQ", "token": "bad-token"},
+        "imports:template": {"kind": "use_cases", "fmt": "csv"},
+        "imports:detail": {"pk": w.import_job.pk},
+        "imports:confirm": {"pk": w.import_job.pk},
     }
     urls = {
         key: "/api/v1/no-such-collection/" if key == route else reverse(key, kwargs=kwargs.get(key))
@@ -648,6 +656,7 @@ def api_ids(w):
         "reminders": w.reminder.pk,
         "notifications": w.notification.pk,
         "exchange-rates": "USD",
+        "imports": w.import_job.pk,
     }
 
 

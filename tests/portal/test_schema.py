@@ -149,6 +149,9 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
     from portal.services import create_api_token
 
     admin_token, _key = create_api_token(admin_user, "schema check")
+    from tests.imports.helpers import upload, vendors_file
+
+    import_job = upload(admin_user, "vendors", vendors_file())
     ids = {
         "tokens": admin_token.pk,
         "policies": policy.key,
@@ -172,6 +175,7 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
         "reminders": reminder.pk,
         "notifications": notification.pk,
         "exchange-rates": "USD",
+        "imports": import_job.pk,
     }
     from usecases.models import Comment
 
