@@ -24,7 +24,10 @@ def test_publish_hands_the_event_to_every_sink(captured):
         event = events.publish("usecase.submitted", "subject", key="usecase.submitted:1:1", recipients=[3], reason="x")
     assert captured == [event]
     assert (event.name, event.key, event.recipients, event.params) == (
-        "usecase.submitted", "usecase.submitted:1:1", (3,), {"reason": "x"}
+        "usecase.submitted",
+        "usecase.submitted:1:1",
+        (3,),
+        {"reason": "x"},
     )
 
 
