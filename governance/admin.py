@@ -4,8 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from governance import services
 from governance.models import (
-    ChatDestination,
     ApprovalStage,
+    ChatDestination,
     ClassificationLevel,
     ClassificationRule,
     Finding,

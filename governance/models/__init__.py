@@ -19,12 +19,12 @@ from governance.choices import (
     StageDecision,
     StageStatus,
 )
+from governance.notify.registry import EVENT_TYPES
 from governance.querysets import (
     ApprovalStageQuerySet,
     FindingQuerySet,
     PolicyExceptionQuerySet,
 )
-from governance.notify.registry import EVENT_TYPES
 from governance.reminders.registry import KINDS
 from governance.rules import RULES
 from portal.choices import DataClassification
@@ -533,7 +533,6 @@ class Reminder(models.Model):
 
 # Rules and education (roadmap step 6) keep their models beside their services; imported here
 # so that Django registers them with the governance app.
-from governance.models.notify import ChatDestination, Notification  # noqa: E402
 from governance.education.models import (  # noqa: E402
     PolicyAcknowledgement,
     PolicyDocument,
@@ -543,6 +542,7 @@ from governance.education.models import (  # noqa: E402
     TrainingCompletion,
     TrainingCourse,
 )
+from governance.models.notify import ChatDestination, Notification  # noqa: E402
 
 __all__ = [
     "ApprovalStage",
