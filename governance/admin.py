@@ -134,6 +134,7 @@ class ChatDestinationForm(forms.ModelForm):
         label=_("Webhook URL"),
         max_length=1000,
         required=False,
+        assume_scheme="https",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text=_("The incoming webhook URL given by Slack or Teams. Stored encrypted; leave empty to keep it."),
     )

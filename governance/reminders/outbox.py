@@ -376,7 +376,7 @@ def reminders_sent_again(count):
 def enqueue_sending():
     """Have a worker send the outbox once the current transaction commits (run in-process
     when tasks are eager, as in tests: the registered task is called, not a bare send)."""
-    transaction.on_commit(lambda: current_app.tasks[SEND_TASK].delay())
+    transaction.on_commit(lambda: current_app.tasks[SEND_TASK].delay(), robust=True)
 
 
 def retry_failed(reminder_ids, now=None):
