@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from governance.models import Reminder
 from governance.reminders import outbox
-
 from portal.models import AuditEvent
 from portal.services import next_reference
 from tests.conftest import api_client_for
