@@ -67,8 +67,7 @@ class EventType:
             if isinstance(value, dict):
                 value = value.get(language) or value.get("en") or next(iter(value.values()), "")
             params[name] = value
-        params.setdefault("actor", "")
-        return {**params, "object": row.object_repr}
+        return _Params({**params, "object": row.object_repr})
 
     def title_for(self, row):
         return str(self.title) % self._format(row)
@@ -87,3 +86,10 @@ class EventType:
 
     def failed(self, row):
         pass
+
+
+class _Params(dict):
+    """A detail the publisher did not give reads as empty, never as a failed notice."""
+
+    def __missing__(self, key):
+        return ""
