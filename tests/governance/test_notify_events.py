@@ -23,6 +23,7 @@ from governance.reminders import outbox
 from portal import events
 from portal.choices import NotificationFrequency
 from portal.mail import clean_subject
+from tests.conftest import api_client_for
 from tests.factories import UseCaseFactory, send_assessment
 from usecases import services as usecase_services
 
@@ -323,3 +324,28 @@ def test_a_reminder_with_e_mail_off_stays_in_the_inbox_only(people):
     row = Reminder.objects.get(kind="use_case_review")
     assert row.status == "sent" and mail.outbox == []
     assert Notification.objects.filter(reminder=row, user=people.requester).exists()
+
+
+def test_the_setting_is_read_and_changed_through_the_api(people):
+    api = api_client_for(people.reviewer)
+    assert api.get("/api/v1/me/").json()["email_notifications"] == "immediate"
+    response = api.patch("/api/v1/me/", {"email_notifications": "digest"}, format="json")
+    assert response.status_code == 200 and response.json()["email_notifications"] == "digest"
+    people.reviewer.refresh_from_db()
+    assert people.reviewer.email_notifications == "digest"
+    refused = api.patch("/api/v1/me/", {"email_notifications": "hourly"}, format="json")
+    assert refused.status_code == 400 and "off" in str(refused.json()["email_notifications"])
+    # Nothing else of the account changes through it.
+    refused = api.patch("/api/v1/me/", {"username": "boss", "language": "en"}, format="json")
+    assert refused.status_code == 400
+    people.reviewer.refresh_from_db()
+    assert (people.reviewer.username, people.reviewer.email_notifications) == ("reviewer", "digest")
+    assert api_client_for(people.executive).get("/api/v1/me/").json()["email_notifications"] == "immediate"
+
+
+def test_the_settings_form_offers_the_three_choices_in_the_inbox(client, people):
+    client.force_login(people.reviewer)
+    page = client.get("/governance/notifications/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for value in ("immediate", "digest", "off"):
+        assert f'value="{value}"' in page
+    assert "Notification settings" in page and "always e-mailed at once" in page

@@ -202,6 +202,7 @@ API = {
     "GET /api/v1/vendors/export.xlsx": API_SIGNED_IN,
     "GET /api/v1/audit-events/export.csv": API_OVERSIGHT,
     "GET /api/v1/me/": API_SIGNED_IN,
+    "PATCH /api/v1/me/": API_SIGNED_IN,
     "POST /api/v1/recommendations/": API_SIGNED_IN,
     "GET /api/v1/roadmap/": API_SIGNED_IN,
     "GET /api/v1/roadmap/economics/": API_SIGNED_IN,

@@ -90,9 +90,9 @@ def test_an_admins_edit_survives_a_new_migrate():
     task.crontab = CrontabSchedule.objects.create(minute="30", hour="4", timezone="Asia/Tokyo")
     task.enabled = False
     task.save()
-    sweep = PeriodicTask.objects.get(name="Re-send unsent submission notices")
-    sweep.interval = IntervalSchedule.objects.create(every=5, period="minutes")
-    sweep.save()
+    sender = PeriodicTask.objects.get(name="Send due reminders (every minute)")
+    sender.interval = IntervalSchedule.objects.create(every=5, period="minutes")
+    sender.save()
     before = current()
     PeriodicTask.objects.filter(name="Scan reminders (hourly)").delete()  # shows the sync ran
     call_command("migrate", verbosity=0, interactive=False)
@@ -102,7 +102,7 @@ def test_an_admins_edit_survives_a_new_migrate():
         ("cron", "30", "4", "*", "*", "*", "Asia/Tokyo"),
         False,
     )
-    assert after["Re-send unsent submission notices"][1] == ("every", 5, "minutes")
+    assert after["Send due reminders (every minute)"][1] == ("every", 5, "minutes")
 
 
 @pytest.mark.django_db
