@@ -45,8 +45,10 @@ class EventType:
         use_case = getattr(subject, "use_case", subject)
         reference = getattr(use_case, "reference", "")
         text = f"{reference} {getattr(use_case, 'title', '') or use_case}".strip()
-        url = subject.get_absolute_url() if hasattr(subject, "get_absolute_url") else ""
-        return text[:200], url
+        for target in (subject, use_case):  # a comment without a page of its own links to its use case
+            if hasattr(target, "get_absolute_url"):
+                return text[:200], target.get_absolute_url()
+        return text[:200], ""
 
     def prepare(self, event):
         return dict(event.params)

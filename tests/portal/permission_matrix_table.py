@@ -371,6 +371,7 @@ ADMIN_MODELS = {
     "governance.policyexception": "",
     "governance.remindersetting": "view change",
     "governance.reminder": "view",
+    "governance.chatdestination": "view add change",  # switched off with "active", not deleted
     "governance.policydocument": "view",
     "governance.policyversion": "",
     "governance.policyacknowledgement": "view",
