@@ -349,3 +349,50 @@ def test_the_settings_form_offers_the_three_choices_in_the_inbox(client, people)
     for value in ("immediate", "digest", "off"):
         assert f'value="{value}"' in page
     assert "Notification settings" in page and "always e-mailed at once" in page
+
+
+# --- The services publish ------------------------------------------------------------------------
+
+
+def test_granting_an_exception_publishes_it(people, admin_user):
+    blocked = usecase_services.submit(
+        UseCaseFactory(complete=True, owner=people.requester, prohibited_practice=True), people.requester
+    )
+    exception = services.grant_exception(
+        blocked, admin_user, "risk.prohibited", "", "accepted", timezone.localdate() + datetime.timedelta(days=5)
+    )
+    rows = Reminder.objects.filter(event="exception.granted", channel="in_app")
+    assert set(rows.values_list("recipient__username", flat=True)) == {"requester", "executive"}
+    assert {row.event_key for row in rows} == {f"exception.granted:{exception.pk}"}
+
+
+def test_a_vendor_s_submitted_answers_are_published_to_the_reviewers(people):
+    from tests.vendors.helpers import service_answers
+    from vendors import assessments
+
+    assessment, _token = send_assessment(people.reviewer)
+    raw, comments, uploads = service_answers(assessment)
+    assert assessments.save_answers(assessment, raw, comments, uploads) == {}
+    assessments.submit_assessment(assessment)
+    rows = Reminder.objects.filter(event="assessment.submitted", channel="email")
+    assert set(rows.values_list("recipient__username", flat=True)) == {"reviewer", "legal", "privacy"}
+    assert rows.first().url == assessment.get_absolute_url()
+
+
+def test_publishing_and_sending_take_the_same_queries_for_few_or_many_people(people, it_department):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import UserFactory
+
+    def queries(recipients):
+        use_case = UseCaseFactory(complete=True, owner=people.requester)
+        with CaptureQueriesContext(connection) as publishing:
+            publish("comment.posted", use_case, key=f"comment.posted:{use_case.pk}", recipients=recipients)
+        with CaptureQueriesContext(connection) as sending:
+            outbox.send_due()
+        return len(publishing), len(sending)
+
+    few = [people.reviewer.pk, people.executive.pk]
+    many = [UserFactory(department=it_department).pk for _ in range(12)]
+    assert queries(few) == queries(many)
