@@ -8,10 +8,11 @@ event's review groups or department gets a chat row. ``bulk_create(ignore_confli
 the unique (event key, recipient, channel): publishing the same key again adds nothing.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from governance.choices import NotificationChannel, ReminderKind, ReminderStep
 from governance.delegation import route
@@ -55,7 +56,11 @@ def sink(event):
     object_repr, url = spec.describe(event.subject)
     params = spec.prepare(event)
     if event.actor is not None and not params.get("actor"):
-        params["actor"] = display_name(event.actor)
+        # In each reader's name order (family name first in Japanese).
+        params["actor"] = {}
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                params["actor"][language] = display_name(event.actor)
     common = {
         "kind": ReminderKind.EVENT,
         "step": ReminderStep.BEFORE,

@@ -396,3 +396,16 @@ def test_publishing_and_sending_take_the_same_queries_for_few_or_many_people(peo
     few = [people.reviewer.pk, people.executive.pk]
     many = [UserFactory(department=it_department).pk for _ in range(12)]
     assert queries(few) == queries(many)
+
+
+def test_the_actor_is_named_in_each_reader_s_order(people):
+    author = people.requester
+    author.first_name, author.last_name = "Taro", "Yamada"
+    author.save(update_fields=["first_name", "last_name"])
+    use_case = UseCaseFactory(complete=True, owner=author)
+    publish("comment.posted", use_case, key="comment.posted:77", recipients=[people.reviewer.pk], actor=author)
+    [row] = Reminder.objects.filter(event="comment.posted", channel="in_app")
+    with translation.override("en"):
+        assert row.message.startswith("Taro Yamada commented on")
+    with translation.override("ja"):
+        assert row.message.startswith("Yamada Taro が")
