@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
+from dashboard import worklist
 from governance.models import Notification
 from portal.roles import Role, has_role
 
@@ -48,4 +49,6 @@ def navigation(request):
         "nav_admin": user.is_staff and (user.is_superuser or has_role(user, Role.GOVERNANCE_ADMIN)),
         "user_roles": [Role(name).label for name in sorted(user.role_names) if name in Role.values],
         "unread_notifications": Notification.objects.filter(user=user, read_at__isnull=True).count(),
+        # The same querysets as the home page's task list, counted in one query.
+        "task_count": worklist.total(user),
     }

@@ -8,16 +8,21 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from dashboard import adoption
+from dashboard import adoption, worklist
 from governance.education.services import pending_acknowledgements
 from portal.exports import TableExport
+from portal.roles import Role, has_role
 from usecases import roadmap
 from usecases.choices import UseCaseStatus
 from usecases.models import UseCase
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
+    """My tasks first (the same builder as the API and the navigation's count), then what
+    each of my roles needs: the executive's headline figures, my use cases."""
+
     template_name = "dashboard/home.html"
+    MY_USE_CASES_SHOWN = 10
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -28,9 +33,37 @@ class HomeView(LoginRequiredMixin, TemplateView):
             (status, label, counts.get(status, 0)) for status, label in UseCaseStatus.choices if counts.get(status)
         ]
         context["total"] = sum(counts.values())
-        context["my_use_cases"] = visible.filter(owner=user).with_related()[:10]
+        mine = visible.filter(owner=user)
+        context["my_use_cases"] = list(mine.with_related().order_by("-updated_at", "-id")[: self.MY_USE_CASES_SHOWN])
+        context["my_use_case_count"] = mine.order_by().count()
+        context["tasks"] = worklist.build(user)
         context["pending_acknowledgements"] = list(pending_acknowledgements(user)[:10])
+        context["roles"] = home_roles(user)
+        if context["roles"]["executive"]:
+            summary = adoption.summary(visible)
+            approvals = adoption.approvals(visible)
+            in_production = next(row["count"] for row in summary["by_status"] if row["key"] == "in_production")
+            context["headline"] = {
+                "total": summary["total"],
+                "in_production": in_production,
+                "pending": approvals["pending"],
+                "overdue": approvals["overdue"],
+            }
         return context
+
+
+def home_roles(user):
+    """Which of the home page's role sections (and empty states) apply: a person with several
+    roles gets each of them."""
+    return {name: has_role(user, role) for name, role in HOME_ROLES}
+
+
+HOME_ROLES = [
+    ("reviewer", Role.REVIEWER),
+    ("executive", Role.EXECUTIVE),
+    ("admin", Role.GOVERNANCE_ADMIN),
+    ("requester", Role.REQUESTER),
+]
 
 
 def _without(query, name):

@@ -12,6 +12,7 @@ from governance import (
     services,
     signals,  # noqa: F401 - connects the receivers
     tasks,  # noqa: F401 - registers the Celery tasks that checks and the outbox enqueue by name
+    thread,
 )
 from governance.api import views as api_views
 from governance.choices import GovernanceAuditAction
@@ -27,6 +28,7 @@ from portal.events import EVENT_SINKS
 from usecases import economics, extensions, querysets, roadmap
 from usecases import services as usecase_services
 from usecases.choices import RoadmapStep
+from usecases.comments import thread as comment_thread
 from vendors import extensions as vendor_extensions
 
 
@@ -60,4 +62,5 @@ def install():
     extensions.DETAIL_PANELS.register(panels.UpcomingRemindersPanel())
     extensions.FORM_PANELS.register(panels.RecommendationFormPanel())
     extensions.HISTORY_LABELLERS.register(panels.StageNames())
+    comment_thread.THREAD_SOURCES.register(thread.DecisionThread())
     vendor_extensions.DETAIL_PANELS.register(panels.UpcomingRemindersPanel())

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.choices import AuditAction
-from portal.models import ApiToken, AuditEvent, Department, ReferenceSequence, User
+from portal.models import ApiToken, AuditEvent, Department, ReferenceSequence, SsoGroupMapping, User
 from portal.services import create_api_token, field_changes, record_event
 
 
@@ -135,3 +135,26 @@ class ApiTokenAdmin(admin.ModelAdmin):
         self.message_user(
             request, ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count) % {"count": count}
         )
+
+
+@admin.register(SsoGroupMapping)
+class SsoGroupMappingAdmin(AuditedAdmin):
+    """Single sign-on: provider group -> portal role or review group. Governance admins edit it;
+    every change, deletions too, is in the audit trail."""
+
+    list_display = ["claim_value", "group"]
+    list_filter = ["group"]
+    search_fields = ["claim_value", "group__name"]
+    list_select_related = ["group"]
+
+    def has_delete_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+    def delete_model(self, request, obj):
+        data = {"claim_value": obj.claim_value, "group": obj.group.name}
+        record_event(obj, AuditAction.DELETE, request.user, data=data)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("group"):
+            self.delete_model(request, obj)

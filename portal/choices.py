@@ -30,11 +30,15 @@ class DataClassification(models.TextChoices):
 class AuditAction(models.TextChoices):
     CREATE = "create", pgettext_lazy("audit action", "created")
     UPDATE = "update", pgettext_lazy("audit action", "updated")
+    DELETE = "delete", pgettext_lazy("audit action", "deleted")
     SUBMIT = "submit", pgettext_lazy("audit action", "submitted")
     WITHDRAW = "withdraw", pgettext_lazy("audit action", "withdrawn")
     IMPORT = "import", pgettext_lazy("audit action", "imported")
     RECORD_MEASUREMENT = "record_measurement", pgettext_lazy("audit action", "recorded a KPI measurement")
     REVOKE = "revoke", pgettext_lazy("audit action", "revoked")
+    SSO_SIGN_IN = "sso_sign_in", pgettext_lazy("audit action", "signed in through single sign-on")
+    SSO_REFUSED = "sso_refused", pgettext_lazy("audit action", "refused at single sign-on")
+    PASSWORD_RESET = "password_reset", pgettext_lazy("audit action", "reset the password")
 
 
 # Labels of audit actions for display. The column holds plain strings (no choices), so

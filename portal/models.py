@@ -240,3 +240,7 @@ class ApiToken(models.Model):
     @staticmethod
     def hash_key(key):
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+# Sign-in models live in their own module (single sign-on, password-reset throttle).
+from portal.auth_models import ExternalIdentity, PasswordResetRequest, SsoGroupMapping  # noqa: E402, F401

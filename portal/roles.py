@@ -86,6 +86,7 @@ ROLE_PERMISSIONS = {
         "portal.view_user",
         "portal.add_user",
         "portal.change_user",
+        *[f"portal.{verb}_ssogroupmapping" for verb in ("view", "add", "change", "delete")],
         "portal.view_auditevent",
         *_MANAGE_VENDORS,
         "vendors.add_licence",

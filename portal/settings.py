@@ -9,6 +9,7 @@ stops start-up with an ``ImproperlyConfigured`` error naming the variable.
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from portal.env import EnvReader
@@ -65,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Ends a single sign-on session older than SSO_MAX_SESSION_HOURS (nothing else).
+    "portal.auth_sso.middleware.SessionAgeMiddleware",
     "portal.middleware.WriteTransactionMiddleware",  # late: a write's transaction holds just the view
     # Last, so it sees the outcome of every login attempt (django-axes).
     "axes.middleware.AxesMiddleware",
@@ -123,7 +126,9 @@ AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
     # Refuses a locked-out login before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's password check, refused for everyone but the break-glass accounts when
+    # SSO_LOCAL_LOGIN is off (portal/auth_backends.py).
+    "portal.auth_backends.LocalPasswordBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -194,6 +199,10 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_MB", 10) * 1024 * 1024
 # Requests larger than the evidence limit (plus the form) are refused before Django reads them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# --- Use-case comments ----------------------------------------------------------------
+# How long the author of a use-case comment may still correct it.
+COMMENT_EDIT_WINDOW_MINUTES = env.int("COMMENT_EDIT_WINDOW_MINUTES", 15)
+
 # --- Security ------------------------------------------------------------------------
 # Production is served over TLS (a proxy or load balancer in front of gunicorn); a laptop
 # run (DEBUG) is plain HTTP. Each default can be overridden by its environment variable.
@@ -245,6 +254,60 @@ AXES_CLIENT_IP_CALLABLE = "portal.throttling.client_ip"
 # Whole request bodies above this are refused with 413 before they are read (uploads
 # included; Django's own limit excludes files). Vendor questionnaires carry several files.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_MB", 50) * 1024 * 1024
+
+# --- Single sign-on (OpenID Connect, mozilla-django-oidc) and password reset -------------
+# Off unless SSO_ENABLED: then SSO_CLIENT_ID, SSO_CLIENT_SECRET and SSO_ISSUER (or
+# SSO_DISCOVERY_URL, or the four explicit endpoints) are required. README, "Single sign-on".
+SSO_ENABLED = env.bool("SSO_ENABLED", False)
+SSO_PROVIDER_NAME = env.str("SSO_PROVIDER_NAME", "")  # on the sign-in button; empty: "your organisation"
+SSO_ISSUER = env.str("SSO_ISSUER", "").rstrip("/")
+SSO_DISCOVERY_URL = env.str("SSO_DISCOVERY_URL", f"{SSO_ISSUER}/.well-known/openid-configuration" if SSO_ISSUER else "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("SSO_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env.str("SSO_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env.str("SSO_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env.str("SSO_JWKS_ENDPOINT", "")
+SSO_END_SESSION_ENDPOINT = env.str("SSO_END_SESSION_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = env.str("SSO_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env.str("SSO_CLIENT_SECRET", "")  # never logged, never shown
+OIDC_RP_SCOPES = env.str("SSO_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = env.choice("SSO_SIGN_ALGORITHM", "RS256", ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"])
+OIDC_USE_PKCE = env.bool("SSO_USE_PKCE", True)
+OIDC_TIMEOUT = env.int("SSO_TIMEOUT_SECONDS", 10)
+OIDC_STORE_ID_TOKEN = True  # the hint of the provider's logout
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+SSO_CLAIMS = {
+    "email": env.str("SSO_CLAIM_EMAIL", "email"),
+    "given_name": env.str("SSO_CLAIM_GIVEN_NAME", "given_name"),
+    "family_name": env.str("SSO_CLAIM_FAMILY_NAME", "family_name"),
+    "department": env.str("SSO_CLAIM_DEPARTMENT", "department"),
+    "groups": env.str("SSO_CLAIM_GROUPS", "groups"),
+    # A claim that is false (or "false") for a person disabled at the provider, when it sends one.
+    "active": env.str("SSO_CLAIM_ACTIVE", "active"),
+}
+SSO_MAX_SESSION_SECONDS = env.int("SSO_MAX_SESSION_HOURS", 8) * 60 * 60
+SSO_PROVIDER_LOGOUT = env.bool("SSO_PROVIDER_LOGOUT", True)  # RP-initiated logout when the provider has it
+# Password sign-in: with SSO_LOCAL_LOGIN off, only these usernames may still use a password.
+SSO_LOCAL_LOGIN = env.bool("SSO_LOCAL_LOGIN", True)
+SSO_BREAK_GLASS_USERS = env.list("SSO_BREAK_GLASS_USERS", [])
+if SSO_ENABLED:
+    for _name, _value in (("SSO_CLIENT_ID", OIDC_RP_CLIENT_ID), ("SSO_CLIENT_SECRET", OIDC_RP_CLIENT_SECRET)):
+        if not _value:
+            raise ImproperlyConfigured(f"Environment variable {_name} must be set when SSO_ENABLED is on.")
+    _explicit = (OIDC_OP_AUTHORIZATION_ENDPOINT, OIDC_OP_TOKEN_ENDPOINT, OIDC_OP_USER_ENDPOINT, OIDC_OP_JWKS_ENDPOINT)
+    if not SSO_DISCOVERY_URL and not (SSO_ISSUER and all(_explicit)):
+        raise ImproperlyConfigured(
+            "Environment variable SSO_ISSUER (or SSO_DISCOVERY_URL) must be set when SSO_ENABLED is on "
+            "(or SSO_ISSUER with SSO_AUTHORIZATION_ENDPOINT, SSO_TOKEN_ENDPOINT, SSO_USERINFO_ENDPOINT "
+            "and SSO_JWKS_ENDPOINT)."
+        )
+    if "openid" not in OIDC_RP_SCOPES.split():
+        raise ImproperlyConfigured(f"Environment variable SSO_SCOPES={OIDC_RP_SCOPES!r} is invalid: add openid.")
+    AUTHENTICATION_BACKENDS.append("portal.auth_sso.backend.OidcBackend")
+# Password reset by e-mail (Django's views, sent at once through Django's mail): the link
+# works once and for PASSWORD_RESET_MINUTES; at most PASSWORD_RESET_PER_HOUR requests per
+# address and per e-mail.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_MINUTES", 60) * 60
+PASSWORD_RESET_PER_HOUR = env.int("PASSWORD_RESET_PER_HOUR", 5)
 
 # --- REST framework and OpenAPI --------------------------------------------------------
 REST_FRAMEWORK = {
@@ -299,6 +362,8 @@ SPECTACULAR_SETTINGS = {
         "RiskTierEnum": "usecases.choices.RiskTier",
         "DeploymentStyleEnum": "usecases.choices.DeploymentStyle",
         "PolicyVersionStatusEnum": "governance.education.choices.PolicyVersionStatus",
+        "TaskKindEnum": "dashboard.choices.TaskKind",
+        "TaskSubjectEnum": "dashboard.choices.TaskSubject",
     },
 }
 

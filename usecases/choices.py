@@ -160,3 +160,11 @@ class RoadmapAuditAction(models.TextChoices):
     DECIDE_ROLES = "decide_roles", pgettext_lazy("audit action", "decided the models' hybrid roles")
     CHANGE_COSTS = "change_costs", pgettext_lazy("audit action", "changed the cost and value assumptions")
     RECORD_BENEFIT = "record_benefit", pgettext_lazy("audit action", "recorded a benefit")
+
+
+class CommentAuditAction(models.TextChoices):
+    """Audit actions of the use-case conversation (registered with portal's label registry)."""
+
+    POST_COMMENT = "post_comment", pgettext_lazy("audit action", "posted a comment")
+    EDIT_COMMENT = "edit_comment", pgettext_lazy("audit action", "edited a comment")
+    DELETE_COMMENT = "delete_comment", pgettext_lazy("audit action", "deleted a comment")

@@ -460,3 +460,6 @@ class ExchangeRate(models.Model):
 
     def __str__(self):
         return f"{self.currency} {self.rate}"
+
+
+from usecases.comments.models import Comment  # noqa: E402, F401 - registered with this app

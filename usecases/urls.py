@@ -2,6 +2,7 @@ from django.urls import path
 
 import portal.converters  # noqa: F401 - registers <reference:...>
 from usecases import views
+from usecases.comments import views as comment_views
 
 app_name = "usecases"
 
@@ -46,4 +47,12 @@ urlpatterns = [
     path("<reference:reference>/roadmap/poc/", views.TrialFormView.as_view(kind="open_poc"), name="poc"),
     path("<reference:reference>/roadmap/roles/", views.ModelRolesView.as_view(), name="model-roles"),
     path("<reference:reference>/economics/", views.UseCaseEconomicsView.as_view(), name="economics"),
+    path("<reference:reference>/comments/", comment_views.CommentPostView.as_view(), name="comment-post"),
+    path("<reference:reference>/comments/people/", comment_views.MentionPeopleView.as_view(), name="comment-people"),
+    path("<reference:reference>/comments/<int:pk>/edit/", comment_views.CommentEditView.as_view(), name="comment-edit"),
+    path(
+        "<reference:reference>/comments/<int:pk>/delete/",
+        comment_views.CommentDeleteView.as_view(),
+        name="comment-delete",
+    ),
 ]

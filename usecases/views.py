@@ -24,6 +24,7 @@ from usecases.choices import (
     UseCaseCategory,
     UseCaseStatus,
 )
+from usecases.comments.views import thread_context
 from usecases.exports import INVENTORY
 from usecases.filters import UseCaseFilterSet
 from usecases.forms import (
@@ -92,6 +93,7 @@ class UseCaseDetailView(UseCaseAccessMixin, DetailView):
             panels=extensions.render_context(extensions.DETAIL_PANELS, self.request, use_case),
             roadmap=roadmap.summary(use_case),
             on_roadmap=use_case.status in LIVE_STATES,
+            **thread_context(self.request, use_case),
         )
         return context
 

@@ -3,6 +3,7 @@ from rest_framework.routers import DefaultRouter
 
 from dashboard.api import adoption
 from dashboard.api import exports as dashboard_exports
+from dashboard.api.tasks import TaskViewSet
 from governance.api import exports as governance_exports
 from governance.api.views import (
     ApprovalStageViewSet,
@@ -26,6 +27,7 @@ from portal.api import schema as _schema_extensions  # noqa: F401 - registers th
 from portal.api.tokens import ApiTokenViewSet
 from portal.api.views import CurrentUserView, DepartmentViewSet, not_found
 from usecases.api import exports as usecase_exports
+from usecases.api.comments import UseCaseCommentViewSet
 from usecases.api.roadmap import (
     CostSettingsView,
     ExchangeRateViewSet,
@@ -69,6 +71,7 @@ router.register("policies", PolicyDocumentViewSet, basename="policy")
 router.register("training-courses", TrainingCourseViewSet, basename="training-course")
 router.register("training-completions", TrainingCompletionViewSet, basename="training-completion")
 router.register("prompt-templates", PromptTemplateViewSet, basename="prompt-template")
+router.register("tasks", TaskViewSet, basename="task")
 
 # Every export a page offers, for tokens too (portal.api.exports.ExportView): the page's file, filters and scope.
 _EXPORTS = [
@@ -97,6 +100,17 @@ urlpatterns = [
     path("roadmap/", OrganisationRoadmapView.as_view(), name="roadmap"),
     path("roadmap/economics/", OrganisationEconomicsView.as_view(), name="roadmap-economics"),
     path("cost-settings/", CostSettingsView.as_view(), name="cost-settings"),
+    # The conversation on a use case, under the use case's own path (not a router collection).
+    re_path(
+        r"^use-cases/(?P<reference>[A-Za-z0-9-]+)/comments/$",
+        UseCaseCommentViewSet.as_view({"get": "list", "post": "create"}),
+        name="use-case-comment-list",
+    ),
+    re_path(
+        r"^use-cases/(?P<reference>[A-Za-z0-9-]+)/comments/(?P<comment_id>[0-9]+)/$",
+        UseCaseCommentViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
+        name="use-case-comment-detail",
+    ),
     *router.urls,
     # Anything else under the API (an id the routes do not accept, a mistyped path, a line
     # break: hence [\s\S], not .) is a JSON 404, not the HTML page of the site.

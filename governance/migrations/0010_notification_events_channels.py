@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("governance", "0009_reviewer_assignment_delegation"),
-        ("portal", "0007_notification_frequency"),
+        ("portal", "0008_notification_frequency"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -409,3 +409,16 @@ def test_the_actor_is_named_in_each_reader_s_order(people):
         assert row.message.startswith("Taro Yamada commented on")
     with translation.override("ja"):
         assert row.message.startswith("Yamada Taro が")
+
+
+def test_a_comment_posted_through_its_service_reaches_the_requester(people):
+    from usecases.comments import services as comments
+
+    use_case = submitted(people)
+    comment = comments.post_comment(use_case, people.reviewer, "Please attach the DPA.")
+    rows = Reminder.objects.filter(event="comment.posted")
+    assert {(row.recipient.username, row.channel) for row in rows} >= {("requester", "in_app"), ("requester", "email")}
+    assert "reviewer" not in {row.recipient.username for row in rows}  # the author
+    outbox.send_due()
+    [message] = [m for m in mail.outbox if m.to == [people.requester.email] and "comment" in m.subject.lower()]
+    assert comment.get_absolute_url() in message.body and "Please attach the DPA." in message.body

@@ -71,6 +71,15 @@ PAGES = {
     "dashboard-export": (GET, OVERSIGHT),
     "login": (GET, cells(200, 302, 302, 302, 302, 302)),  # signed in: on to the home page
     "logout": (POST, everyone(LOGIN)),
+    # Password reset (local accounts): public, signed in or not; the confirm URL is asked with a
+    # bad link, which answers with the "link no longer works" page.
+    "password_reset": (GET, everyone(200)),
+    "password_reset_done": (GET, everyone(200)),
+    "password_reset_confirm": (GET, everyone(200)),
+    "password_reset_complete": (GET, everyone(200)),
+    # Single sign-on: public routes, not found while SSO_ENABLED is off (as in this world).
+    "oidc_authentication_init": (GET, everyone(404)),
+    "oidc_authentication_callback": (GET, everyone(404)),
     "api-tokens": (GET, SIGNED_IN),
     "set_language": (POST, everyone(302)),
     # Use cases
@@ -96,6 +105,13 @@ PAGES = {
     "usecases:poc": (GET, ROADMAP_MANAGER),
     "usecases:model-roles": (GET, ROADMAP_MANAGER),
     "usecases:economics": (GET, OWNER_DRAFT),
+    # The conversation on the draft: everyone who sees it reads and writes; the comment is the
+    # requester's, past its edit window (the edit page sends them back) and answered (deleting
+    # it is refused with a message).
+    "usecases:comment-post": (GET, OWNER_DRAFT),
+    "usecases:comment-people": (GET, OWNER_DRAFT),
+    "usecases:comment-edit": (GET, page(302, 404, 403, 403, 403)),
+    "usecases:comment-delete": (POST, page(302, 404, 403, 403, 403)),
     # Vendors, models, questionnaires, assessments
     "vendors:list": (GET, SIGNED_IN),
     "vendors:export": (GET, SIGNED_IN),
@@ -230,6 +246,11 @@ API = {
     "POST /api/v1/use-cases/{reference}/submit/": api(200, 404, 403, 403, 403),
     "POST /api/v1/use-cases/{reference}/withdraw/": api(200, 404, 403, 403, 403),
     "POST /api/v1/use-cases/{reference}/measurements/": api(400, 404, 403, 403, 400),
+    "GET /api/v1/use-cases/{reference}/comments/": api(200, 404, 200, 200, 200),
+    "POST /api/v1/use-cases/{reference}/comments/": api(400, 404, 400, 400, 400),
+    "GET /api/v1/use-cases/{reference}/comments/{comment_id}/": api(200, 404, 200, 200, 200),
+    "PATCH /api/v1/use-cases/{reference}/comments/{comment_id}/": api(400, 404, 403, 403, 403),
+    "DELETE /api/v1/use-cases/{reference}/comments/{comment_id}/": api(409, 404, 403, 403, 403),
     "GET /api/v1/use-cases/{reference}/economics/": api(200, 404, 200, 200, 200),
     "PATCH /api/v1/use-cases/{reference}/economics/assumptions/": api(200, 404, 200, 403, 200),
     "GET /api/v1/use-cases/{reference}/economics/benefits/": api(200, 404, 200, 200, 200),
@@ -289,6 +310,9 @@ API = {
     "GET /api/v1/audit-events/": API_OVERSIGHT,
     "GET /api/v1/audit-events/{id}/": API_OVERSIGHT,
     # Reminders (admin) and each person's own notifications (the world's is the requester's)
+    # My tasks: everyone signed in reads their own (never anyone else's)
+    "GET /api/v1/tasks/": API_SIGNED_IN,
+    "GET /api/v1/tasks/counts/": API_SIGNED_IN,
     "GET /api/v1/reminders/": API_ADMIN_ONLY_READ,
     "GET /api/v1/reminders/{id}/": API_ADMIN_ONLY_READ,
     "POST /api/v1/reminders/{id}/retry/": api(403, 403, 403, 403, 200),
@@ -347,6 +371,7 @@ ADMIN_MODELS = {
     "portal.auditevent": "view",  # read-only: the audit trail is append-only
     "portal.referencesequence": "",
     "portal.apitoken": "",
+    "portal.ssogroupmapping": "view add change delete",  # audited, deletions included
     "usecases.usecase": "view",  # read-only: use cases change through the services
     "usecases.kpi": "",
     "usecases.kpimeasurement": "",

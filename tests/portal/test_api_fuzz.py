@@ -88,7 +88,7 @@ PLAN = {
     "executive": (3, False, "ja"),
     "admin": (6, True, "en"),
 }
-# Path parameters that are not the collection's own lookup.
+# Path parameters that are not the collection's own lookup (``_world`` adds the comment's id).
 OTHER_PARAMETERS = {"kind": "pilot", "number": 1}
 COVERAGE_PER_CHANGE = 1
 STATS = {}
@@ -113,7 +113,7 @@ def _world(personas):
     from portal.models import AuditEvent
     from portal.services import create_api_token
     from usecases import services as usecases
-    from usecases.models import Trial
+    from usecases.models import Comment, Trial
 
     requester, admin_user = personas["requester"], personas["admin"]
     draft = UseCaseFactory(complete=True, owner=requester)
@@ -154,6 +154,9 @@ def _world(personas):
     course = TrainingCourse.objects.create(key="genai-basics", title_ja="生成AI基礎")
     completion = education.record_completion(course, admin_user, completed_on=datetime.date.today())
     prompt = education.create_prompt(requester, {"title": "要約", "category": "other", "body": "{{文章}}を要約して"})
+    # The requester's comment on the draft: the comment paths name it (with the draft's reference).
+    comment = Comment.objects.create(use_case=draft, author=requester, body="確認をお願いします。")
+    OTHER_PARAMETERS["comment_id"] = comment.pk
     ids = {
         "use-cases": [draft.reference, submitted.reference],
         "use-case-reviews": [submitted.reference, draft.reference],
@@ -182,6 +185,19 @@ def _world(personas):
         notification = Notification.objects.create(user=user, reminder=reminder_for(user))
         own[role] = {"tokens": [token.pk], "notifications": [notification.pk], "reminders": [notification.reminder_id]}
     return ids, tokens, own
+
+
+@pytest.fixture(autouse=True)
+def _event_sink(monkeypatch):
+    """Workflow events (a comment posted) need a sink; until the outbox app installs its own,
+    one that keeps nothing stands in."""
+    from portal import events
+    from portal.registry import Registry
+
+    if not len(events.EVENT_SINKS):
+        sinks = Registry("fuzz sinks")
+        sinks.add("discard", lambda event: None)
+        monkeypatch.setattr(events, "EVENT_SINKS", sinks)
 
 
 @pytest.fixture

@@ -290,7 +290,7 @@ def build_world():
     from portal.services import create_api_token
     from tests.vendors.helpers import service_answers
     from usecases import services as usecases
-    from usecases.models import KpiMeasurement, Trial
+    from usecases.models import Comment, KpiMeasurement, Trial
     from vendors import assessments as vendor_assessments
     from vendors import questionnaires as vendor_questionnaires
     from vendors.models import EvidenceFile, QuestionnaireTemplate
@@ -326,6 +326,16 @@ def build_world():
         updated_by=requester,
     )
     KpiMeasurement.objects.create(kpi=w.draft.kpis.first(), measured_on=today, value="2.0")
+    # The requester's comment on the draft, written two days ago (past the edit window) and
+    # answered by the reviewer (so no longer deletable): the comment URLs' object.
+    w.comment = Comment.objects.create(
+        use_case=w.draft,
+        author=requester,
+        body="確認をお願いします。",
+        created_at=timezone.now() - datetime.timedelta(days=2),
+    )
+    Comment.objects.create(use_case=w.draft, author=w.users["reviewer"], body="確認します。", parent=w.comment)
+    w.api_parameters = {"comment_id": w.comment.pk}
     governance_checks.run_checks(w.draft)
     assert Finding.objects.filter(use_case=w.draft).exists(), "the draft's policy check left findings"
     w.in_review = UseCaseFactory(complete=True, owner=requester)
@@ -444,6 +454,9 @@ def _admin_rows(w):
     )
     AccessLog.objects.create(**common, http_accept="*/*", path_info="/accounts/login/")
     AccessFailureLog.objects.create(**common, http_accept="*/*", path_info="/accounts/login/", locked_out=False)
+    from portal.auth_models import SsoGroupMapping
+
+    SsoGroupMapping.objects.get_or_create(claim_value="ai-reviewers", group=Group.objects.get(name="reviewer"))
     w.admin_objects = {}
     for model in admin.site._registry:
         obj = model._default_manager.order_by("pk").first()
@@ -537,6 +550,8 @@ def page_urls(w):
         "governance:rule-update": {"pk": w.rule.pk},
         "governance:level-update": {"pk": w.level.pk},
         "governance:notification-read": {"pk": w.notification.pk},
+        "usecases:comment-edit": {"reference": w.draft.reference, "pk": w.comment.pk},
+        "usecases:comment-delete": {"reference": w.draft.reference, "pk": w.comment.pk},
         "governance:decide": {"reference": w.in_review.reference, "pk": w.stage.pk},
         "governance:grant-exception": {"reference": w.in_review.reference},
         "governance:override-risk-tier": {"reference": w.in_review.reference},
@@ -558,6 +573,7 @@ def page_urls(w):
         "governance:prompt-use": {"pk": w.prompt.pk},
         "governance:prompt-rate": {"pk": w.prompt.pk},
         "vendor-portal:assessment": {"token": w.token},
+        "password_reset_confirm": {"uidb64": "MQ", "token": "bad-token"},
     }
     urls = {
         key: "/api/v1/no-such-collection/" if key == route else reverse(key, kwargs=kwargs.get(key))
@@ -637,7 +653,9 @@ def api_url(world, path):
     collection = path.split("/")[3]
     return re.sub(
         r"\{(\w+)\}",
-        lambda match: str(API_PARAMETERS.get(match.group(1)) or world.api_ids[collection]),
+        lambda match: str(
+            API_PARAMETERS.get(match.group(1)) or world.api_parameters.get(match.group(1)) or world.api_ids[collection]
+        ),
         path,
     )
 

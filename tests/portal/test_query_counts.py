@@ -101,6 +101,8 @@ NOT_GROWN = {
     "classification-rules",
 }
 MORE = 10
+# Lists built without a queryset (My tasks: dashboard.worklist), and the persona whose list is measured.
+LIST_PERSONA = {"tasks": "reviewer"}
 
 
 def _grow(w):
@@ -186,7 +188,9 @@ def test_every_list_route_costs_the_same_whatever_the_rows():
     w = build_world()
     clients = {}
     for prefix, viewset, _basename in router.registry:
-        persona = next((p for p in PERSONAS if _viewset_queryset(viewset, w.users[p]).exists()), "admin")
+        persona = LIST_PERSONA.get(prefix) or next(
+            (p for p in PERSONAS if _viewset_queryset(viewset, w.users[p]).exists()), "admin"
+        )
         clients[prefix] = _clients(w.users[persona])["token"]
         clients[prefix].get(f"{API}{prefix}/")  # the token's last use is recorded once a minute
     small = _list_figures(clients)

@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("usecases", "0009_notice_failure_and_visible_text"),
+        ("usecases", "0010_comments"),
     ]
 
     operations = [

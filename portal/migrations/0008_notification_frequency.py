@@ -16,7 +16,7 @@ def frequency_to_digest(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0006_audit_refuses_delete_and_truncate"),
+        ("portal", "0007_sso_and_password_reset"),
     ]
 
     operations = [
