@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from governance import services
@@ -142,6 +143,13 @@ class ChatDestinationForm(forms.ModelForm):
     class Meta:
         model = ChatDestination
         fields = ["name", "kind", "group", "department", "language", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The review groups: those that decide an approval stage (not the role groups).
+        self.fields["group"].queryset = Group.objects.filter(pk__in=StageDefinition.objects.values("group")).order_by(
+            "name"
+        )
 
     def clean(self):
         data = super().clean()

@@ -146,7 +146,10 @@ def test_a_refused_connection_is_retried_and_scrubbed(requester, reviewer, caplo
 def test_the_url_is_stored_encrypted_and_written_only_in_the_admin(admin_user, client, marketing):
     client.force_login(admin_user)
     add = reverse("admin:governance_chatdestination_add")
-    assert client.get(add).status_code == 200
+    page = client.get(add)
+    assert page.status_code == 200
+    groups = {group.name for group in page.context["adminform"].form.fields["group"].queryset}
+    assert "it-review" in groups and "requester" not in groups  # review groups only, not roles
     secret = "https://hooks.slack.com/services/T0001/B0002/s3cr3tT0kenXYZ"
     response = client.post(
         add,
