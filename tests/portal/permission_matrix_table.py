@@ -230,6 +230,7 @@ API = {
     "GET /api/v1/vendors/export.xlsx": API_SIGNED_IN,
     "GET /api/v1/audit-events/export.csv": API_OVERSIGHT,
     "GET /api/v1/me/": API_SIGNED_IN,
+    "PATCH /api/v1/me/": API_SIGNED_IN,
     "POST /api/v1/recommendations/": API_SIGNED_IN,
     "GET /api/v1/roadmap/": API_SIGNED_IN,
     "GET /api/v1/roadmap/economics/": API_SIGNED_IN,
@@ -415,6 +416,7 @@ ADMIN_MODELS = {
     "governance.remindersetting": "view change",
     "governance.delegation": "view add change",
     "governance.reminder": "view",
+    "governance.chatdestination": "view add change",  # switched off with "active", not deleted
     "governance.policydocument": "view",
     "governance.policyversion": "",
     "governance.policyacknowledgement": "view",

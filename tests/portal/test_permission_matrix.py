@@ -277,6 +277,7 @@ def build_world():
     from governance.education import services as education
     from governance.models import (
         ApprovalStage,
+        ChatDestination,
         ClassificationLevel,
         ClassificationRule,
         Delegation,
@@ -403,6 +404,12 @@ def build_world():
         status="failed",
     )
     w.notification = Notification.objects.create(user=requester, reminder=w.reminder)
+    # A chat destination, switched off (the world's changes post nothing).
+    w.chat_destination = ChatDestination(
+        name="Marketing channel", kind="slack", department=requester.department, is_active=False
+    )
+    w.chat_destination.webhook_url = "https://chat.invalid/services/T0/B0/matrix"
+    w.chat_destination.save()
 
     # Rules and education: a policy in force (version 1) with a draft version 2, a course with
     # the requester's own completion (with evidence), the requester's draft prompt.
