@@ -15,6 +15,7 @@ urlpatterns = [
     path("usecases/", include("usecases.urls")),
     path("vendors/", include("vendors.urls")),
     path("governance/", include("governance.urls")),
+    path("incidents/", include("incidents.urls")),
     path("vendor/", include("vendors.vendor_urls")),
     path("api/v1/", include("dashboard.api.urls")),
     path("", include("portal.urls")),

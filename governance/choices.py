@@ -70,6 +70,8 @@ class ReminderKind(models.TextChoices):
     EXCEPTION_EXPIRING = "exception_expiring", _("Policy exception expiring")
     POLICY_ACKNOWLEDGEMENT = "policy_acknowledgement", _("Policy to acknowledge")
     TRAINING_EXPIRING = "training_expiring", _("Training expiring")
+    # Added by the incidents app (incidents/reminders.py): a running incident deadline.
+    INCIDENT_DEADLINE = "incident_deadline", _("Incident deadline")
 
 
 class ReminderStep(models.TextChoices):

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "vendors",
     "usecases",
     "governance",
+    "incidents",
     # Last: the roof that looks across every app above (home page, dashboard, API root).
     "dashboard",
 ]
@@ -185,6 +186,8 @@ REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", 60)  # doub
 
 # --- Vendor assessments ---------------------------------------------------------------
 ASSESSMENT_LINK_DAYS = env.int("ASSESSMENT_LINK_DAYS", 30)
+# The group whose members triage and handle every AI incident (created by the incidents migrations).
+INCIDENT_MANAGER_GROUP = env.str("INCIDENT_MANAGER_GROUP", "incident_manager")
 ASSESSMENT_VALIDITY_MONTHS = env.int("ASSESSMENT_VALIDITY_MONTHS", 12)
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_MB", 10) * 1024 * 1024
 # Requests larger than the evidence limit (plus the form) are refused before Django reads them.
