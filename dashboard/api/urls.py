@@ -22,6 +22,7 @@ from governance.education.api.views import (
     TrainingCompletionViewSet,
     TrainingCourseViewSet,
 )
+from incidents.api.views import IncidentActionViewSet, IncidentDeadlineViewSet, IncidentViewSet
 from portal.api import schema as _schema_extensions  # noqa: F401 - registers the decimal field extension
 from portal.api.tokens import ApiTokenViewSet
 from portal.api.views import CurrentUserView, DepartmentViewSet, not_found
@@ -69,6 +70,9 @@ router.register("policies", PolicyDocumentViewSet, basename="policy")
 router.register("training-courses", TrainingCourseViewSet, basename="training-course")
 router.register("training-completions", TrainingCompletionViewSet, basename="training-completion")
 router.register("prompt-templates", PromptTemplateViewSet, basename="prompt-template")
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("incident-deadlines", IncidentDeadlineViewSet, basename="incident-deadline")
+router.register("incident-actions", IncidentActionViewSet, basename="incident-action")
 
 # Every export a page offers, for tokens too (portal.api.exports.ExportView): the page's file, filters and scope.
 _EXPORTS = [

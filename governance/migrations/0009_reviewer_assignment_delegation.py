@@ -7,45 +7,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('governance', '0008_visible_one_line_titles'),
+        ("governance", "0008_visible_one_line_titles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='approvalstage',
-            name='assigned_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='assigned on'),
+            model_name="approvalstage",
+            name="assigned_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="assigned on"),
         ),
         migrations.AddField(
-            model_name='approvalstage',
-            name='assigned_to',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_stages', to=settings.AUTH_USER_MODEL, verbose_name='assigned to'),
+            model_name="approvalstage",
+            name="assigned_to",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="assigned_stages",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="assigned to",
+            ),
         ),
         migrations.AddField(
-            model_name='stagedefinition',
-            name='four_eyes',
-            field=models.BooleanField(blank=True, help_text='The person who decided another stage of the same use case may not decide this one. Empty: on for high-risk use cases only.', null=True, verbose_name='four-eyes rule'),
+            model_name="stagedefinition",
+            name="four_eyes",
+            field=models.BooleanField(
+                blank=True,
+                help_text="The person who decided another stage of the same use case may not decide this one. Empty: on for high-risk use cases only.",
+                null=True,
+                verbose_name="four-eyes rule",
+            ),
         ),
         migrations.CreateModel(
-            name='Delegation',
+            name="Delegation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_on', models.DateField(verbose_name='from')),
-                ('ends_on', models.DateField(verbose_name='until')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='created')),
-                ('delegate', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='delegated_to_me', to=settings.AUTH_USER_MODEL, verbose_name='delegate')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='delegations', to=settings.AUTH_USER_MODEL, verbose_name='reviewer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("starts_on", models.DateField(verbose_name="from")),
+                ("ends_on", models.DateField(verbose_name="until")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created"),
+                ),
+                (
+                    "delegate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="delegated_to_me",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="delegate",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="delegations",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reviewer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'delegation',
-                'verbose_name_plural': 'delegations',
-                'ordering': ['-starts_on', 'id'],
-                'indexes': [models.Index(fields=['user', 'ends_on'], name='governance_delegation_user_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('user', models.F('delegate')), _negated=True), name='governance_delegation_not_self'), models.CheckConstraint(condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='governance_delegation_dates_ordered')],
+                "verbose_name": "delegation",
+                "verbose_name_plural": "delegations",
+                "ordering": ["-starts_on", "id"],
+                "indexes": [models.Index(fields=["user", "ends_on"], name="governance_delegation_user_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("user", models.F("delegate")), _negated=True),
+                        name="governance_delegation_not_self",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("ends_on__gte", models.F("starts_on"))),
+                        name="governance_delegation_dates_ordered",
+                    ),
+                ],
             },
         ),
     ]

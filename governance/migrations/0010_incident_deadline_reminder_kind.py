@@ -5,38 +5,98 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('governance', '0009_reviewer_assignment_delegation'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("governance", "0009_reviewer_assignment_delegation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='reminder',
-            name='governance_reminder_kind_valid',
+            model_name="reminder",
+            name="governance_reminder_kind_valid",
         ),
         migrations.RemoveConstraint(
-            model_name='remindersetting',
-            name='governance_remindersetting_kind_valid',
+            model_name="remindersetting",
+            name="governance_remindersetting_kind_valid",
         ),
         migrations.AlterField(
-            model_name='reminder',
-            name='kind',
-            field=models.CharField(choices=[('stage_due', 'Approval stage due'), ('use_case_review', 'Periodic re-review'), ('assessment_unanswered', 'Questionnaire not answered yet'), ('assessment_expiring', 'Vendor approval expiring'), ('exception_expiring', 'Policy exception expiring'), ('policy_acknowledgement', 'Policy to acknowledge'), ('training_expiring', 'Training expiring'), ('incident_deadline', 'Incident deadline')], max_length=30, verbose_name='kind'),
+            model_name="reminder",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("stage_due", "Approval stage due"),
+                    ("use_case_review", "Periodic re-review"),
+                    ("assessment_unanswered", "Questionnaire not answered yet"),
+                    ("assessment_expiring", "Vendor approval expiring"),
+                    ("exception_expiring", "Policy exception expiring"),
+                    ("policy_acknowledgement", "Policy to acknowledge"),
+                    ("training_expiring", "Training expiring"),
+                    ("incident_deadline", "Incident deadline"),
+                ],
+                max_length=30,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='remindersetting',
-            name='kind',
-            field=models.CharField(choices=[('stage_due', 'Approval stage due'), ('use_case_review', 'Periodic re-review'), ('assessment_unanswered', 'Questionnaire not answered yet'), ('assessment_expiring', 'Vendor approval expiring'), ('exception_expiring', 'Policy exception expiring'), ('policy_acknowledgement', 'Policy to acknowledge'), ('training_expiring', 'Training expiring'), ('incident_deadline', 'Incident deadline')], max_length=30, unique=True, verbose_name='kind'),
+            model_name="remindersetting",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("stage_due", "Approval stage due"),
+                    ("use_case_review", "Periodic re-review"),
+                    ("assessment_unanswered", "Questionnaire not answered yet"),
+                    ("assessment_expiring", "Vendor approval expiring"),
+                    ("exception_expiring", "Policy exception expiring"),
+                    ("policy_acknowledgement", "Policy to acknowledge"),
+                    ("training_expiring", "Training expiring"),
+                    ("incident_deadline", "Incident deadline"),
+                ],
+                max_length=30,
+                unique=True,
+                verbose_name="kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reminder',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['stage_due', 'use_case_review', 'assessment_unanswered', 'assessment_expiring', 'exception_expiring', 'policy_acknowledgement', 'training_expiring', 'incident_deadline'])), name='governance_reminder_kind_valid'),
+            model_name="reminder",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "stage_due",
+                            "use_case_review",
+                            "assessment_unanswered",
+                            "assessment_expiring",
+                            "exception_expiring",
+                            "policy_acknowledgement",
+                            "training_expiring",
+                            "incident_deadline",
+                        ],
+                    )
+                ),
+                name="governance_reminder_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='remindersetting',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['stage_due', 'use_case_review', 'assessment_unanswered', 'assessment_expiring', 'exception_expiring', 'policy_acknowledgement', 'training_expiring', 'incident_deadline'])), name='governance_remindersetting_kind_valid'),
+            model_name="remindersetting",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        [
+                            "stage_due",
+                            "use_case_review",
+                            "assessment_unanswered",
+                            "assessment_expiring",
+                            "exception_expiring",
+                            "policy_acknowledgement",
+                            "training_expiring",
+                            "incident_deadline",
+                        ],
+                    )
+                ),
+                name="governance_remindersetting_kind_valid",
+            ),
         ),
     ]

@@ -5,25 +5,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0006_audit_refuses_delete_and_truncate'),
-        ('usecases', '0009_notice_failure_and_visible_text'),
+        ("portal", "0006_audit_refuses_delete_and_truncate"),
+        ("usecases", "0009_notice_failure_and_visible_text"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='usecase',
-            name='usecases_usecase_status_valid',
+            model_name="usecase",
+            name="usecases_usecase_status_valid",
         ),
         migrations.AlterField(
-            model_name='usecase',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('in_review', 'In review'), ('changes_requested', 'Changes requested'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('piloting', 'Piloting'), ('in_production', 'In production'), ('retired', 'Retired'), ('withdrawn', 'Withdrawn'), ('suspended', 'Suspended')], default='draft', editable=False, max_length=20, verbose_name='status'),
+            model_name="usecase",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("submitted", "Submitted"),
+                    ("in_review", "In review"),
+                    ("changes_requested", "Changes requested"),
+                    ("approved", "Approved"),
+                    ("rejected", "Rejected"),
+                    ("piloting", "Piloting"),
+                    ("in_production", "In production"),
+                    ("retired", "Retired"),
+                    ("withdrawn", "Withdrawn"),
+                    ("suspended", "Suspended"),
+                ],
+                default="draft",
+                editable=False,
+                max_length=20,
+                verbose_name="status",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='usecase',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'submitted', 'in_review', 'changes_requested', 'approved', 'rejected', 'piloting', 'in_production', 'retired', 'withdrawn', 'suspended'])), name='usecases_usecase_status_valid'),
+            model_name="usecase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "draft",
+                            "submitted",
+                            "in_review",
+                            "changes_requested",
+                            "approved",
+                            "rejected",
+                            "piloting",
+                            "in_production",
+                            "retired",
+                            "withdrawn",
+                            "suspended",
+                        ],
+                    )
+                ),
+                name="usecases_usecase_status_valid",
+            ),
         ),
     ]
