@@ -1,7 +1,7 @@
 """The reminder kind of incident deadlines, added to the governance reminder kinds at start-up.
 
 Before the due day the assignee (or, with nobody assigned, the incident managers) is
-reminded; once late, an overdue reminder; a day later the incident managers and the
+reminded; the day after, an overdue reminder; a day later still the incident managers and the
 governance admins get the escalation. The outbox's unique key sends each step once."""
 
 from django.utils import timezone, translation
@@ -28,7 +28,7 @@ class IncidentDeadlineKind(Kind):
     model = Deadline
     due_field = "due_at__date"
     default_days = (1,)
-    default_escalation = 1
+    default_escalation = 2  # overdue the day after, escalated the day after that
     overdue = True
     titles = {
         ReminderStep.BEFORE: _("Incident deadline on %(due_on)s: %(clock)s, %(object)s"),
