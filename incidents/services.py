@@ -206,6 +206,9 @@ def transition(incident, action, user, *, comment="", check=None, **updates):
     """Move ``incident`` by ``action`` if the table allows it and ``user`` may (row locked)."""
     with transaction.atomic():
         locked = Incident.objects.select_for_update().select_related("use_case").get(pk=incident.pk)
+        # Rights before state: only those who handle the incident learn what its state allows.
+        if not is_handler(user, locked):
+            raise PermissionDenied
         rule = TRANSITIONS.get((locked.state, action))
         if rule is None:
             raise TransitionNotAllowed(locked, action)
@@ -250,6 +253,8 @@ def transition(incident, action, user, *, comment="", check=None, **updates):
 
 def triage(incident, user, fields, comment=""):
     """Set severity, category, links and assignee, and start the clocks the facts call for."""
+    if not is_incident_manager(user):
+        raise PermissionDenied
     values = {name: fields[name] for name in TRIAGE_FIELDS if name in fields}
     if values.get("severity") not in Severity.values or values.get("category") not in Category.values:
         raise ValidationError({"severity": [_("Choose a severity and a category.")]})
@@ -291,6 +296,8 @@ def close(incident, user, comment=""):
 
 
 def reject(incident, user, comment=""):
+    if not is_incident_manager(user):
+        raise PermissionDenied
     if not comment.strip():
         raise ValidationError({"comment": [_("Say why this is not an incident.")]})
     with transaction.atomic():
@@ -421,6 +428,8 @@ def save_rule(user, fields, rule=None):
 
 
 def add_action(incident, user, kind, description, owner, due_on=None):
+    if not is_handler(user, incident):
+        raise PermissionDenied
     if kind not in ActionKind.values:
         raise ValidationError({"kind": [_("Choose containment, corrective or preventive.")]})
     with transaction.atomic():

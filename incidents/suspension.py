@@ -101,6 +101,8 @@ def suspend_use_case(incident, user, comment=""):
 
 def lift_suspension(use_case, user, comment=""):
     """A reviewer lifts the suspension: the use case returns to the state it had."""
+    if not usecase_services.is_reviewer(user, use_case):
+        raise PermissionDenied
     suspension = _open_suspension(use_case)
     if suspension is None:
         raise Conflict(_("The use case is not suspended."))

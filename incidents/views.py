@@ -154,6 +154,8 @@ class IncidentPostView(IncidentMixin, View):
 
 class TriageView(IncidentPostView):
     def act(self, request):
+        if not is_incident_manager(request.user):
+            raise PermissionDenied  # rights before input
         form = TriageForm(request.POST, instance=Incident(), prefix="triage")
         if not form.is_valid():
             for errors in form.errors.values():
@@ -189,6 +191,8 @@ class SuspendView(IncidentPostView):
 
 class AddActionView(IncidentPostView):
     def act(self, request):
+        if not services.is_handler(request.user, self.incident):
+            raise PermissionDenied  # rights before input
         form = ActionForm(request.POST, prefix="action")
         if not form.is_valid():
             for errors in form.errors.values():
@@ -211,6 +215,8 @@ class CompleteActionView(IncidentPostView):
 
 class DeadlineDoneView(IncidentPostView):
     def act(self, request, pk):
+        if not services.is_handler(request.user, self.incident):
+            raise PermissionDenied
         deadline = get_object_or_404(self.incident.deadlines, pk=pk)
         form = DeadlineDoneForm(request.POST)
         form.is_valid()
@@ -220,6 +226,8 @@ class DeadlineDoneView(IncidentPostView):
 
 class AddEvidenceView(IncidentPostView):
     def act(self, request):
+        if not (services.is_handler(request.user, self.incident) or self.incident.reporter_id == request.user.pk):
+            raise PermissionDenied  # rights before input
         form = EvidenceForm(request.POST, request.FILES)
         if not form.is_valid():
             messages.error(request, _("Choose a file."))

@@ -3,7 +3,7 @@ and ``/api/v1/incident-deadlines/``. Lists hold only what the caller may see."""
 
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -20,6 +20,7 @@ from incidents.api.serializers import (
     TriageSerializer,
 )
 from incidents.models import Deadline, Incident, IncidentAction
+from incidents.querysets import is_incident_manager
 from portal.api import parsers
 from portal.api.responses import CONFLICT, ERRORS
 
@@ -78,6 +79,8 @@ class IncidentViewSet(
     @action(detail=True, methods=["post"])
     def triage(self, request, reference=None):
         incident = self.get_object()
+        if not is_incident_manager(request.user):
+            raise exceptions.PermissionDenied  # rights before input
         data = dict(self._validated(TriageSerializer, request))
         comment = data.pop("comment", "")
         return self._answer(services.triage(incident, request.user, data, comment=comment))
@@ -112,8 +115,10 @@ class IncidentViewSet(
     @extend_schema(summary=gettext_lazy("Suspend the linked use case (serious incident)"), **_MOVE)
     @action(detail=True, methods=["post"], url_path="suspend-use-case")
     def suspend_use_case(self, request, reference=None):
-        data = self._validated(TransitionSerializer, request)
         incident = self.get_object()
+        if not is_incident_manager(request.user):
+            raise exceptions.PermissionDenied
+        data = self._validated(TransitionSerializer, request)
         suspension.suspend_use_case(incident, request.user, comment=data.get("comment", ""))
         return self._answer(incident)
 
@@ -124,8 +129,11 @@ class IncidentViewSet(
     )
     @action(detail=True, methods=["post"])
     def assign(self, request, reference=None):
+        incident = self.get_object()
+        if not is_incident_manager(request.user):
+            raise exceptions.PermissionDenied
         data = self._validated(AssignSerializer, request)
-        return self._answer(services.assign(self.get_object(), request.user, data["assignee"]))
+        return self._answer(services.assign(incident, request.user, data["assignee"]))
 
     @extend_schema(
         summary=gettext_lazy("Add a containment, corrective or preventive action"),
@@ -134,9 +142,12 @@ class IncidentViewSet(
     )
     @action(detail=True, methods=["post"], url_path="actions")
     def add_action(self, request, reference=None):
+        incident = self.get_object()
+        if not services.is_handler(request.user, incident):
+            raise exceptions.PermissionDenied
         data = self._validated(ActionCreateSerializer, request)
         created = services.add_action(
-            self.get_object(), request.user, data["kind"], data["description"], data["owner"], data.get("due_on")
+            incident, request.user, data["kind"], data["description"], data["owner"], data.get("due_on")
         )
         return Response(IncidentActionSerializer(created).data, status=status.HTTP_201_CREATED)
 
@@ -161,6 +172,8 @@ class IncidentDeadlineViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     @action(detail=True, methods=["post"])
     def done(self, request, pk=None):
         deadline = self.get_object()
+        if not services.is_handler(request.user, deadline.incident):
+            raise exceptions.PermissionDenied
         serializer = DeadlineDoneSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         deadline = services.mark_deadline_done(deadline, request.user, serializer.validated_data.get("note", ""))

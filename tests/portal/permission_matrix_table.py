@@ -61,6 +61,10 @@ API_SIGNED_IN = api(200, 200, 200, 200, 200)
 API_OVERSIGHT = api(403, 403, 200, 200, 200)
 API_VENDOR_STAFF = api(403, 403, 200, 403, 200)
 API_ADMIN_ONLY_READ = api(403, 403, 403, 403, 200)
+INCIDENT_REPORTER = page(200, 404, 404, 404, 404)  # the reporter (and incident managers) only
+INCIDENT_REPORTER_REFUSED = page(403, 404, 404, 404, 404)  # handlers only: the reporter is refused
+API_INCIDENT_REPORTER = api(200, 404, 404, 404, 404)
+API_INCIDENT_REFUSED = api(403, 404, 404, 404, 404)
 
 # key -> (method, {persona: expected})
 PAGES = {
@@ -175,6 +179,22 @@ PAGES = {
     "governance:prompt-retire": (POST, page(302, 404, 302, 404, 302)),  # the owner may retire it
     "governance:prompt-use": (POST, page(400, 404, 400, 404, 400)),  # a draft is not counted as used
     "governance:prompt-rate": (POST, page(302, 404, 302, 404, 302)),
+    # Incidents: the requester's report about the draft, triaged by an incident manager (no
+    # persona is one); the governance admin is not an incident manager either.
+    "incidents:list": (GET, SIGNED_IN),
+    "incidents:report": (GET, SIGNED_IN),
+    "incidents:export": (GET, SIGNED_IN),  # each sees the rows they may read
+    "incidents:evidence": (GET, INCIDENT_REPORTER),
+    "incidents:detail": (GET, INCIDENT_REPORTER),
+    "incidents:triage": (POST, INCIDENT_REPORTER_REFUSED),
+    "incidents:transition": (POST, INCIDENT_REPORTER_REFUSED),
+    "incidents:suspend": (POST, INCIDENT_REPORTER_REFUSED),
+    "incidents:add-action": (POST, INCIDENT_REPORTER_REFUSED),
+    "incidents:complete-action": (POST, INCIDENT_REPORTER_REFUSED),
+    "incidents:deadline-done": (POST, INCIDENT_REPORTER_REFUSED),
+    "incidents:add-evidence": (POST, page(302, 404, 404, 404, 404)),  # the reporter adds files (empty: a message)
+    # Lifting a suspension of the draft (not suspended: a message) is the reviewers'.
+    "incidents:lift": (POST, page(403, 404, 302, 403, 302)),
     # API root and documents
     "api:api-root": (GET, api(200, 200, 200, 200, 200)),
     "api-schema": (GET, everyone(200)),
@@ -326,6 +346,24 @@ API = {
     "POST /api/v1/prompt-templates/{id}/fill/": api(400, 404, 400, 404, 400),
     "POST /api/v1/prompt-templates/{id}/rate/": api(400, 404, 400, 404, 400),
     "POST /api/v1/prompt-templates/{id}/retire/": api(200, 404, 200, 404, 200),
+    # Incidents: anyone reports (an empty body is refused); the reporter reads; handlers act.
+    "GET /api/v1/incidents/": API_SIGNED_IN,
+    "POST /api/v1/incidents/": api(400, 400, 400, 400, 400),
+    "GET /api/v1/incidents/{reference}/": API_INCIDENT_REPORTER,
+    "POST /api/v1/incidents/{reference}/triage/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/assign/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/contain/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/resolve/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/close/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/reject/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/suspend-use-case/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/actions/": API_INCIDENT_REFUSED,
+    "GET /api/v1/incident-deadlines/": API_SIGNED_IN,
+    "GET /api/v1/incident-deadlines/{id}/": API_INCIDENT_REPORTER,
+    "POST /api/v1/incident-deadlines/{id}/done/": API_INCIDENT_REFUSED,
+    "GET /api/v1/incident-actions/": API_SIGNED_IN,
+    "GET /api/v1/incident-actions/{id}/": API_INCIDENT_REPORTER,
+    "POST /api/v1/incident-actions/{id}/done/": API_INCIDENT_REFUSED,
 }
 
 # --- Django admin --------------------------------------------------------------------------------
@@ -376,6 +414,9 @@ ADMIN_MODELS = {
     "governance.trainingcourse": "view",
     "governance.trainingcompletion": "view",
     "governance.prompttemplate": "view",
+    "incidents.incident": "view",  # read-only: incidents change through the services
+    "incidents.deadlinerule": "view add change",  # audited edits; switched off, never deleted
+    "incidents.deadline": "view change",  # an admin may move a due date (audited)
 }
 
 # The admin site's own views: (method, {persona: expected}). Non-staff are sent to the admin

@@ -403,11 +403,47 @@ def build_world():
         requester, {"title": "下書きの要約プロンプト", "category": "other", "body": "{{文章}}を要約して"}
     )
 
+    _incident_rows(w)
+
     # API tokens: the executive's.
     w.api_token, _key = create_api_token(executive, "BI dashboard")
     w.audit_event = AuditEvent.objects.order_by("pk").first()
     _admin_rows(w)
     return w
+
+
+def _incident_rows(w):
+    """The requester's incident about the draft, triaged by an incident manager (no persona is
+    one): with an evidence file, its deadlines and an action owned by the manager."""
+    from django.conf import settings as django_settings
+
+    from incidents import services as incidents
+    from portal import events
+    from portal.registry import Registry
+
+    manager = _join(UserFactory(username="incident-manager"), django_settings.INCIDENT_MANAGER_GROUP)
+    sinks = events.EVENT_SINKS
+    if not len(sinks):  # until the notification outbox is merged: events go nowhere
+        events.EVENT_SINKS = Registry("matrix sinks")
+        events.EVENT_SINKS.add("drop", lambda event: None)
+    try:
+        w.incident = incidents.report(
+            w.users["requester"],
+            {
+                "title": "顧客のメールアドレスが回答に出た",
+                "description": "チャットボット",
+                "use_case": w.draft,
+                "personal_data": True,
+                "sensitive_data": True,
+            },
+            files=[_pdf("screen.pdf")],
+        )
+        incidents.triage(w.incident, manager, {"severity": "high", "category": "data_leak"})
+        w.incident_action = incidents.add_action(w.incident, manager, "containment", "ボットを止める", manager)
+    finally:
+        events.EVENT_SINKS = sinks
+    w.incident_evidence = w.incident.evidence.get()
+    w.incident_deadline = w.incident.deadlines.order_by("pk").first()
 
 
 def _admin_rows(w):
@@ -551,6 +587,17 @@ def page_urls(w):
         "governance:prompt-use": {"pk": w.prompt.pk},
         "governance:prompt-rate": {"pk": w.prompt.pk},
         "vendor-portal:assessment": {"token": w.token},
+        "incidents:export": {"fmt": "csv"},
+        "incidents:evidence": {"pk": w.incident_evidence.pk},
+        "incidents:lift": {"reference": w.draft.reference},
+        "incidents:detail": {"reference": w.incident.reference},
+        "incidents:triage": {"reference": w.incident.reference},
+        "incidents:transition": {"reference": w.incident.reference, "action": "contain"},
+        "incidents:suspend": {"reference": w.incident.reference},
+        "incidents:add-action": {"reference": w.incident.reference},
+        "incidents:complete-action": {"reference": w.incident.reference, "pk": w.incident_action.pk},
+        "incidents:deadline-done": {"reference": w.incident.reference, "pk": w.incident_deadline.pk},
+        "incidents:add-evidence": {"reference": w.incident.reference},
     }
     urls = {
         key: "/api/v1/no-such-collection/" if key == route else reverse(key, kwargs=kwargs.get(key))
@@ -620,6 +667,9 @@ def api_ids(w):
         "reminders": w.reminder.pk,
         "notifications": w.notification.pk,
         "exchange-rates": "USD",
+        "incidents": w.incident.reference,
+        "incident-deadlines": w.incident_deadline.pk,
+        "incident-actions": w.incident_action.pk,
     }
 
 
