@@ -10,6 +10,7 @@ from django.views.generic import TemplateView
 
 from dashboard import adoption
 from governance.education.services import pending_acknowledgements
+from incidents import figures as incident_figures
 from portal.exports import TableExport
 from usecases import roadmap
 from usecases.choices import UseCaseStatus
@@ -89,6 +90,12 @@ class DashboardView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
             vendors=adoption.vendors(),
             costs=costs,
             education=filterset.education() if valid else adoption.education_figures(),
+            incidents=incident_figures.incident_figures(
+                filterset.department_ids() if valid else None,
+                filterset.form.cleaned_data.get("since") if valid else None,
+                filterset.form.cleaned_data.get("until") if valid else None,
+            ),
+            incident_definition=incident_figures.DEFINITION,
             trend=trend,
             charts=charts,
             export_tables=EXPORT_LABELS,

@@ -205,7 +205,7 @@ def add_evidence(incident, user, upload):
 def transition(incident, action, user, *, comment="", check=None, **updates):
     """Move ``incident`` by ``action`` if the table allows it and ``user`` may (row locked)."""
     with transaction.atomic():
-        locked = Incident.objects.select_for_update().select_related("use_case").get(pk=incident.pk)
+        locked = Incident.objects.select_for_update(of=("self",)).select_related("use_case").get(pk=incident.pk)
         # Rights before state: only those who handle the incident learn what its state allows.
         if not is_handler(user, locked):
             raise PermissionDenied

@@ -96,6 +96,7 @@ urlpatterns = [
     path("adoption/cost-value/", adoption.CostValueView.as_view(), name="adoption-cost-value"),
     path("adoption/education/", adoption.EducationView.as_view(), name="adoption-education"),
     path("adoption/trend/", adoption.TrendView.as_view(), name="adoption-trend"),
+    path("adoption/incidents/", adoption.IncidentsView.as_view(), name="adoption-incidents"),
     path("me/", CurrentUserView.as_view(), name="me"),
     path("recommendations/", RecommendationView.as_view(), name="recommendation"),
     path("roadmap/", OrganisationRoadmapView.as_view(), name="roadmap"),

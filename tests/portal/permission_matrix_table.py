@@ -207,7 +207,7 @@ PAGES = {
 # Keys of PAGES that are extra URLs of a route already listed (not patterns of their own).
 PAGE_VARIANTS = {key for key in PAGES if "[" in key}
 
-ADOPTION_FIGURES = ("summary", "approvals", "vendors", "cost-value", "education", "trend")
+ADOPTION_FIGURES = ("summary", "approvals", "vendors", "cost-value", "education", "trend", "incidents")
 
 # "METHOD /api/v1/path/" -> {persona: expected}
 API = {

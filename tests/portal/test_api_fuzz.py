@@ -74,7 +74,7 @@ from schemathesis.generation.meta import TestPhase
 from schemathesis.pytest.lazy import get_all_tests
 
 from tests.conftest import api_client_for
-from tests.factories import AIModelFactory, UseCaseFactory, published_version, send_assessment
+from tests.factories import AIModelFactory, UseCaseFactory, UserFactory, published_version, send_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +154,11 @@ def _world(personas):
     course = TrainingCourse.objects.create(key="genai-basics", title_ja="生成AI基礎")
     completion = education.record_completion(course, admin_user, completed_on=datetime.date.today())
     prompt = education.create_prompt(requester, {"title": "要約", "category": "other", "body": "{{文章}}を要約して"})
+    incident, deadline, incident_action = _incident(requester)
     ids = {
+        "incidents": [incident.reference],
+        "incident-deadlines": [deadline.pk],
+        "incident-actions": [incident_action.pk],
         "use-cases": [draft.reference, submitted.reference],
         "use-case-reviews": [submitted.reference, draft.reference],
         "approval-stages": list(ApprovalStage.objects.filter(use_case=submitted).values_list("pk", flat=True)),
@@ -182,6 +186,35 @@ def _world(personas):
         notification = Notification.objects.create(user=user, reminder=reminder_for(user))
         own[role] = {"tokens": [token.pk], "notifications": [notification.pk], "reminders": [notification.reminder_id]}
     return ids, tokens, own
+
+
+def _incident(requester):
+    """The requester's incident, triaged by an incident manager: its deadlines and an action."""
+    from django.conf import settings as django_settings
+    from django.contrib.auth.models import Group
+
+    from incidents import services as incidents
+
+    manager = UserFactory(username="fuzz-incident-manager")
+    manager.groups.add(Group.objects.get(name=django_settings.INCIDENT_MANAGER_GROUP))
+    incident = incidents.report(
+        requester, {"title": "漏えい", "description": "回答に他人の住所", "sensitive_data": True}
+    )
+    incidents.triage(incident, manager, {"severity": "high", "category": "data_leak", "assignee": requester})
+    action = incidents.add_action(incident, manager, "containment", "止める", requester)
+    return incident, incident.deadlines.order_by("pk").first(), action
+
+
+@pytest.fixture(autouse=True)
+def _event_sink(monkeypatch):
+    """Until the notification outbox is merged (its sink installed), published events go nowhere."""
+    from portal import events
+    from portal.registry import Registry
+
+    if not len(events.EVENT_SINKS):
+        sinks = Registry("fuzz sinks")
+        sinks.add("drop", lambda event: None)
+        monkeypatch.setattr(events, "EVENT_SINKS", sinks)
 
 
 @pytest.fixture
