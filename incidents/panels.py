@@ -1,6 +1,10 @@
 """Incident panels of the use-case and vendor pages (registered from ``wiring``)."""
 
-from incidents.choices import OPEN_STATES
+import datetime
+
+from django.utils import timezone
+
+from incidents.choices import OPEN_STATES, SERIOUS_SEVERITIES, IncidentState
 from incidents.models import Incident, Suspension
 from incidents.suspension import RESUME_ACTIONS
 from usecases import services as usecase_services
@@ -44,6 +48,18 @@ class VendorIncidentsPanel:
         }
 
 
-def vendor_incident_count(vendor):
-    """Incidents that count against a vendor's reassessment (all but those found not to be incidents)."""
-    return Incident.objects.filter(vendor=vendor).exclude(state="rejected").count()
+class ReassessmentIncidentsPanel:
+    """Beside an assessment's decision: the vendor's incidents (all, and of the last 12 months;
+    counts only, so the reviewer weighs them without reading incidents they may not see)."""
+
+    template_name = "incidents/panels/reassessment.html"
+
+    def get_context(self, request, vendor):
+        rows = Incident.objects.filter(vendor=vendor).exclude(state=IncidentState.REJECTED)
+        recent = rows.filter(reported_at__gte=timezone.now() - datetime.timedelta(days=365))
+        return {
+            "total": rows.count(),
+            "recent": recent.count(),
+            "serious": recent.filter(severity__in=SERIOUS_SEVERITIES).count(),
+            "open": rows.filter(state__in=OPEN_STATES).count(),
+        }

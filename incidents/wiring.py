@@ -37,3 +37,4 @@ def install():
 
     extensions.DETAIL_PANELS.register(panels.UseCaseIncidentsPanel())
     vendor_extensions.DETAIL_PANELS.register(panels.VendorIncidentsPanel())
+    vendor_extensions.ASSESSMENT_PANELS.register(panels.ReassessmentIncidentsPanel())

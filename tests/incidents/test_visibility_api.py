@@ -151,3 +151,22 @@ def test_register_export_holds_only_visible_incidents(client, incident, other_re
     csv = b"".join(client.get("/incidents/export.csv").streaming_content).decode("utf-8-sig")
     assert other.reference in csv and incident.reference not in csv
     assert client.get("/incidents/export.xlsx").status_code == 200
+
+
+def test_vendor_pages_show_its_incidents_as_counts(client, requester, manager, reviewer):
+    from tests.factories import VendorFactory, send_assessment
+
+    vendor = VendorFactory()
+    incident = triage_incident(
+        report_incident(requester, vendor=vendor), manager, severity="critical", category="vendor"
+    )
+    assessment, _token = send_assessment(reviewer, vendor=vendor)
+    client.force_login(reviewer)
+    page = client.get(vendor.get_absolute_url())
+    vendor_panel = dict(page.context["panels"])["incidents/panels/vendor.html"]
+    assert (vendor_panel["total"], vendor_panel["open"], vendor_panel["incidents"]) == (1, 1, [])
+    assert incident.reference not in page.content.decode()  # the reviewer may not read it
+    review = client.get(f"/vendors/assessments/{assessment.reference}/")
+    panel = dict(review.context["panels"])["incidents/panels/reassessment.html"]
+    assert panel == {"total": 1, "recent": 1, "serious": 1, "open": 1}
+    assert 'id="vendor-incidents-reassessment"' in review.content.decode()
