@@ -10,7 +10,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.choices import ActionKind, Category, Channel, Clock, ClockStart, IncidentState, Severity
+from incidents.choices import (
+    SERIOUS_SEVERITIES,
+    ActionKind,
+    Category,
+    Channel,
+    Clock,
+    ClockStart,
+    IncidentState,
+    Severity,
+)
 from incidents.querysets import DeadlineQuerySet, IncidentQuerySet
 from portal.constraints import in_choices
 from portal.validators import LABEL_VALIDATORS, validate_visible_text
@@ -139,8 +148,6 @@ class Incident(models.Model):
 
     @property
     def is_serious(self):
-        from incidents.choices import SERIOUS_SEVERITIES
-
         return self.severity in SERIOUS_SEVERITIES
 
 

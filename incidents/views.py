@@ -73,6 +73,9 @@ class ReportView(LoginRequiredMixin, FormView):
         try:
             incident = services.report(self.request.user, form.cleaned_data, files=files)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):  # a refused evidence file
+                form.add_error("evidence", error.messages)
+                return self.form_invalid(form)
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
             return self.form_invalid(form)

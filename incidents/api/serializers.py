@@ -95,8 +95,17 @@ class IncidentSerializer(serializers.ModelSerializer):
         return [str(action) for action in services.allowed_actions(incident, self.context["request"].user)]
 
 
+class ReferenceField(serializers.SlugRelatedField):
+    """A use case's reference, or null; "" is refused as the schema says (DRF would read it as null)."""
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            raise serializers.ValidationError(_("This field may not be blank."))
+        return super().run_validation(data)
+
+
 class _LinksMixin(serializers.Serializer):
-    use_case = serializers.SlugRelatedField(
+    use_case = ReferenceField(
         slug_field="reference",
         queryset=UseCase.objects.none(),
         required=False,

@@ -170,3 +170,10 @@ def test_vendor_pages_show_its_incidents_as_counts(client, requester, manager, r
     panel = dict(review.context["panels"])["incidents/panels/reassessment.html"]
     assert panel == {"total": 1, "recent": 1, "serious": 1, "open": 1}
     assert 'id="vendor-incidents-reassessment"' in review.content.decode()
+
+
+def test_an_empty_reference_is_refused_not_read_as_none(requester):
+    response = api_client_for(requester).post(
+        "/api/v1/incidents/", {"title": "x", "description": "y", "use_case": ""}, format="json"
+    )
+    assert response.status_code == 400 and "use_case" in response.json()
