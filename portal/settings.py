@@ -298,6 +298,9 @@ SPECTACULAR_SETTINGS = {
         "RiskTierEnum": "usecases.choices.RiskTier",
         "DeploymentStyleEnum": "usecases.choices.DeploymentStyle",
         "PolicyVersionStatusEnum": "governance.education.choices.PolicyVersionStatus",
+        "IncidentSeverityEnum": "incidents.choices.Severity",
+        "IncidentActionKindEnum": "incidents.choices.ActionKind",
+        "IncidentCategoryEnum": "incidents.choices.Category",
     },
 }
 

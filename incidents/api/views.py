@@ -1,6 +1,7 @@
 """``/api/v1/incidents/`` (report, read, triage and move an incident), ``/api/v1/incident-actions/``
 and ``/api/v1/incident-deadlines/``. Lists hold only what the caller may see."""
 
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
@@ -54,7 +55,11 @@ class IncidentViewSet(
         return (
             _visible(self.request.user)
             .with_related()
-            .prefetch_related("deadlines__done_by", "actions__owner", "actions__done_by", "evidence")
+            .prefetch_related(
+                Prefetch("deadlines", queryset=Deadline.objects.select_related("done_by")),
+                Prefetch("actions", queryset=IncidentAction.objects.select_related("owner", "done_by")),
+                "evidence",
+            )
         )
 
     def _answer(self, incident, code=status.HTTP_200_OK):

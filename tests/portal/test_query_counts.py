@@ -29,6 +29,7 @@ OVER_THE_BOUND = {
     "training-courses": (6, 7),
     "vendors": (5, 6),
     "template-versions": (5, 6),
+    "incidents": (6, 7),  # the incident, its deadlines, actions (with owners) and evidence
 }
 # Users tried in turn for a route's object: the first whose queryset has one answers.
 PERSONAS = ("admin", "executive", "reviewer", "requester")
@@ -114,7 +115,7 @@ def _grow(w):
     from governance.education import services as education
     from governance.models import Notification, Reminder
     from tests.factories import AIModelFactory, DepartmentFactory, UseCaseFactory, send_assessment
-    from tests.portal.test_permission_matrix import _pdf
+    from tests.portal.test_permission_matrix import _pdf, make_incident
     from usecases import services as usecases
     from usecases.models import Currency, ExchangeRate
 
@@ -160,6 +161,7 @@ def _grow(w):
         education.create_prompt(
             requester, {"title": f"プロンプト{i}", "category": "other", "body": "{{文章}}を要約して"}
         )
+        make_incident(w, title=f"インシデント{i}")
 
 
 def _rows(response):
