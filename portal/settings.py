@@ -301,6 +301,12 @@ SPECTACULAR_SETTINGS = {
         "IncidentSeverityEnum": "incidents.choices.Severity",
         "IncidentActionKindEnum": "incidents.choices.ActionKind",
         "IncidentCategoryEnum": "incidents.choices.Category",
+        "IncidentStateEnum": "incidents.choices.IncidentState",
+        "IncidentChannelEnum": "incidents.choices.Channel",
+        "IncidentClockEnum": "incidents.choices.Clock",
+        # The use-case category keeps the name it had before the incident categories came.
+        "CategoryEnum": "usecases.choices.UseCaseCategory",
+        "SeverityEnum": "governance.choices.FindingSeverity",
     },
 }
 

@@ -118,7 +118,7 @@ def test_resolve_refused_while_an_action_is_open(requester, manager):
 def test_reject_needs_a_reason_and_stops_clocks(requester, manager):
     incident = triage_incident(report_incident(requester, sensitive_data=True, personal_data=True), manager)
     assert incident.deadlines.exists()
-    with pytest.raises(Exception, match="not an incident"):
+    with pytest.raises(services.ValidationError, match="comment"):
         services.reject(incident, manager, comment=" ")
     services.reject(incident, manager, comment="Test data, no real customer.")
     assert not incident.deadlines.exists()
