@@ -227,6 +227,8 @@ def _incident_rows(requester, admin_user):
     from incidents.models import Deadline, Incident, IncidentAction
 
     admin_user.groups.add(Group.objects.get(name=django_settings.INCIDENT_MANAGER_GROUP))
+    for cached in ("_perm_cache", "_role_names", "_group_ids"):  # read again with the new group
+        admin_user.__dict__.pop(cached, None)
     now = timezone.now()
     incident = Incident.objects.create(
         reference="INC-2026-9001",
