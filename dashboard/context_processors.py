@@ -39,6 +39,7 @@ def navigation(request):
                 ],
             )
         )
+    items.append(("incidents:list", _("Incidents")))
     if user.has_perm("portal.view_auditevent"):
         items.append(("governance:audit", _("Audit trail")))
     if user.has_perm("governance.view_reminder"):

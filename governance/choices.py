@@ -76,6 +76,8 @@ class ReminderKind(models.TextChoices):
     TRAINING_EXPIRING = "training_expiring", _("Training expiring")
     # Workflow events (portal.events): rows written by the notification sink, never stale.
     EVENT = "event", _("Workflow event")
+    # Added by the incidents app (incidents/reminders.py): a running incident deadline.
+    INCIDENT_DEADLINE = "incident_deadline", _("Incident deadline")
 
 
 class ReminderStep(models.TextChoices):

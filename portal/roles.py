@@ -114,6 +114,13 @@ ROLE_PERMISSIONS = {
         "usecases.delete_exchangerate",
         *_EDUCATION,
         *_MANAGE_EDUCATION,
+        # The incident register's deadline rules and deadlines (incidents migration 0002).
+        "incidents.view_incident",
+        "incidents.view_deadlinerule",
+        "incidents.add_deadlinerule",
+        "incidents.change_deadlinerule",
+        "incidents.view_deadline",
+        "incidents.change_deadline",
     ],
 }
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "usecases",
     "governance",
     "imports",
+    "incidents",
     # Last: the roof that looks across every app above (home page, dashboard, API root).
     "dashboard",
 ]
@@ -195,6 +196,8 @@ NOTIFY_ENCRYPTION_KEY = env.str("NOTIFY_ENCRYPTION_KEY", "")
 
 # --- Vendor assessments ---------------------------------------------------------------
 ASSESSMENT_LINK_DAYS = env.int("ASSESSMENT_LINK_DAYS", 30)
+# The group whose members triage and handle every AI incident (created by the incidents migrations).
+INCIDENT_MANAGER_GROUP = env.str("INCIDENT_MANAGER_GROUP", "incident_manager")
 ASSESSMENT_VALIDITY_MONTHS = env.int("ASSESSMENT_VALIDITY_MONTHS", 12)
 # Spreadsheet imports (imports app): what a file may hold, and from how many rows it runs in the background.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
@@ -374,6 +377,15 @@ SPECTACULAR_SETTINGS = {
         "ImportKindEnum": "imports.choices.ImportKind",
         "ImportStatusEnum": "imports.choices.ImportStatus",
         "ImportRowOutcomeEnum": "imports.choices.RowOutcome",
+        "IncidentSeverityEnum": "incidents.choices.Severity",
+        "IncidentActionKindEnum": "incidents.choices.ActionKind",
+        "IncidentCategoryEnum": "incidents.choices.Category",
+        "IncidentStateEnum": "incidents.choices.IncidentState",
+        "IncidentChannelEnum": "incidents.choices.Channel",
+        "IncidentClockEnum": "incidents.choices.Clock",
+        # The use-case category keeps the name it had before the incident categories came.
+        "CategoryEnum": "usecases.choices.UseCaseCategory",
+        "SeverityEnum": "governance.choices.FindingSeverity",
     },
 }
 
