@@ -47,6 +47,8 @@ USE_CASE = StatusMap(
         UseCaseStatus.IN_PRODUCTION: Meaning.DONE,
         UseCaseStatus.RETIRED: Meaning.NEUTRAL,
         UseCaseStatus.WITHDRAWN: Meaning.NEUTRAL,
+        # Stopped after an incident until a reviewer lifts it (incidents app).
+        UseCaseStatus.SUSPENDED: Meaning.WAITING_ON_OTHERS,
     },
     is_mine=use_case_is_mine,
     all_states=tuple(UseCaseStatus.values),

@@ -22,9 +22,10 @@ from dashboard.worklist.base import (
     Task,
     use_case_title,
 )
-from governance.choices import ReminderKind
+from governance.choices import ReminderKind, StageDecision
 from governance.education.services import pending_acknowledgements
 from governance.models import (
+    ApprovalStage,
     TrainingCompletion,
     TrainingCourse,
 )
@@ -56,8 +57,26 @@ class OwnUseCaseSource(Source):
 
 
 class ChangesRequestedSource(OwnUseCaseSource):
+    """Returned use cases, with the reviewer's comment in the same query: the requester reads
+    what to change on arrival, not in the history."""
+
     kind = TaskKind.CHANGES_REQUESTED
     status = UseCaseStatus.CHANGES_REQUESTED
+
+    def queryset(self, ctx):
+        comment = (
+            ApprovalStage.objects.filter(use_case=OuterRef("pk"), decision=StageDecision.REQUEST_CHANGES)
+            .order_by("-decided_at", "-pk")
+            .values("comment")[:1]
+        )
+        return super().queryset(ctx).annotate(reviewer_comment=Subquery(comment))
+
+    def rows(self, queryset, ctx):
+        tasks = super().rows(queryset, ctx)
+        comments = {use_case.pk: use_case.reviewer_comment or "" for use_case in queryset}
+        for task in tasks:
+            task.detail = comments[task.subject_id][:300]
+        return tasks
 
 
 class DraftSource(OwnUseCaseSource):
