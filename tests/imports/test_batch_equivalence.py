@@ -75,7 +75,9 @@ def _existing_draft(requester, prefix, good):
 
 def _snapshot(prefix):
     """Everything the import leaves, by the row's external id, without ids, dates and references."""
-    keys = dict(ExternalKey.objects.filter(external_id__startswith=f"{prefix}-").values_list("object_id", "external_id"))
+    keys = dict(
+        ExternalKey.objects.filter(external_id__startswith=f"{prefix}-").values_list("object_id", "external_id")
+    )
     content_type = ContentType.objects.get_for_model(UseCase)
     result = {}
     for use_case in UseCase.objects.filter(pk__in=keys).prefetch_related("tasks", "kpis", "model_choices"):
@@ -85,16 +87,29 @@ def _snapshot(prefix):
                 name: getattr(use_case, name)
                 for name in (*usecase_services.EDITABLE_FIELDS, "status", "version", "risk_tier", "owner_id")
             },
-            "costs": (use_case.estimated_closed_cost, use_case.estimated_self_hosted_cost, use_case.cost_estimated_at is None),
+            "costs": (
+                use_case.estimated_closed_cost,
+                use_case.estimated_self_hosted_cost,
+                use_case.cost_estimated_at is None,
+            ),
             "tasks": [(t.description, t.performer, t.position) for t in use_case.tasks.all()],
             "kpis": [(k.name, k.unit, k.direction, k.baseline, k.target) for k in use_case.kpis.all()],
-            "models": [(m.ai_model_id, m.deployment, m.request_share, m.position) for m in use_case.model_choices.all()],
+            "models": [
+                (m.ai_model_id, m.deployment, m.request_share, m.position) for m in use_case.model_choices.all()
+            ],
             "findings": sorted(
                 (f.rule_id, f.subject, f.severity, repr(sorted(f.facts.items())))
                 for f in Finding.objects.filter(use_case=use_case)
             ),
             "events": sorted(
-                (e.action, e.actor_id, e.to_state, sorted(e.data.get("fields", [])), sorted(e.changes), "source" in e.data)
+                (
+                    e.action,
+                    e.actor_id,
+                    e.to_state,
+                    sorted(e.data.get("fields", [])),
+                    sorted(e.changes),
+                    "source" in e.data,
+                )
                 for e in AuditEvent.objects.filter(content_type=content_type, object_id=str(use_case.pk))
             ),
         }
@@ -151,10 +166,9 @@ def test_a_failing_batch_writes_nothing_and_the_counter_is_untouched(requester, 
     usecase_services.create_draft(requester, {"title": "First"})
     last = ReferenceSequence.objects.get(scope=f"UC-{year}").last_value
     before = (UseCase.objects.count(), AuditEvent.objects.count(), Finding.objects.count())
-    with pytest.raises(RuntimeError):
-        with usecase_services.batch():
-            usecase_services.create_draft(requester, {"title": "Second"}, tasks=[{"description": "x", "performer": "ai"}])
-            raise RuntimeError("stop")
+    with pytest.raises(RuntimeError), usecase_services.batch():
+        usecase_services.create_draft(requester, {"title": "Second"}, tasks=[{"description": "x", "performer": "ai"}])
+        raise RuntimeError("stop")
     assert (UseCase.objects.count(), AuditEvent.objects.count(), Finding.objects.count()) == before
     assert ReferenceSequence.objects.get(scope=f"UC-{year}").last_value == last
 
@@ -162,7 +176,13 @@ def test_a_failing_batch_writes_nothing_and_the_counter_is_untouched(requester, 
 def _confirm_queries(requester, prefix, rows, models):
     good = models[0]
     content = csv_bytes(
-        [HEADER, *([*use_case_row(f"{prefix}-{n}"), "no", f"{good.publisher.name} / {good}", "closed_api", "100"] for n in range(rows))]
+        [
+            HEADER,
+            *(
+                [*use_case_row(f"{prefix}-{n}"), "no", f"{good.publisher.name} / {good}", "closed_api", "100"]
+                for n in range(rows)
+            ),
+        ]
     )
     job = upload(requester, "use_cases", content)
     with CaptureQueriesContext(connection) as captured:
@@ -174,5 +194,4 @@ def _confirm_queries(requester, prefix, rows, models):
 def test_confirm_queries_grow_by_one_insert_a_row(requester, models):
     few = _confirm_queries(requester, "Q", 3, models)
     many = _confirm_queries(requester, "R", 23, models)
-    print("queries", few, many)
     assert many - few <= 20  # the use case's INSERT; everything else once per import (or per chunk)
