@@ -42,6 +42,7 @@ def navigation(request):
         )
     if may_import(user):
         items.append(("imports:index", _("Import")))
+    items.append(("incidents:list", _("Incidents")))
     if user.has_perm("portal.view_auditevent"):
         items.append(("governance:audit", _("Audit trail")))
     if user.has_perm("governance.view_reminder"):

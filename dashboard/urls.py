@@ -16,6 +16,7 @@ urlpatterns = [
     path("vendors/", include("vendors.urls")),
     path("governance/", include("governance.urls")),
     path("imports/", include("imports.urls")),
+    path("incidents/", include("incidents.urls")),
     path("vendor/", include("vendors.vendor_urls")),
     path("api/v1/", include("dashboard.api.urls")),
     path("", include("portal.urls")),

@@ -10,6 +10,7 @@ from django.views.generic import TemplateView
 
 from dashboard import adoption, worklist
 from governance.education.services import pending_acknowledgements
+from incidents import figures as incident_figures
 from portal.exports import TableExport
 from portal.roles import Role, has_role
 from usecases import roadmap
@@ -122,6 +123,12 @@ class DashboardView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
             vendors=adoption.vendors(),
             costs=costs,
             education=filterset.education() if valid else adoption.education_figures(),
+            incidents=incident_figures.incident_figures(
+                filterset.department_ids() if valid else None,
+                filterset.form.cleaned_data.get("since") if valid else None,
+                filterset.form.cleaned_data.get("until") if valid else None,
+            ),
+            incident_definition=incident_figures.DEFINITION,
             trend=trend,
             charts=charts,
             export_tables=EXPORT_LABELS,

@@ -1,9 +1,12 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from governance import services
 from governance.models import (
     ApprovalStage,
+    ChatDestination,
     ClassificationLevel,
     ClassificationRule,
     Delegation,
@@ -16,6 +19,8 @@ from governance.models import (
 )
 from governance.reminders import outbox
 from portal.admin import AuditedAdmin, ReadOnlyAdmin
+from portal.choices import AuditAction
+from portal.services import record_event
 
 
 @admin.register(ClassificationLevel)
@@ -120,8 +125,19 @@ class ReminderSettingAdmin(AuditedAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(ReadOnlyAdmin):
-    list_display = ["kind", "step", "object_repr", "due_on", "recipient_key", "status", "attempts", "sent_at", "error"]
-    list_filter = ["status", "kind", "step", "urgent"]
+    list_display = [
+        "kind",
+        "event",
+        "channel",
+        "object_repr",
+        "due_on",
+        "recipient_key",
+        "status",
+        "attempts",
+        "sent_at",
+        "error",
+    ]
+    list_filter = ["status", "kind", "channel", "step", "urgent"]
     search_fields = ["object_repr", "recipient_key"]
     date_hierarchy = "due_on"
     actions = ["send_again"]
@@ -133,6 +149,63 @@ class ReminderAdmin(ReadOnlyAdmin):
 
     def has_retry_permission(self, request):
         return request.user.has_perm("governance.change_reminder")
+
+
+class ChatDestinationForm(forms.ModelForm):
+    """The webhook URL is written here and never shown back (an empty field keeps it)."""
+
+    webhook_url = forms.URLField(
+        label=_("Webhook URL"),
+        max_length=1000,
+        required=False,
+        assume_scheme="https",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("The incoming webhook URL given by Slack or Teams. Stored encrypted; leave empty to keep it."),
+    )
+
+    class Meta:
+        model = ChatDestination
+        fields = ["name", "kind", "group", "department", "language", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The review groups: those that decide an approval stage (not the role groups).
+        self.fields["group"].queryset = Group.objects.filter(pk__in=StageDefinition.objects.values("group")).order_by(
+            "name"
+        )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("webhook_url") and not self.instance.webhook_encrypted:
+            self.add_error("webhook_url", _("Enter the webhook URL."))
+        return data
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("webhook_url"):
+            self.instance.webhook_url = self.cleaned_data["webhook_url"]
+        return super().save(commit)
+
+
+@admin.register(ChatDestination)
+class ChatDestinationAdmin(admin.ModelAdmin):
+    form = ChatDestinationForm
+    list_display = ["name", "kind", "group", "department", "language", "is_active", "webhook"]
+    list_filter = ["kind", "is_active"]
+    readonly_fields = ["webhook"]
+    list_select_related = ["group", "department"]
+
+    @admin.display(description=_("webhook"))
+    def webhook(self, destination):
+        return destination.webhook_display
+
+    def save_model(self, request, obj, form, change):
+        # Audited without the URL: only that it changed.
+        changed = [name for name in form.changed_data if name != "webhook_url"]
+        changes = {name: ["", str(form.cleaned_data.get(name))] for name in changed}
+        if "webhook_url" in form.changed_data and form.cleaned_data.get("webhook_url"):
+            changes["webhook_url"] = ["", "(set)"]
+        super().save_model(request, obj, form, change)
+        record_event(obj, AuditAction.UPDATE if change else AuditAction.CREATE, request.user, changes=changes)
 
 
 # Rules and education register theirs beside their services.

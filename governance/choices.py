@@ -74,6 +74,10 @@ class ReminderKind(models.TextChoices):
     EXCEPTION_EXPIRING = "exception_expiring", _("Policy exception expiring")
     POLICY_ACKNOWLEDGEMENT = "policy_acknowledgement", _("Policy to acknowledge")
     TRAINING_EXPIRING = "training_expiring", _("Training expiring")
+    # Workflow events (portal.events): rows written by the notification sink, never stale.
+    EVENT = "event", _("Workflow event")
+    # Added by the incidents app (incidents/reminders.py): a running incident deadline.
+    INCIDENT_DEADLINE = "incident_deadline", _("Incident deadline")
 
 
 class ReminderStep(models.TextChoices):
@@ -94,3 +98,14 @@ class ReminderStatus(models.TextChoices):
     SENT = "sent", pgettext_lazy("reminder status", "Sent")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("No longer due")
+
+
+class NotificationChannel(models.TextChoices):
+    IN_APP = "in_app", _("In-app")
+    EMAIL = "email", _("E-mail")
+    CHAT = "chat", _("Team chat")
+
+
+class ChatKind(models.TextChoices):
+    SLACK = "slack", _("Slack (incoming webhook)")
+    TEAMS = "teams", _("Microsoft Teams (incoming webhook)")

@@ -107,7 +107,8 @@ class ClassificationLevelForm(_HelperMixin, forms.ModelForm):
 class NotificationPreferenceForm(forms.ModelForm):
     class Meta:
         model = get_user_model()
-        fields = ["notification_digest"]
+        fields = ["email_notifications"]
+        widgets = {"email_notifications": forms.RadioSelect}
 
 
 class StageAssignForm(forms.Form):

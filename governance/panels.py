@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance import reviewers, services
-from governance.choices import SEVERITY_ORDER
+from governance.choices import SEVERITY_ORDER, ReminderKind
 from governance.forms import StageAssignForm, StageDecisionForm
 from governance.models import ApprovalStage, PolicyException, Reminder, StageDefinition
 from governance.recommend import recommend
@@ -107,7 +107,12 @@ class UpcomingRemindersPanel:
         condition = Q()
         for model, ids in subjects.items():
             condition |= Q(content_type=ContentType.objects.get_for_model(model), object_id__in=ids)
-        rows = Reminder.objects.filter(condition).select_related("recipient").order_by("-due_on", "-created_at")[:20]
+        rows = (
+            Reminder.objects.filter(condition)
+            .exclude(kind=ReminderKind.EVENT)  # workflow notices are not reminders of a date
+            .select_related("recipient")
+            .order_by("-due_on", "-created_at")[:20]
+        )
         return {
             "dates": sorted(dates, key=lambda item: item[1]),
             "reminders": rows,

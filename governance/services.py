@@ -40,6 +40,7 @@ from governance.models import (
     RiskTierSetting,
     StageDefinition,
 )
+from portal import events
 from portal.exceptions import Conflict, Forbidden, Invalid
 from portal.services import field_changes, record_event
 from usecases import roadmap
@@ -381,6 +382,7 @@ def decide_stage(stage, user, decision, comment="", decided_at=None):
         stage.decided_at = decided_at
         stage.comment = comment
         stage.save(update_fields=["status", "decision", "decided_by", "decided_at", "comment"])
+        events.publish("stage.decided", stage, key=f"stage.decided:{stage.pk}", actor=user, comment=comment)
         if action == UseCaseAction.APPROVE_STAGE:
             _start_next_stage(use_case)
     return stage
@@ -428,6 +430,7 @@ def grant_exception(use_case, user, rule_id, subject, justification, expires_on)
             comment=justification,
             data={"rule_id": rule_id, "subject": subject or "", "expires_on": expires_on.isoformat()},
         )
+        events.publish("exception.granted", exception, key=f"exception.granted:{exception.pk}", actor=user)
     return exception
 
 

@@ -309,7 +309,7 @@ class ReminderListView(LoginRequiredMixin, PermissionRequiredMixin, QueryStringM
     strict = True
 
     def get_queryset(self):
-        return Reminder.objects.select_related("recipient").order_by("-created_at", "-id")
+        return Reminder.objects.select_related("recipient", "destination").order_by("-created_at", "-id")
 
     def get_context_data(self, **kwargs):
         counts = dict(Reminder.objects.values_list("status").annotate(count=Count("pk")).order_by())

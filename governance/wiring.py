@@ -20,10 +20,13 @@ from governance.choices import GovernanceAuditAction
 from governance.education import reminders as education_reminders
 from governance.education import services as education
 from governance.education.choices import EducationAuditAction
+from governance.notify import sink, types
+from governance.notify.registry import EVENT_TYPES
 from governance.reminders import kinds as reminders
 from portal.api.exceptions import RULE_VIOLATION_BODIES
 from portal.badges import BADGES
 from portal.choices import AUDIT_ACTION_LABELS
+from portal.events import EVENT_SINKS
 from portal.registry import key_of
 from usecases import economics, extensions, querysets, roadmap
 from usecases import services as usecase_services
@@ -57,6 +60,10 @@ def install():
 
     BADGES.update(badges.STATUS_MAPS)
     extensions.TOP_PANELS.register(panels.DecisionPanel())
+    # Workflow events (portal.events.publish) become outbox rows; the names of issue 18.
+    EVENT_TYPES.update(types.TYPES)
+    EVENT_SINKS.register(sink.sink)
+
     extensions.DETAIL_PANELS.register(panels.UseCaseGovernancePanel())
     extensions.DETAIL_PANELS.register(panels.UpcomingRemindersPanel())
     extensions.FORM_PANELS.register(panels.RecommendationFormPanel())

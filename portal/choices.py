@@ -10,6 +10,14 @@ class UserLanguage(models.TextChoices):
     ENGLISH = "en", _("English")
 
 
+class NotificationFrequency(models.TextChoices):
+    """How a person wants the e-mails of notices that do not wait for their decision."""
+
+    IMMEDIATE = "immediate", _("One e-mail for each notice")
+    DIGEST = "digest", _("One e-mail a day (daily digest)")
+    OFF = "off", _("No e-mail (in-app notifications only)")
+
+
 class DataClassification(models.TextChoices):
     """The four levels of data, lowest first (vendors are approved up to one of them)."""
 

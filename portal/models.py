@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from portal.choices import AUDIT_ACTION_LABELS, UserLanguage
+from portal.choices import AUDIT_ACTION_LABELS, NotificationFrequency, UserLanguage
 from portal.querysets import AuditEventQuerySet, DepartmentQuerySet
 
 
@@ -73,10 +73,15 @@ class User(AbstractUser):
     language = models.CharField(
         _("preferred language"), max_length=5, choices=UserLanguage.choices, default=UserLanguage.JAPANESE
     )
-    notification_digest = models.BooleanField(
-        _("daily digest"),
-        default=False,
-        help_text=_("Receive non-urgent reminders as one e-mail a day instead of one e-mail each."),
+    email_notifications = models.CharField(
+        _("e-mail notifications"),
+        max_length=10,
+        choices=NotificationFrequency.choices,
+        default=NotificationFrequency.IMMEDIATE,
+        help_text=_(
+            "How notices reach you by e-mail. A decision waiting for you and overdue items are always "
+            "e-mailed at once; every notice is also in your in-app inbox."
+        ),
     )
 
     class Meta(AbstractUser.Meta):

@@ -103,6 +103,9 @@ ROLE_PERMISSIONS = {
         "governance.view_delegation",
         "governance.add_delegation",
         "governance.change_delegation",
+        "governance.view_chatdestination",
+        "governance.add_chatdestination",
+        "governance.change_chatdestination",
         "usecases.view_costsettings",
         "usecases.change_costsettings",
         "usecases.view_exchangerate",
@@ -111,6 +114,13 @@ ROLE_PERMISSIONS = {
         "usecases.delete_exchangerate",
         *_EDUCATION,
         *_MANAGE_EDUCATION,
+        # The incident register's deadline rules and deadlines (incidents migration 0002).
+        "incidents.view_incident",
+        "incidents.view_deadlinerule",
+        "incidents.add_deadlinerule",
+        "incidents.change_deadlinerule",
+        "incidents.view_deadline",
+        "incidents.change_deadline",
     ],
 }
 

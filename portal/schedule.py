@@ -1,7 +1,8 @@
 """Keeps django-celery-beat's tables in step with ``settings.PERIODIC_TASKS`` after migrate.
 
 Only missing rows are created: an existing row (its schedule, enabled flag, arguments) is
-an administrator's to change in the admin, and running this again changes nothing."""
+an administrator's to change in the admin, and running this again changes nothing. Rows of
+the tasks named in ``settings.RETIRED_PERIODIC_TASKS`` (removed from the code) are deleted."""
 
 import json
 
@@ -23,6 +24,8 @@ def sync_periodic_tasks(sender=None, *, apps=None, using="default", plan=None, *
     if not router.allow_migrate_model(using, PeriodicTask):
         return
     tasks = PeriodicTask.objects.using(using)
+    # Tasks that no longer exist: their rows would make beat enqueue unknown task names.
+    tasks.filter(task__in=getattr(settings, "RETIRED_PERIODIC_TASKS", ())).delete()
     existing = set(
         tasks.filter(name__in=[entry["name"] for entry in settings.PERIODIC_TASKS]).values_list("name", flat=True)
     )

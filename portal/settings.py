@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "usecases",
     "governance",
     "imports",
+    "incidents",
     # Last: the roof that looks across every app above (home page, dashboard, API root).
     "dashboard",
 ]
@@ -188,9 +189,15 @@ REMINDER_SEND_SECONDS = env.int("REMINDER_SEND_SECONDS", 180)  # one sender task
 REMINDER_CLAIM_TIMEOUT = env.int("REMINDER_CLAIM_TIMEOUT", 600)
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", 5)
 REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", 60)  # doubled per attempt, at most 1 h
+# Workflow notices (governance.notify): chat webhook timeout; the key encrypting webhook URLs and
+# vendor links in the outbox (a Fernet key; empty: derived from SECRET_KEY).
+CHAT_WEBHOOK_TIMEOUT = env.int("CHAT_WEBHOOK_TIMEOUT", 10)
+NOTIFY_ENCRYPTION_KEY = env.str("NOTIFY_ENCRYPTION_KEY", "")
 
 # --- Vendor assessments ---------------------------------------------------------------
 ASSESSMENT_LINK_DAYS = env.int("ASSESSMENT_LINK_DAYS", 30)
+# The group whose members triage and handle every AI incident (created by the incidents migrations).
+INCIDENT_MANAGER_GROUP = env.str("INCIDENT_MANAGER_GROUP", "incident_manager")
 ASSESSMENT_VALIDITY_MONTHS = env.int("ASSESSMENT_VALIDITY_MONTHS", 12)
 # Spreadsheet imports (imports app): what a file may hold, and from how many rows it runs in the background.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
@@ -370,6 +377,15 @@ SPECTACULAR_SETTINGS = {
         "ImportKindEnum": "imports.choices.ImportKind",
         "ImportStatusEnum": "imports.choices.ImportStatus",
         "ImportRowOutcomeEnum": "imports.choices.RowOutcome",
+        "IncidentSeverityEnum": "incidents.choices.Severity",
+        "IncidentActionKindEnum": "incidents.choices.ActionKind",
+        "IncidentCategoryEnum": "incidents.choices.Category",
+        "IncidentStateEnum": "incidents.choices.IncidentState",
+        "IncidentChannelEnum": "incidents.choices.Channel",
+        "IncidentClockEnum": "incidents.choices.Clock",
+        # The use-case category keeps the name it had before the incident categories came.
+        "CategoryEnum": "usecases.choices.UseCaseCategory",
+        "SeverityEnum": "governance.choices.FindingSeverity",
     },
 }
 
@@ -409,13 +425,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # administrator's change in the admin (times, enabled) survives upgrades. Tasks by their
 # registered names: the portal imports no domain app. A crontab is
 # "minute hour day-of-month month day-of-week" in its own time zone.
+# Tasks removed from the code: their beat rows are deleted after migrate.
+RETIRED_PERIODIC_TASKS = ["usecases.tasks.notify_pending_submissions"]  # now the notification outbox
 PERIODIC_TASKS = [
-    {
-        "name": "Re-send unsent submission notices",
-        "task": "usecases.tasks.notify_pending_submissions",
-        "interval": (10, "minutes"),
-        "description": "Re-enqueues the reviewers' notice of any open submission still unsent.",
-    },
     {
         "name": "Refresh cost estimates (daily 03:00)",
         "task": "usecases.tasks.refresh_cost_estimates",

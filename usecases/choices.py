@@ -72,6 +72,8 @@ class UseCaseStatus(models.TextChoices):
     IN_PRODUCTION = "in_production", _("In production")
     RETIRED = "retired", _("Retired")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # Stopped because of an incident until a reviewer lifts it (the incidents app adds the rows).
+    SUSPENDED = "suspended", _("Suspended")
 
 
 # Named groups of states, used by querysets, services and templates.
@@ -104,6 +106,12 @@ class UseCaseAction(models.TextChoices):
     STOP_PILOT = "stop_pilot", _("Stop the pilot")
     RETURN_TO_PILOT = "return_to_pilot", _("Return to piloting")
     RETIRE = "retire", _("Retire")
+    # Incidents (the incidents app adds the rows): suspend a live use case, and lift the
+    # suspension back to the state it had (one action per state returned to).
+    SUSPEND = "suspend", _("Suspend")
+    RESUME_APPROVED = "resume_approved", _("Lift the suspension")
+    RESUME_PILOTING = "resume_piloting", _("Lift the suspension")
+    RESUME_IN_PRODUCTION = "resume_in_production", _("Lift the suspension")
 
 
 class TaskPerformer(models.TextChoices):

@@ -134,12 +134,6 @@ class UseCase(models.Model):
     created_at = models.DateTimeField(_("created on"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated on"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted on"), null=True, blank=True, editable=False)
-    reviewers_notified_at = models.DateTimeField(_("reviewers notified on"), null=True, blank=True, editable=False)
-    reviewers_notice_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Why the notice failed for good (no reviewer's address accepted it): never retried.
-    reviewers_notice_error = models.CharField(
-        _("reviewers' notice failed"), max_length=500, blank=True, default="", editable=False
-    )
 
     objects = UseCaseQuerySet.as_manager()
 

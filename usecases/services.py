@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal import events
 from portal.choices import AuditAction
 from portal.exceptions import Conflict, Invalid
 from portal.registry import Registry
@@ -36,7 +37,6 @@ from usecases.choices import (
 )
 from usecases.economics import refresh_cost_estimates
 from usecases.models import Kpi, KpiMeasurement, UseCase, UseCaseModel, UseCaseTask
-from usecases.tasks import notify_reviewers_of_submission
 
 REFERENCE_PREFIX = "UC"
 
@@ -58,6 +58,16 @@ def can_manage_roadmap(user, use_case):
     """The owner and IT reviewers record the journey after approval (pilots, roles, costs)."""
     return _is_owning_requester(user, use_case) or is_reviewer(user, use_case)
 
+
+# The workflow event (portal.events) each lifecycle action publishes, in its transaction.
+LIFECYCLE_EVENTS = {
+    UseCaseAction.SUBMIT: "usecase.submitted",
+    UseCaseAction.RESUBMIT: "usecase.submitted",
+    UseCaseAction.REQUEST_CHANGES: "usecase.changes_requested",
+    UseCaseAction.APPROVE: "usecase.approved",
+    UseCaseAction.REJECT: "usecase.rejected",
+    UseCaseAction.WITHDRAW: "usecase.withdrawn",
+}
 
 ACTOR_RULES = Registry("usecases.services.ACTOR_RULES", "who -> rule(user, use_case)")
 ACTOR_RULES.update({OWNER: _is_owning_requester, ROADMAP_MANAGER: can_manage_roadmap, REVIEWER: is_reviewer})
@@ -431,6 +441,9 @@ def apply_transition(use_case, action, user, *, comment="", check=None, data=Non
         record_event(locked, action, user, from_state=from_state, to_state=to_state, comment=comment, data=data)
         for hook in TRANSITION_HOOKS:
             hook(locked, action, user)
+        if action in LIFECYCLE_EVENTS:  # after the hooks: the submitted use case's stages are planned
+            name = LIFECYCLE_EVENTS[action]
+            events.publish(name, locked, key=f"{name}:{locked.pk}:{locked.version}", actor=user, comment=comment)
     return locked
 
 
@@ -470,17 +483,11 @@ def _require_complete(use_case):
 
 
 def submit(use_case, user):
-    """Send a complete draft for review (or a use case sent back, again), and tell the
-    reviewers once it is saved."""
+    """Send a complete draft for review (or a use case sent back, again); the deciders are
+    told through the ``usecase.submitted`` event (see ``LIFECYCLE_EVENTS``)."""
     if use_case.status == UseCaseStatus.CHANGES_REQUESTED:
         return apply_transition(use_case, UseCaseAction.RESUBMIT, user, check=_require_complete)
-    submitted = apply_transition(
-        use_case, UseCaseAction.SUBMIT, user, check=_require_complete, submitted_at=timezone.now()
-    )
-    # robust: a broker outage must not turn a saved submission into an error page;
-    # the periodic sweep sends the notice later.
-    transaction.on_commit(lambda: notify_reviewers_of_submission.delay(submitted.pk), robust=True)
-    return submitted
+    return apply_transition(use_case, UseCaseAction.SUBMIT, user, check=_require_complete, submitted_at=timezone.now())
 
 
 def withdraw(use_case, user, comment=""):

@@ -14,7 +14,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.pages import show_rule_violation
-from vendors import assessments, questionnaires
+from vendors import assessments, extensions, questionnaires
 from vendors.choices import ANSWERABLE_STATES, AssessmentStatus, TemplateAudience
 from vendors.forms import DecisionForm, QuestionForm, SectionForm, SendAssessmentForm
 from vendors.models import (
@@ -206,6 +206,7 @@ class AssessmentDetailView(StaffMixin, DetailView):
             can_manage_link=assessment.status in ANSWERABLE_STATES and user.has_perm("vendors.change_assessment"),
             can_revoke=(assessment.status in ANSWERABLE_STATES or assessment.status == AssessmentStatus.SUBMITTED)
             and user.has_perm("vendors.change_assessment"),
+            panels=extensions.render_context(extensions.ASSESSMENT_PANELS, self.request, assessment.vendor),
         )
         return context
 

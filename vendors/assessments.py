@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal import events
 from portal.choices import DataClassification
 from portal.dates import validate_date_in_range
 from portal.exceptions import Conflict, Invalid, NotFound
@@ -38,7 +39,6 @@ from vendors.choices import (
     VendorStatus,
 )
 from vendors.models import Answer, Assessment, EvidenceFile, Question, Vendor
-from vendors.tasks import send_assessment_invitation
 
 REFERENCE_PREFIX = "VA"
 LINK_SALT = "vendors.assessment-link"
@@ -142,9 +142,20 @@ def _lock(assessment):
     return Assessment.objects.select_for_update().get(pk=assessment.pk)
 
 
-def _enqueue_invitation(assessment, token):
-    url = link_url(token)
-    transaction.on_commit(lambda: send_assessment_invitation.delay(assessment.pk, url), robust=True)
+def _enqueue_invitation(assessment, token, user):
+    """The questionnaire e-mail to the contact, through the notification outbox (exactly one
+    notice per link: the key names the link's nonce hash, not the link)."""
+    contact = assessment.contact
+    events.publish(
+        "vendor.invitation",
+        assessment,
+        key=f"vendor.invitation:{assessment.pk}:{assessment.link_nonce_hash[:24]}",
+        recipients=[contact.email],
+        actor=user,
+        link=link_url(token),
+        language=contact.language,
+        reply_to=user.email,
+    )
 
 
 def send_assessment(vendor, contact, template_version, user, link_days=None):
@@ -190,7 +201,7 @@ def send_assessment(vendor, contact, template_version, user, link_days=None):
             )
         # An internal checklist (e.g. open-model readiness) is answered by IT, not mailed out.
         if template_version.template.audience == TemplateAudience.VENDOR:
-            _enqueue_invitation(assessment, token)
+            _enqueue_invitation(assessment, token, user)
     return assessment, token
 
 
@@ -207,7 +218,7 @@ def reissue_link(assessment, user, link_days=None):
             assessment, VendorAuditAction.REISSUE_LINK, user, data={"expires": str(assessment.link_expires_at)}
         )
         if assessment.template_version.template.audience == TemplateAudience.VENDOR:
-            _enqueue_invitation(assessment, token)
+            _enqueue_invitation(assessment, token, user)
     return assessment, token
 
 
@@ -397,6 +408,8 @@ def submit_assessment(assessment):
             to_state=to_state,
             data={"by": assessment.contact.email, "score": str(result.score), "knockouts": len(result.knockouts)},
         )
+        stamp = assessment.submitted_at.isoformat()
+        events.publish("assessment.submitted", assessment, key=f"assessment.submitted:{assessment.pk}:{stamp}")
     return assessment
 
 

@@ -286,6 +286,5 @@ def plan_use_case(n, rng, ctx):
         created_at=created,
         updated_at=last,
         submitted_at=submitted,
-        reviewers_notified_at=submitted,
     )
     return {"use_case": use_case, "status": status, "style": style, "decided": decided}

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboard import adoption
+from incidents import figures as incident_figures
 from portal.api.filters import make_strict
 from portal.api.permissions import ActionPermission
 from portal.api.responses import ERRORS
@@ -140,6 +141,23 @@ class EducationSerializer(serializers.Serializer):
     courses = CourseRatesSerializer(many=True, help_text=DEFINED["education"])
 
 
+class DepartmentCountSerializer(serializers.Serializer):
+    department = serializers.IntegerField(allow_null=True)
+    department_name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class IncidentFiguresSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text=incident_figures.DEFINITION)
+    by_severity = CountSerializer(many=True)
+    by_category = CountSerializer(many=True)
+    by_state = CountSerializer(many=True)
+    by_department = DepartmentCountSerializer(many=True)
+    contained = serializers.IntegerField()
+    average_hours_to_contain = serializers.FloatField(allow_null=True)
+    overdue_deadlines = serializers.IntegerField()
+
+
 class TrendMonthSerializer(serializers.Serializer):
     month = serializers.DateField(help_text=DEFINED["trend"])
     created = serializers.IntegerField()
@@ -236,4 +254,19 @@ TrendView = _adoption_view(
     gettext_lazy("Per month: use cases created, approved, gone live and retired"),
     lambda view, request: view.use_cases(request).trend(),
     many=True,
+)
+
+
+def _incidents(view, request):
+    """Incident figures follow the department filter and the dates (when reported); not the category."""
+    filterset = view.use_cases(request)
+    data = filterset.form.cleaned_data
+    return incident_figures.incident_figures(filterset.department_ids(), data.get("since"), data.get("until"))
+
+
+IncidentsView = _adoption_view(
+    "AdoptionIncidentsView",
+    IncidentFiguresSerializer,
+    gettext_lazy("Incidents by severity, category, state and department, and the average time to contain"),
+    _incidents,
 )

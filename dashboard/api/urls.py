@@ -24,6 +24,7 @@ from governance.education.api.views import (
     TrainingCourseViewSet,
 )
 from imports.api.views import ImportViewSet
+from incidents.api.views import IncidentActionViewSet, IncidentDeadlineViewSet, IncidentViewSet
 from portal.api import schema as _schema_extensions  # noqa: F401 - registers the decimal field extension
 from portal.api.tokens import ApiTokenViewSet
 from portal.api.views import CurrentUserView, DepartmentViewSet, not_found
@@ -74,6 +75,9 @@ router.register("training-completions", TrainingCompletionViewSet, basename="tra
 router.register("prompt-templates", PromptTemplateViewSet, basename="prompt-template")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("imports", ImportViewSet, basename="import")
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("incident-deadlines", IncidentDeadlineViewSet, basename="incident-deadline")
+router.register("incident-actions", IncidentActionViewSet, basename="incident-action")
 
 # Every export a page offers, for tokens too (portal.api.exports.ExportView): the page's file, filters and scope.
 _EXPORTS = [
@@ -97,6 +101,7 @@ urlpatterns = [
     path("adoption/cost-value/", adoption.CostValueView.as_view(), name="adoption-cost-value"),
     path("adoption/education/", adoption.EducationView.as_view(), name="adoption-education"),
     path("adoption/trend/", adoption.TrendView.as_view(), name="adoption-trend"),
+    path("adoption/incidents/", adoption.IncidentsView.as_view(), name="adoption-incidents"),
     path("me/", CurrentUserView.as_view(), name="me"),
     path("recommendations/", RecommendationView.as_view(), name="recommendation"),
     path("roadmap/", OrganisationRoadmapView.as_view(), name="roadmap"),

@@ -287,6 +287,8 @@ class ReminderSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "kind",
+            "event",
+            "channel",
             "step",
             "days_before",
             "urgent",
@@ -312,6 +314,11 @@ class ReminderSerializer(serializers.ModelSerializer):
 
 class NotificationSerializer(serializers.ModelSerializer):
     kind = serializers.CharField(source="reminder.kind", read_only=True)
+    event = serializers.CharField(
+        source="reminder.event",
+        read_only=True,
+        help_text=_("The workflow event, e.g. usecase.submitted; empty for reminders."),
+    )
     step = serializers.CharField(source="reminder.step", read_only=True)
     urgent = serializers.BooleanField(source="reminder.urgent", read_only=True)
     title = serializers.CharField(source="reminder.title", read_only=True)
@@ -322,7 +329,20 @@ class NotificationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Notification
-        fields = ["id", "kind", "step", "urgent", "title", "message", "url", "due_on", "created_at", "read", "read_at"]
+        fields = [
+            "id",
+            "kind",
+            "event",
+            "step",
+            "urgent",
+            "title",
+            "message",
+            "url",
+            "due_on",
+            "created_at",
+            "read",
+            "read_at",
+        ]
 
     def get_read(self, notification) -> bool:
         return notification.read_at is not None

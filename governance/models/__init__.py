@@ -12,16 +12,17 @@ from django_countries.fields import CountryField
 from governance.choices import (
     FindingSeverity,
     MatrixVerdict,
+    NotificationChannel,
     ReminderKind,
     ReminderStatus,
     ReminderStep,
     StageDecision,
     StageStatus,
 )
+from governance.notify.registry import EVENT_TYPES
 from governance.querysets import (
     ApprovalStageQuerySet,
     FindingQuerySet,
-    NotificationQuerySet,
     PolicyExceptionQuerySet,
 )
 from governance.reminders.registry import KINDS
@@ -458,6 +459,20 @@ class Reminder(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     error = models.TextField(_("last error"), blank=True)
+    # Workflow events (kind "event"): the event's name and occurrence key, the channel, a chat destination.
+    event = models.CharField(_("event"), max_length=60, blank=True)
+    event_key = models.CharField(_("event key"), max_length=200, blank=True)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=NotificationChannel.choices, default=NotificationChannel.EMAIL
+    )
+    destination = models.ForeignKey(
+        "governance.ChatDestination",
+        verbose_name=_("chat destination"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -470,14 +485,23 @@ class Reminder(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "content_type", "object_id", "due_on", "step", "days_before", "recipient_key"],
+                condition=models.Q(event_key=""),
                 name="governance_reminder_once_per_due_item",
+            ),
+            models.UniqueConstraint(
+                fields=["event_key", "recipient_key", "channel"],
+                condition=~models.Q(event_key=""),
+                name="governance_reminder_once_per_event",
+            ),
+            models.CheckConstraint(
+                condition=in_choices("channel", NotificationChannel), name="governance_reminder_channel_valid"
             ),
             models.CheckConstraint(condition=in_choices("kind", ReminderKind), name="governance_reminder_kind_valid"),
             models.CheckConstraint(
                 condition=in_choices("status", ReminderStatus), name="governance_reminder_status_valid"
             ),
             models.CheckConstraint(
-                condition=models.Q(recipient__isnull=False) | ~models.Q(email=""),
+                condition=models.Q(recipient__isnull=False) | ~models.Q(email="") | models.Q(destination__isnull=False),
                 name="governance_reminder_has_recipient",
             ),
             models.CheckConstraint(
@@ -491,43 +515,20 @@ class Reminder(models.Model):
 
     @property
     def spec(self):
-        return KINDS[self.kind]
+        """What writes this row's texts: its reminder kind, or its event type."""
+        return EVENT_TYPES[self.event] if self.event else KINDS[self.kind]
 
     @property
     def title(self):
-        return self.spec.title(self)
+        return self.spec.title_for(self) if self.event else self.spec.title(self)
 
     @property
     def message(self):
-        return self.spec.message(self)
+        return self.spec.message_for(self) if self.event else self.spec.message(self)
 
     @property
     def absolute_url(self):
         return settings.SITE_URL.rstrip("/") + self.url
-
-
-class Notification(models.Model):
-    """An entry of a user's in-app inbox; made once per reminder, read in any language."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications"
-    )
-    reminder = models.OneToOneField(
-        Reminder, verbose_name=_("reminder"), on_delete=models.CASCADE, related_name="notification"
-    )
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
-
-    objects = NotificationQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["user", "read_at"], name="gov_notification_inbox_idx")]
-
-    def __str__(self):
-        return f"{self.user}: {self.reminder}"
 
 
 # Rules and education (roadmap step 6) keep their models beside their services; imported here
@@ -541,9 +542,11 @@ from governance.education.models import (  # noqa: E402
     TrainingCompletion,
     TrainingCourse,
 )
+from governance.models.notify import ChatDestination, Notification  # noqa: E402
 
 __all__ = [
     "ApprovalStage",
+    "ChatDestination",
     "ClassificationLevel",
     "ClassificationRule",
     "Finding",

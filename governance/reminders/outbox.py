@@ -19,9 +19,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from governance.choices import ReminderStatus
+from governance.choices import NotificationChannel, ReminderStatus
 from governance.models import Notification, Reminder
+from governance.notify import chat
 from governance.reminders.kinds import KINDS
+from portal.choices import NotificationFrequency
 from portal.mail import clean_subject, is_permanent
 
 logger = logging.getLogger(__name__)
@@ -60,7 +62,11 @@ def claim(now, size):
             )
         if claimed:
             # pk__in first: claim_token has no index, and the outbox keeps its history.
-            rows = Reminder.objects.filter(pk__in=ids, claim_token=token).select_related("recipient").order_by("pk")
+            rows = (
+                Reminder.objects.filter(pk__in=ids, claim_token=token)
+                .select_related("recipient", "destination")
+                .order_by("pk")
+            )
             return token, list(rows)
     return None, []
 
@@ -71,6 +77,13 @@ def _backoff(attempts):
 
 def _address(row):
     return row.recipient.email if row.recipient_id else row.email
+
+
+def _link(row):
+    """The absolute link of a row: its event type's (a vendor's questionnaire link) or its page."""
+    if row.event:
+        return row.spec.link(row)
+    return row.absolute_url if row.url else ""
 
 
 def _language(row):
@@ -93,13 +106,21 @@ def display_name(user):
 
 
 def build_email(row):
-    """The e-mail of one reminder, in the recipient's language, with a link to the object."""
+    """The e-mail of one reminder or notice, in the recipient's language, with a link to the object."""
+    custom = row.spec.email(row) if row.event else None
+    if custom:
+        with translation.override(_language(row)):
+            subject, text = row.spec.email(row)
+        reply_to = [row.params["reply_to"]] if row.params.get("reply_to") else None
+        return EmailMultiAlternatives(
+            subject, text, None, [_address(row)], reply_to=reply_to, headers={"Message-ID": _message_id(row)}
+        )
     with translation.override(_language(row)):
         context = {
             "reminder": row,
             "title": row.title,
             "message": row.message,
-            "link": row.absolute_url if row.url else "",
+            "link": _link(row),
             "inbox": settings.SITE_URL.rstrip("/") + reverse("governance:inbox") if row.recipient_id else "",
             "name": display_name(row.recipient) if row.recipient_id else "",
             "language": _language(row),
@@ -145,9 +166,20 @@ def _deliver(rows, now, connection, outcome, build=build_email):
         connection.close()
 
 
+def _deliver_chat(rows, now, outcome):
+    for row in rows:
+        try:
+            with translation.override(_language(row)):
+                chat.post(row.destination, row.title, row.message, _link(row))
+        except Exception as error:  # noqa: BLE001 - recorded on the row (scrubbed of the URL), never lost
+            _record_failure(row, error, now, outcome)
+        else:
+            outcome.sent.append(row)
+
+
 def _record_failure(row, error, now, outcome, digest=False):
     row.error = f"{type(error).__name__}: {error}"[:2000]
-    if is_permanent(error) or row.attempts >= settings.REMINDER_MAX_ATTEMPTS:
+    if is_permanent(error) or getattr(error, "permanent", False) or row.attempts >= settings.REMINDER_MAX_ATTEMPTS:
         row.status = ReminderStatus.FAILED
         outcome.failed.append(row)
         logger.warning("Reminder %s failed for good: %s", row.pk, row.error)
@@ -186,9 +218,12 @@ def _record(token, outcome, now, notify):
 
 def _still_due(rows):
     by_kind = defaultdict(list)
-    for row in rows:
-        by_kind[row.kind].append(row)
     due = set()
+    for row in rows:
+        if row.event:
+            due.add(row.pk)  # a workflow notice never goes stale
+        else:
+            by_kind[row.kind].append(row)
     for kind, kind_rows in by_kind.items():
         current = KINDS[kind].current_due_dates({row.object_id for row in kind_rows})
         settled = KINDS[kind].settled(kind_rows)
@@ -204,23 +239,50 @@ def send_batch(now=None, size=None, connection=None):
         return None
     outcome = Outcome([], [], [], [], [])
     due = _still_due(rows)
-    to_mail, notify = [], []
+    to_mail, to_chat, notify = [], [], []
     for row in rows:
         if row.pk not in due or (row.recipient_id and not row.recipient.is_active):
             outcome.cancelled.append(row)
-            continue
-        if row.recipient_id:
+        elif row.channel == NotificationChannel.CHAT:
+            to_chat.append(row)
+        elif row.channel == NotificationChannel.IN_APP:
             notify.append(row)
-            if not row.recipient.email:
-                outcome.sent.append(row)  # in-app only
-                continue
-            if row.recipient.notification_digest and not row.urgent:
-                outcome.digest.append(row)
-                continue
-        to_mail.append(row)
+            outcome.sent.append(row)
+        elif row.recipient_id:
+            _sort_personal(row, notify, to_mail, outcome)
+        else:
+            to_mail.append(row)
+    _deliver_chat(to_chat, now, outcome)
     _deliver(to_mail, now, connection or get_connection(), outcome)
     _record(token, outcome, now, notify)
+    _report(outcome)
     return outcome
+
+
+def _sort_personal(row, notify, to_mail, outcome):
+    """A user's e-mail row: their preference decides (a notice that waits for their decision,
+    or an overdue item, is always e-mailed at once). A reminder row is also its inbox entry;
+    an event's inbox entry is its own in-app row."""
+    if not row.event:
+        notify.append(row)
+    preference = row.recipient.email_notifications
+    if not row.recipient.email or (preference == NotificationFrequency.OFF and not row.urgent):
+        (outcome.cancelled if row.event else outcome.sent).append(row)  # in-app only
+    elif preference == NotificationFrequency.DIGEST and not row.urgent:
+        outcome.digest.append(row)
+    else:
+        to_mail.append(row)
+
+
+def _report(outcome):
+    """Tell the event types the final outcome of their e-mails (e.g. the vendor invitation's)."""
+    for rows, method in ((outcome.sent, "delivered"), (outcome.failed, "failed")):
+        for row in rows:
+            if row.event and row.channel == NotificationChannel.EMAIL:
+                try:
+                    getattr(row.spec, method)(row)
+                except Exception:  # noqa: BLE001 - the notice's own outcome is already recorded
+                    logger.exception("Recording the outcome of outbox row %s failed", row.pk)
 
 
 def send_due(now=None, size=None, max_seconds=None, connection=None):
@@ -245,7 +307,7 @@ def build_digest(user, rows):
         context = {
             "name": display_name(user),
             "language": user.language or settings.LANGUAGE_CODE,
-            "items": [(row.title, row.message, row.absolute_url if row.url else "") for row in rows],
+            "items": [(row.title, row.message, _link(row)) for row in rows],
             "inbox": settings.SITE_URL.rstrip("/") + reverse("governance:inbox"),
         }
         subject = clean_subject(_("Your reminders for today (%(count)s)") % {"count": len(rows)})
@@ -314,7 +376,7 @@ def reminders_sent_again(count):
 def enqueue_sending():
     """Have a worker send the outbox once the current transaction commits (run in-process
     when tasks are eager, as in tests: the registered task is called, not a bare send)."""
-    transaction.on_commit(lambda: current_app.tasks[SEND_TASK].delay())
+    transaction.on_commit(lambda: current_app.tasks[SEND_TASK].delay(), robust=True)
 
 
 def retry_failed(reminder_ids, now=None):

@@ -26,7 +26,18 @@ class CurrentUserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = get_user_model()
-        fields = ["id", "username", "display_name", "email", "language", "department", "roles", "permissions"]
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "email",
+            "language",
+            "email_notifications",
+            "department",
+            "roles",
+            "permissions",
+        ]
+        read_only_fields = ["id", "username", "email", "language"]
 
     def get_roles(self, user) -> list[str]:
         return sorted(user.role_names)

@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, viewsets
 from rest_framework.exceptions import NotFound
 
+from portal.api import parsers
 from portal.api.filters import StrictFilterBackend, StrictOrderingFilter
 from portal.api.serializers import CurrentUserSerializer, DepartmentSerializer
 from portal.models import Department
@@ -25,10 +26,13 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema(tags=["me"])
-class CurrentUserView(generics.RetrieveAPIView):
-    """The authenticated user, with department, roles and permissions."""
+class CurrentUserView(generics.RetrieveUpdateAPIView):
+    """The authenticated user, with department, roles and permissions; PATCH changes the
+    user's own e-mail notification setting (``email_notifications``), nothing else."""
 
     serializer_class = CurrentUserSerializer
+    parser_classes = parsers.JSON
+    http_method_names = ["get", "patch", "head", "options"]
 
     def get_object(self):
         return self.request.user

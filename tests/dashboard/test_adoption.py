@@ -249,7 +249,7 @@ def test_summary_counts_every_use_case(reader, world):
     assert data["total"] == 8
     assert counts(data["by_status"]) == {
         "draft": 1, "submitted": 1, "in_review": 1, "changes_requested": 0, "approved": 1,
-        "rejected": 1, "piloting": 1, "in_production": 1, "retired": 1, "withdrawn": 0,
+        "rejected": 1, "piloting": 1, "in_production": 1, "retired": 1, "withdrawn": 0, "suspended": 0,
     }  # fmt: skip
     # In progress only (the roadmap's count): rejected UC5 (step 2) and retired UC4 (step 6) are left out.
     assert counts(data["by_roadmap_step"]) == {"1": 1, "2": 3, "3": 0, "4": 0, "5": 1, "6": 1}

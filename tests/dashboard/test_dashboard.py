@@ -25,7 +25,8 @@ from usecases.models import UseCase
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 LIVE = {"approved", "piloting", "in_production"}
-IN_PROGRESS = {"draft", "submitted", "in_review", "changes_requested", *LIVE}  # what a roadmap step counts
+# What a roadmap step counts: a use case suspended after an incident keeps its step.
+IN_PROGRESS = {"draft", "submitted", "in_review", "changes_requested", *LIVE, "suspended"}
 THIS_MONTH = datetime.date(2025, 7, 1)
 
 

@@ -33,6 +33,19 @@ from usecases.models import UseCase
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _no_workflow_notices(monkeypatch):
+    """These tests are about reminders; the workflow notices that the services publish on the
+    way (submission, decisions) are tested in test_notify_events.py and left out here."""
+    from portal import events
+    from portal.registry import Registry
+
+    sinks = Registry("test sinks")
+    sinks.add("ignore", lambda event: None)
+    monkeypatch.setattr(events, "EVENT_SINKS", sinks)
+
+
 INBOX = reverse("governance:inbox")
 READ_ALL = reverse("governance:notifications-read")
 PREFERENCE = reverse("governance:notification-preference")
@@ -221,7 +234,7 @@ def test_another_users_notification_is_not_found(client, inboxes, reviewer):
 )
 def test_anonymous_visitors_are_sent_to_login(client, inboxes, method, url):
     url = read_one(inboxes["reviewer"]) if url == "one" else url
-    response = getattr(client, method)(url, {"notification_digest": "on"} if url == PREFERENCE else {})
+    response = getattr(client, method)(url, {"email_notifications": "digest"} if url == PREFERENCE else {})
     assert response.status_code == LOGIN and response.url.startswith(reverse("login"))
     assert Notification.objects.filter(read_at__isnull=False).count() == 0
 
@@ -236,26 +249,29 @@ def test_the_inbox_actions_are_post_only(client, inboxes, reviewer, url):
 
 def test_the_digest_preference_is_saved(client, inboxes, reviewer):
     client.force_login(reviewer)
-    assert elements(client.get(INBOX), "input", name="notification_digest", checked=True) == []
-    response = client.post(PREFERENCE, {"notification_digest": "on"}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert elements(client.get(INBOX), "input", name="email_notifications", value="digest", checked=True) == []
+    response = client.post(PREFERENCE, {"email_notifications": "digest"}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert response.redirect_chain == [(INBOX, 302)]
     assert "Your notification preference was saved." in page_messages(response)
     reviewer.refresh_from_db()
-    assert reviewer.notification_digest is True
-    assert elements(response, "input", name="notification_digest", checked=True)
-    # A checkbox left empty switches it off again.
-    client.post(PREFERENCE, {})
+    assert reviewer.email_notifications == "digest"
+    assert elements(response, "input", name="email_notifications", value="digest", checked=True)
+    client.post(PREFERENCE, {"email_notifications": "off"})
     reviewer.refresh_from_db()
-    assert reviewer.notification_digest is False
+    assert reviewer.email_notifications == "off"
+    # An unknown value changes nothing.
+    client.post(PREFERENCE, {"email_notifications": "hourly"})
+    reviewer.refresh_from_db()
+    assert reviewer.email_notifications == "off"
 
 
 def test_the_preference_is_only_mine(client, inboxes, reviewer, other_requester):
     client.force_login(reviewer)
-    client.post(PREFERENCE, {"notification_digest": "on", "user": other_requester.pk, "is_staff": "on"})
+    client.post(PREFERENCE, {"email_notifications": "digest", "user": other_requester.pk, "is_staff": "on"})
     reviewer.refresh_from_db()
     other_requester.refresh_from_db()
-    assert reviewer.notification_digest is True and reviewer.is_staff is False
-    assert other_requester.notification_digest is False
+    assert reviewer.email_notifications == "digest" and reviewer.is_staff is False
+    assert other_requester.email_notifications == "immediate"
 
 
 def test_the_inbox_speaks_the_readers_language(client, inboxes, reviewer):
@@ -806,7 +822,7 @@ def test_the_html_mail_escapes_the_title_and_the_text_mail_keeps_it(hostile, rev
 
 
 def test_the_digest_escapes_the_title(requester, reviewer):
-    reviewer.notification_digest = True
+    reviewer.email_notifications = "digest"
     reviewer.save()
     submitted(requester, title=XSS)
     run(4)
@@ -847,7 +863,7 @@ def test_the_html_mails_declare_the_readers_language(requester, reviewer):
     [message] = run(4)
     assert message.subject.startswith("Decision due on")
     assert '<html lang="en">' in {kind: body for body, kind in message.alternatives}["text/html"]
-    reviewer.notification_digest = True
+    reviewer.email_notifications = "digest"
     reviewer.language = "ja"
     reviewer.save()
     submitted(requester)

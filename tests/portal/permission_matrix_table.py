@@ -61,6 +61,10 @@ API_SIGNED_IN = api(200, 200, 200, 200, 200)
 API_OVERSIGHT = api(403, 403, 200, 200, 200)
 API_VENDOR_STAFF = api(403, 403, 200, 403, 200)
 API_ADMIN_ONLY_READ = api(403, 403, 403, 403, 200)
+INCIDENT_REPORTER = page(200, 404, 404, 404, 404)  # the reporter (and incident managers) only
+INCIDENT_REPORTER_REFUSED = page(403, 404, 404, 404, 404)  # handlers only: the reporter is refused
+API_INCIDENT_REPORTER = api(200, 404, 404, 404, 404)
+API_INCIDENT_REFUSED = api(403, 404, 404, 404, 404)
 
 # key -> (method, {persona: expected})
 PAGES = {
@@ -203,6 +207,22 @@ PAGES = {
     "imports:template": (GET, page(200, 200, 403, 403, 200)),  # the use-case template
     "imports:detail": (GET, page(200, 404, 404, 403, 404)),
     "imports:confirm": (POST, page(302, 404, 404, 403, 404)),
+    # Incidents: the requester's report about the draft, triaged by an incident manager (no
+    # persona is one); the governance admin is not an incident manager either.
+    "incidents:list": (GET, SIGNED_IN),
+    "incidents:report": (GET, SIGNED_IN),
+    "incidents:export": (GET, SIGNED_IN),  # each sees the rows they may read
+    "incidents:evidence": (GET, INCIDENT_REPORTER),
+    "incidents:detail": (GET, INCIDENT_REPORTER),
+    "incidents:triage": (POST, INCIDENT_REPORTER_REFUSED),
+    "incidents:transition": (POST, INCIDENT_REPORTER_REFUSED),
+    "incidents:suspend": (POST, INCIDENT_REPORTER_REFUSED),
+    "incidents:add-action": (POST, INCIDENT_REPORTER_REFUSED),
+    "incidents:complete-action": (POST, INCIDENT_REPORTER_REFUSED),
+    "incidents:deadline-done": (POST, INCIDENT_REPORTER_REFUSED),
+    "incidents:add-evidence": (POST, page(302, 404, 404, 404, 404)),  # the reporter adds files (empty: a message)
+    # Lifting a suspension of the draft (not suspended: a message) is the reviewers'.
+    "incidents:lift": (POST, page(403, 404, 302, 403, 302)),
     # API root and documents
     "api:api-root": (GET, api(200, 200, 200, 200, 200)),
     "api-schema": (GET, everyone(200)),
@@ -215,7 +235,7 @@ PAGES = {
 # Keys of PAGES that are extra URLs of a route already listed (not patterns of their own).
 PAGE_VARIANTS = {key for key in PAGES if "[" in key}
 
-ADOPTION_FIGURES = ("summary", "approvals", "vendors", "cost-value", "education", "trend")
+ADOPTION_FIGURES = ("summary", "approvals", "vendors", "cost-value", "education", "trend", "incidents")
 
 # "METHOD /api/v1/path/" -> {persona: expected}
 API = {
@@ -230,6 +250,7 @@ API = {
     "GET /api/v1/vendors/export.xlsx": API_SIGNED_IN,
     "GET /api/v1/audit-events/export.csv": API_OVERSIGHT,
     "GET /api/v1/me/": API_SIGNED_IN,
+    "PATCH /api/v1/me/": API_SIGNED_IN,
     "POST /api/v1/recommendations/": API_SIGNED_IN,
     "GET /api/v1/roadmap/": API_SIGNED_IN,
     "GET /api/v1/roadmap/economics/": API_SIGNED_IN,
@@ -369,6 +390,24 @@ API = {
     "POST /api/v1/imports/": api(400, 400, 400, 403, 400),
     "GET /api/v1/imports/{id}/": api(200, 404, 404, 403, 404),
     "POST /api/v1/imports/{id}/confirm/": api(200, 404, 404, 403, 404),
+    # Incidents: anyone reports (an empty body is refused); the reporter reads; handlers act.
+    "GET /api/v1/incidents/": API_SIGNED_IN,
+    "POST /api/v1/incidents/": api(400, 400, 400, 400, 400),
+    "GET /api/v1/incidents/{reference}/": API_INCIDENT_REPORTER,
+    "POST /api/v1/incidents/{reference}/triage/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/assign/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/contain/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/resolve/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/close/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/reject/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/suspend-use-case/": API_INCIDENT_REFUSED,
+    "POST /api/v1/incidents/{reference}/actions/": API_INCIDENT_REFUSED,
+    "GET /api/v1/incident-deadlines/": API_SIGNED_IN,
+    "GET /api/v1/incident-deadlines/{id}/": API_INCIDENT_REPORTER,
+    "POST /api/v1/incident-deadlines/{id}/done/": API_INCIDENT_REFUSED,
+    "GET /api/v1/incident-actions/": API_SIGNED_IN,
+    "GET /api/v1/incident-actions/{id}/": API_INCIDENT_REPORTER,
+    "POST /api/v1/incident-actions/{id}/done/": API_INCIDENT_REFUSED,
 }
 
 # --- Django admin --------------------------------------------------------------------------------
@@ -415,12 +454,16 @@ ADMIN_MODELS = {
     "governance.remindersetting": "view change",
     "governance.delegation": "view add change",
     "governance.reminder": "view",
+    "governance.chatdestination": "view add change",  # switched off with "active", not deleted
     "governance.policydocument": "view",
     "governance.policyversion": "",
     "governance.policyacknowledgement": "view",
     "governance.trainingcourse": "view",
     "governance.trainingcompletion": "view",
     "governance.prompttemplate": "view",
+    "incidents.incident": "view",  # read-only: incidents change through the services
+    "incidents.deadlinerule": "view add change",  # audited edits; switched off, never deleted
+    "incidents.deadline": "view change",  # an admin may move a due date (audited)
 }
 
 # The admin site's own views: (method, {persona: expected}). Non-staff are sent to the admin

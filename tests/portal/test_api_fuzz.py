@@ -74,7 +74,7 @@ from schemathesis.generation.meta import TestPhase
 from schemathesis.pytest.lazy import get_all_tests
 
 from tests.conftest import api_client_for
-from tests.factories import AIModelFactory, UseCaseFactory, published_version, send_assessment
+from tests.factories import AIModelFactory, UseCaseFactory, UserFactory, published_version, send_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +157,11 @@ def _world(personas):
     # The requester's comment on the draft: the comment paths name it (with the draft's reference).
     comment = Comment.objects.create(use_case=draft, author=requester, body="確認をお願いします。")
     OTHER_PARAMETERS["comment_id"] = comment.pk
+    incident, deadline, incident_action = _incident(requester)
     ids = {
+        "incidents": [incident.reference],
+        "incident-deadlines": [deadline.pk],
+        "incident-actions": [incident_action.pk],
         "use-cases": [draft.reference, submitted.reference],
         "use-case-reviews": [submitted.reference, draft.reference],
         "approval-stages": list(ApprovalStage.objects.filter(use_case=submitted).values_list("pk", flat=True)),
@@ -193,10 +197,26 @@ def _world(personas):
     return ids, tokens, own
 
 
+def _incident(requester):
+    """The requester's incident, triaged by an incident manager: its deadlines and an action."""
+    from django.conf import settings as django_settings
+    from django.contrib.auth.models import Group
+
+    from incidents import services as incidents
+
+    manager = UserFactory(username="fuzz-incident-manager")
+    manager.groups.add(Group.objects.get(name=django_settings.INCIDENT_MANAGER_GROUP))
+    incident = incidents.report(
+        requester, {"title": "漏えい", "description": "回答に他人の住所", "sensitive_data": True}
+    )
+    incidents.triage(incident, manager, {"severity": "high", "category": "data_leak", "assignee": requester})
+    action = incidents.add_action(incident, manager, "containment", "止める", requester)
+    return incident, incident.deadlines.order_by("pk").first(), action
+
+
 @pytest.fixture(autouse=True)
 def _event_sink(monkeypatch):
-    """Workflow events (a comment posted) need a sink; until the outbox app installs its own,
-    one that keeps nothing stands in."""
+    """Until the notification outbox is merged (its sink installed), published events go nowhere."""
     from portal import events
     from portal.registry import Registry
 

@@ -1,15 +1,17 @@
 """The shared e-mail rules (portal.mail): one-line subjects and which failures are for good,
-as every sender uses them (vendor invitations here; submission notices and reminders in
+as the outbox uses them (vendor invitations here; submission notices and reminders in
 tests/usecases/test_input_hygiene.py and tests/governance/test_reminder_pages.py)."""
 
 import smtplib
 
 import pytest
 from django.core.mail import BadHeaderError
+from django.core.mail.backends.locmem import EmailBackend
 
-from portal.mail import PermanentSendFailure, clean_subject, is_permanent
+from governance.models import Reminder
+from governance.reminders import outbox
+from portal.mail import clean_subject, is_permanent
 from tests.factories import VendorFactory, send_assessment
-from vendors import tasks
 
 
 @pytest.mark.parametrize(
@@ -45,27 +47,29 @@ def test_permanent_failures_are_told_from_temporary_ones(error, permanent):
 
 
 @pytest.mark.django_db
-def test_a_refused_vendor_address_fails_the_invitation_without_retries(reviewer, monkeypatch):
+def test_a_refused_vendor_address_fails_the_invitation_without_retries(reviewer, monkeypatch, mailoutbox):
     assessment, _token = send_assessment(reviewer, vendor=VendorFactory())
 
-    def refuse(*args, **kwargs):
+    def refuse(self, messages):
         raise smtplib.SMTPRecipientsRefused({assessment.contact.email: (550, b"no such user")})
 
-    monkeypatch.setattr(tasks, "send_mail", refuse)
-    with pytest.raises(PermanentSendFailure):
-        tasks.send_assessment_invitation.run(assessment.pk, "https://portal.example.com/v/x/")
-    # Celery retries only what autoretry_for names; a permanent failure is not one of them.
-    assert not issubclass(PermanentSendFailure, tasks.send_assessment_invitation.autoretry_for)
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    outbox.send_due()
+    row = Reminder.objects.get(event="vendor.invitation")
+    assert (row.status, row.attempts) == ("failed", 1)  # a permanent failure is not retried
 
 
 @pytest.mark.django_db
-def test_a_temporary_failure_of_the_invitation_is_retried(reviewer, monkeypatch):
+def test_a_temporary_failure_of_the_invitation_is_retried(reviewer, monkeypatch, mailoutbox):
     assessment, _token = send_assessment(reviewer, vendor=VendorFactory())
 
-    def down(*args, **kwargs):
+    def down(self, messages):
         raise ConnectionRefusedError("smtp down")
 
-    monkeypatch.setattr(tasks, "send_mail", down)
-    with pytest.raises(ConnectionRefusedError) as raised:
-        tasks.send_assessment_invitation.run(assessment.pk, "https://portal.example.com/v/x/")
-    assert isinstance(raised.value, tasks.send_assessment_invitation.autoretry_for)
+    with monkeypatch.context() as patch:
+        patch.setattr(EmailBackend, "send_messages", down)
+        outbox.send_due()
+    row = Reminder.objects.get(event="vendor.invitation")
+    assert (row.status, row.attempts) == ("pending", 1) and "smtp down" in row.error
+    outbox.send_due(now=row.next_attempt_at)
+    assert Reminder.objects.get(pk=row.pk).status == "sent" and len(mailoutbox) == 1

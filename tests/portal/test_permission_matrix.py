@@ -277,6 +277,7 @@ def build_world():
     from governance.education import services as education
     from governance.models import (
         ApprovalStage,
+        ChatDestination,
         ClassificationLevel,
         ClassificationRule,
         Delegation,
@@ -403,6 +404,12 @@ def build_world():
         status="failed",
     )
     w.notification = Notification.objects.create(user=requester, reminder=w.reminder)
+    # A chat destination, switched off (the world's changes post nothing).
+    w.chat_destination = ChatDestination(
+        name="Marketing channel", kind="slack", department=requester.department, is_active=False
+    )
+    w.chat_destination.webhook_url = "https://chat.invalid/services/T0/B0/matrix"
+    w.chat_destination.save()
 
     # Rules and education: a policy in force (version 1) with a draft version 2, a course with
     # the requester's own completion (with evidence), the requester's draft prompt.
@@ -422,6 +429,8 @@ def build_world():
         requester, {"title": "下書きの要約プロンプト", "category": "other", "body": "{{文章}}を要約して"}
     )
 
+    _incident_rows(w)
+
     # API tokens: the executive's.
     w.api_token, _key = create_api_token(executive, "BI dashboard")
     # The requester's checked (not yet confirmed) use-case import.
@@ -432,6 +441,47 @@ def build_world():
     w.audit_event = AuditEvent.objects.order_by("pk").first()
     _admin_rows(w)
     return w
+
+
+def make_incident(w, title="顧客のメールアドレスが回答に出た"):
+    """The requester's incident about the draft, triaged (with a running deadline, an evidence file and
+    an action owned by the incident manager). Written directly, without audit events or notices, so
+    the world's other lists keep their sizes."""
+    from django.core.files.base import ContentFile
+
+    from incidents.models import Deadline, Incident, IncidentAction, IncidentEvidence
+    from portal.services import next_reference
+
+    now = timezone.now()
+    incident = Incident.objects.create(
+        reference=next_reference("INC", timezone.localdate().year),
+        title=title,
+        description="チャットボット",
+        noticed_at=now,
+        use_case=w.draft,
+        personal_data=True,
+        sensitive_data=True,
+        reporter=w.users["requester"],
+        department=w.users["requester"].department,
+        state="triaged",
+        severity="high",
+        category="data_leak",
+        triaged_at=now,
+    )
+    evidence = IncidentEvidence(incident=incident, original_name="screen.pdf", size=9, uploaded_by=incident.reporter)
+    evidence.file.save("screen.pdf", ContentFile(b"%PDF-1.4\n"), save=True)
+    deadline = Deadline.objects.create(incident=incident, clock="appi_preliminary", due_at=now)
+    action = IncidentAction.objects.create(
+        incident=incident, kind="containment", description="ボットを止める", owner=w.incident_manager
+    )
+    return incident, evidence, deadline, action
+
+
+def _incident_rows(w):
+    from django.conf import settings as django_settings
+
+    w.incident_manager = _join(UserFactory(username="incident-manager"), django_settings.INCIDENT_MANAGER_GROUP)
+    w.incident, w.incident_evidence, w.incident_deadline, w.incident_action = make_incident(w)
 
 
 def _admin_rows(w):
@@ -587,6 +637,17 @@ def page_urls(w):
         "imports:template": {"kind": "use_cases", "fmt": "csv"},
         "imports:detail": {"pk": w.import_job.pk},
         "imports:confirm": {"pk": w.import_job.pk},
+        "incidents:export": {"fmt": "csv"},
+        "incidents:evidence": {"pk": w.incident_evidence.pk},
+        "incidents:lift": {"reference": w.draft.reference},
+        "incidents:detail": {"reference": w.incident.reference},
+        "incidents:triage": {"reference": w.incident.reference},
+        "incidents:transition": {"reference": w.incident.reference, "action": "contain"},
+        "incidents:suspend": {"reference": w.incident.reference},
+        "incidents:add-action": {"reference": w.incident.reference},
+        "incidents:complete-action": {"reference": w.incident.reference, "pk": w.incident_action.pk},
+        "incidents:deadline-done": {"reference": w.incident.reference, "pk": w.incident_deadline.pk},
+        "incidents:add-evidence": {"reference": w.incident.reference},
     }
     urls = {
         key: "/api/v1/no-such-collection/" if key == route else reverse(key, kwargs=kwargs.get(key))
@@ -657,6 +718,9 @@ def api_ids(w):
         "notifications": w.notification.pk,
         "exchange-rates": "USD",
         "imports": w.import_job.pk,
+        "incidents": w.incident.reference,
+        "incident-deadlines": w.incident_deadline.pk,
+        "incident-actions": w.incident_action.pk,
     }
 
 

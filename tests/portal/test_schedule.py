@@ -8,9 +8,9 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 from portal.schedule import sync_periodic_tasks
 
-# What usecases 0002/0007 and governance 0002/0004 created: name -> (task, schedule).
+# What usecases 0002/0007 and governance 0002/0004 created: name -> (task, schedule), less the
+# retired submission-notice sweep (the notification outbox sends those notices now).
 EXPECTED = {
-    "Re-send unsent submission notices": ("usecases.tasks.notify_pending_submissions", ("every", 10, "minutes")),
     "Refresh cost estimates (daily 03:00)": (
         "usecases.tasks.refresh_cost_estimates",
         ("cron", "0", "3", "*", "*", "*", "Asia/Tokyo"),
@@ -90,9 +90,9 @@ def test_an_admins_edit_survives_a_new_migrate():
     task.crontab = CrontabSchedule.objects.create(minute="30", hour="4", timezone="Asia/Tokyo")
     task.enabled = False
     task.save()
-    sweep = PeriodicTask.objects.get(name="Re-send unsent submission notices")
-    sweep.interval = IntervalSchedule.objects.create(every=5, period="minutes")
-    sweep.save()
+    sender = PeriodicTask.objects.get(name="Send due reminders (every minute)")
+    sender.interval = IntervalSchedule.objects.create(every=5, period="minutes")
+    sender.save()
     before = current()
     PeriodicTask.objects.filter(name="Scan reminders (hourly)").delete()  # shows the sync ran
     call_command("migrate", verbosity=0, interactive=False)
@@ -102,4 +102,15 @@ def test_an_admins_edit_survives_a_new_migrate():
         ("cron", "30", "4", "*", "*", "*", "Asia/Tokyo"),
         False,
     )
-    assert after["Re-send unsent submission notices"][1] == ("every", 5, "minutes")
+    assert after["Send due reminders (every minute)"][1] == ("every", 5, "minutes")
+
+
+@pytest.mark.django_db
+def test_a_retired_task_row_is_deleted_by_the_sync():
+    interval = IntervalSchedule.objects.create(every=10, period="minutes")
+    PeriodicTask.objects.create(
+        name="Re-send unsent submission notices", task="usecases.tasks.notify_pending_submissions", interval=interval
+    )
+    resync()
+    assert not PeriodicTask.objects.filter(task="usecases.tasks.notify_pending_submissions").exists()
+    assert "Scan reminders (hourly)" in current()

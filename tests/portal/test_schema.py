@@ -152,7 +152,11 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
     from tests.imports.helpers import upload, vendors_file
 
     import_job = upload(admin_user, "vendors", vendors_file())
+    incident, incident_deadline, incident_action = _incident_rows(requester, admin_user)
     ids = {
+        "incidents": incident.reference,
+        "incident-deadlines": incident_deadline.pk,
+        "incident-actions": incident_action.pk,
         "tokens": admin_token.pk,
         "policies": policy.key,
         "training-courses": course.key,
@@ -214,9 +218,53 @@ def test_every_operation_in_the_schema_is_reachable(requester, admin_user):
     assert ("get", "/api/v1/policies/pending/") in checked
     assert ("post", "/api/v1/training-completions/{id}/remove/") in checked
     assert ("post", "/api/v1/prompt-templates/{id}/fill/") in checked
-    for figures in ("summary", "approvals", "vendors", "cost-value", "education", "trend"):
+    assert ("post", "/api/v1/incidents/{reference}/triage/") in checked
+    for figures in ("summary", "approvals", "vendors", "cost-value", "education", "trend", "incidents"):
         assert ("get", f"/api/v1/adoption/{figures}/") in checked
     assert len(checked) >= 25
+
+
+def _incident_rows(requester, admin_user):
+    """The requester's triaged incident, with the admin made an incident manager (so every
+    incident operation finds it): (incident, deadline, action)."""
+    from django.conf import settings as django_settings
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from incidents.models import Deadline, Incident, IncidentAction
+
+    admin_user.groups.add(Group.objects.get(name=django_settings.INCIDENT_MANAGER_GROUP))
+    for cached in ("_perm_cache", "_role_names", "_group_ids"):  # read again with the new group
+        admin_user.__dict__.pop(cached, None)
+    now = timezone.now()
+    incident = Incident.objects.create(
+        reference="INC-2026-9001",
+        title="漏えい",
+        description="回答に他人の住所",
+        noticed_at=now,
+        reporter=requester,
+        state="triaged",
+        severity="high",
+        category="data_leak",
+        triaged_at=now,
+    )
+    deadline = Deadline.objects.create(incident=incident, clock="appi_preliminary", due_at=now)
+    action = IncidentAction.objects.create(
+        incident=incident, kind="containment", description="止める", owner=admin_user
+    )
+    return incident, deadline, action
+
+
+@pytest.fixture(autouse=True)
+def _event_sink(monkeypatch):
+    """Until the notification outbox is merged (its sink installed), published events go nowhere."""
+    from portal import events
+    from portal.registry import Registry
+
+    if not len(events.EVENT_SINKS):
+        sinks = Registry("schema sinks")
+        sinks.add("drop", lambda event: None)
+        monkeypatch.setattr(events, "EVENT_SINKS", sinks)
 
 
 def _education_rows(requester, admin_user):

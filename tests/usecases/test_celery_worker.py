@@ -18,15 +18,15 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 from kombu import Exchange, Queue
 
+from governance.models import Reminder
+from governance.notify import sink
+from governance.tasks import send_due_reminders
 from portal.celery import app as celery_app
 from tests.conftest import REQUIRE_SERVICES
 from tests.factories import UseCaseFactory
-from usecases.choices import UseCaseStatus
-from usecases.models import UseCase
-from usecases.tasks import notify_reviewers_of_submission
+from usecases import services
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).parent / "celery"
@@ -73,14 +73,16 @@ def _tail(path, lines=80):
 # transaction=True: the worker must see committed rows. serialized_rollback restores
 # the role groups (a data migration) that the flush of a transactional test deletes.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_worker_notifies_reviewers_of_a_submission(tmp_path, requester, reviewer):
+def test_worker_notifies_reviewers_of_a_submission(tmp_path, requester, reviewer, monkeypatch):
     broker = settings.CELERY_BROKER_URL
     if REQUIRE_SERVICES:
         assert broker.startswith(("redis://", "rediss://")), f"CI runs the worker on Redis, not {broker}"
     use_case = UseCaseFactory(complete=True, owner=requester)
-    # Submitted (the task notifies only open submissions), with the notice not yet sent.
-    UseCase.objects.filter(pk=use_case.pk).update(status=UseCaseStatus.SUBMITTED, submitted_at=timezone.now())
-    assert use_case.reviewers_notified_at is None
+    # Submitted, with its notice waiting in the outbox (the sender is enqueued below, on the test's queue).
+    monkeypatch.setattr(sink, "enqueue_sending", lambda: None)
+    services.submit(use_case, requester)
+    notice = Reminder.objects.get(event="usecase.submitted", channel="email")
+    assert notice.status == "pending"
 
     mail_dir = tmp_path / "mail"
     queue = f"test-worker-{uuid.uuid4().hex[:12]}"
@@ -119,16 +121,14 @@ def test_worker_notifies_reviewers_of_a_submission(tmp_path, requester, reviewer
     try:
         celery_app.conf.task_always_eager = False  # the autouse fixture restores it
         started = time.monotonic()
-        notify_reviewers_of_submission.apply_async(args=[use_case.pk], queue=queue)
+        send_due_reminders.apply_async(queue=queue)
 
         deadline = started + TASK_TIMEOUT
-        while use_case.reviewers_notified_at is None and time.monotonic() < deadline:
+        while notice.status != "sent" and time.monotonic() < deadline:
             assert worker.poll() is None, f"the worker exited ({worker.returncode}):\n{_tail(log)}"
             time.sleep(0.25)
-            use_case.refresh_from_db()
-        assert use_case.reviewers_notified_at is not None, (
-            f"the worker did not run the task within {TASK_TIMEOUT} s:\n{_tail(log)}"
-        )
+            notice.refresh_from_db()
+        assert notice.status == "sent", f"the worker did not run the task within {TASK_TIMEOUT} s:\n{_tail(log)}"
         print(f"worker ran the task {time.monotonic() - started:.1f} s after it was enqueued ({broker.split(':')[0]})")
 
         # Wait (bounded) for the task to report success in the worker's log.

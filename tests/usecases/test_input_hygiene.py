@@ -2,18 +2,22 @@
 one validator), and the reviewers' notice survives a title that slipped through: its
 subject is cleaned, and a send no retry can fix is marked failed instead of retried."""
 
+import datetime
 import smtplib
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.mail import BadHeaderError
+from django.core.mail.backends.locmem import EmailBackend
 from django.urls import reverse
+from django.utils import timezone
 
+from governance.models import Reminder
+from governance.reminders import outbox
 from portal.validators import validate_single_line, validate_visible_text, visible_text
 from tests.conftest import api_client_for
 from tests.factories import UseCaseFactory, UserFactory
-from usecases import tasks
-from usecases.choices import UseCaseStatus
+from usecases import services
 from usecases.models import UseCase
 
 pytestmark = pytest.mark.django_db
@@ -85,17 +89,32 @@ def test_the_form_refuses_an_invisible_title_with_a_field_error(client, requeste
 
 
 def _submitted(requester, **fields):
+    """A use case submitted through the service; its notice waits in the outbox."""
     use_case = UseCaseFactory(complete=True, owner=requester)
     # As data stored before the title checks existed (or written around them).
-    UseCase.objects.filter(pk=use_case.pk).update(
-        status=UseCaseStatus.SUBMITTED, submitted_at="2026-01-05T00:00Z", **fields
-    )
-    return use_case
+    UseCase.objects.filter(pk=use_case.pk).update(**fields)
+    use_case.refresh_from_db()
+    return services.submit(use_case, requester)
+
+
+def _fail_with(monkeypatch, error, only=None):
+    real = EmailBackend.send_messages
+
+    def refuse(self, messages):
+        if only is None or messages[0].to == [only]:
+            raise error
+        return real(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+
+
+def _notices():
+    return Reminder.objects.filter(event="usecase.submitted", channel="email")
 
 
 def test_a_title_with_line_breaks_still_gives_a_one_line_subject(requester, reviewer, mailoutbox):
-    use_case = _submitted(requester, title="Bcc: x@example.com\r\nSubject:\u2028hi")
-    assert tasks.notify_reviewers_of_submission.run(use_case.pk) == 1
+    _submitted(requester, title="Bcc: x@example.com\r\nSubject:\u2028hi")
+    outbox.send_due()
     subject = mailoutbox[0].subject
     assert "\r" not in subject and "\n" not in subject and "\u2028" not in subject
     assert subject.endswith("Bcc: x@example.com Subject: hi")
@@ -111,20 +130,14 @@ def test_a_title_with_line_breaks_still_gives_a_one_line_subject(requester, revi
     ],
 )
 def test_a_permanent_send_failure_is_marked_failed_and_never_retried(requester, reviewer, monkeypatch, error):
-    use_case = _submitted(requester)
-
-    def refuse(*args, **kwargs):
-        raise error
-
-    monkeypatch.setattr(tasks, "send_mail", refuse)
-    assert tasks.notify_reviewers_of_submission.run(use_case.pk) == 0  # no exception: nothing to retry
-    use_case.refresh_from_db()
-    assert use_case.reviewers_notice_error.startswith(f"{reviewer.username}: {type(error).__name__}")
-    assert use_case.reviewers_notified_at is None
-    # Neither the sweep nor a late retry tries again.
-    UseCase.objects.filter(pk=use_case.pk).update(submitted_at="2026-01-05T00:00Z")
-    assert tasks.notify_pending_submissions() == 0
-    assert tasks.notify_reviewers_of_submission.run(use_case.pk) == 0
+    _submitted(requester)
+    _fail_with(monkeypatch, error)
+    outbox.send_due()
+    [row] = _notices()
+    assert row.status == "failed" and row.error.startswith(type(error).__name__)
+    # No later run tries again.
+    assert outbox.send_due(now=timezone.now() + datetime.timedelta(days=2)) == {}
+    assert _notices().get().attempts == 1
 
 
 @pytest.mark.parametrize(
@@ -135,33 +148,25 @@ def test_a_permanent_send_failure_is_marked_failed_and_never_retried(requester, 
         smtplib.SMTPServerDisconnected("gone"),
     ],
 )
-def test_a_temporary_send_failure_is_raised_for_a_retry(requester, reviewer, monkeypatch, error):
-    use_case = _submitted(requester)
-
-    def refuse(*args, **kwargs):
-        raise error
-
-    monkeypatch.setattr(tasks, "send_mail", refuse)
-    with pytest.raises(type(error)):
-        tasks.notify_reviewers_of_submission.run(use_case.pk)
-    use_case.refresh_from_db()
-    assert use_case.reviewers_notice_error == "" and use_case.reviewers_notice_claimed_at is None
+def test_a_temporary_send_failure_is_kept_for_a_retry(requester, reviewer, monkeypatch, error):
+    _submitted(requester)
+    _fail_with(monkeypatch, error)
+    outbox.send_due()
+    [row] = _notices()
+    assert (row.status, row.attempts, row.claim_token) == ("pending", 1, None)
+    assert row.next_attempt_at > timezone.now()
 
 
 def test_one_refused_reviewer_does_not_stop_the_others(requester, reviewer, it_department, mailoutbox, monkeypatch):
     from portal.roles import Role
+    from tests.conftest import _join
 
-    UserFactory(username="reviewer2", department=it_department, role=Role.REVIEWER, email="bad@example.com")
-    use_case = _submitted(requester)
-    real_send = tasks.send_mail
-
-    def refuse_one(subject, body, sender, recipients):
-        if recipients == ["bad@example.com"]:
-            raise smtplib.SMTPRecipientsRefused({"bad@example.com": (550, b"no such user")})
-        return real_send(subject, body, sender, recipients)
-
-    monkeypatch.setattr(tasks, "send_mail", refuse_one)
-    assert tasks.notify_reviewers_of_submission.run(use_case.pk) == 1
-    use_case.refresh_from_db()
-    assert use_case.reviewers_notified_at is not None
+    bad = UserFactory(username="reviewer2", department=it_department, role=Role.REVIEWER, email="bad@example.com")
+    _join(bad, "it-review")
+    _submitted(requester)
+    _fail_with(
+        monkeypatch, smtplib.SMTPRecipientsRefused({"bad@example.com": (550, b"no such user")}), "bad@example.com"
+    )
+    outbox.send_due()
+    assert dict(_notices().values_list("recipient__username", "status")) == {"reviewer": "sent", "reviewer2": "failed"}
     assert [mail.to for mail in mailoutbox] == [[reviewer.email]]

@@ -1,10 +1,15 @@
 import threading
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connections
 from django.urls import reverse
+from django.utils import timezone
 
+from governance.models import Reminder
+from governance.reminders import outbox
 from portal.models import AuditEvent
 from portal.services import next_reference
 from tests.conftest import api_client_for
@@ -67,24 +72,21 @@ def test_submit_complete_draft_records_audit_and_notifies_reviewers(
     use_case = UseCaseFactory(complete=True, owner=requester)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         submitted = services.submit(use_case, requester)
-    assert len(callbacks) == 1
+    assert len(callbacks) == 1  # the outbox sender, once
     assert submitted.status == UseCaseStatus.SUBMITTED
     assert submitted.submitted_at is not None
     event = AuditEvent.objects.for_object(use_case).get(action="submit")
     assert (event.actor, event.from_state, event.to_state) == (requester, "draft", "submitted")
     assert [mail.to for mail in mailoutbox] == [[reviewer.email]]
     assert use_case.reference in mailoutbox[0].subject
-    use_case.refresh_from_db()
-    assert use_case.reviewers_notified_at is not None
+    row = Reminder.objects.get(event="usecase.submitted", channel="email")
+    assert (row.recipient, row.status) == (reviewer, "sent")
 
 
-def test_notification_task_mails_once_even_if_delivered_twice(requester, reviewer, mailoutbox):
-    from usecases.tasks import notify_reviewers_of_submission
-
-    use_case = UseCaseFactory(complete=True, owner=requester)
-    UseCase.objects.filter(pk=use_case.pk).update(status=UseCaseStatus.SUBMITTED, submitted_at="2026-01-05T00:00Z")
-    assert notify_reviewers_of_submission(use_case.pk) == 1
-    assert notify_reviewers_of_submission(use_case.pk) == 0
+def test_the_submission_notice_is_mailed_once_even_if_the_sender_runs_twice(requester, reviewer, mailoutbox):
+    services.submit(UseCaseFactory(complete=True, owner=requester), requester)
+    outbox.send_due()
+    outbox.send_due()
     assert len(mailoutbox) == 1
 
 
@@ -184,89 +186,75 @@ def test_next_reference_scopes_by_year():
     assert next_reference("UC", 2031) == "UC-2031-0001"
 
 
-def test_a_failed_send_releases_the_claim_so_a_retry_sends(requester, reviewer, mailoutbox, monkeypatch):
-    from usecases import tasks
+def test_a_failed_send_is_retried_by_the_outbox_and_then_sent(requester, reviewer, mailoutbox, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
 
-    use_case = UseCaseFactory(complete=True, owner=requester)
-    UseCase.objects.filter(pk=use_case.pk).update(status=UseCaseStatus.SUBMITTED, submitted_at="2026-01-05T00:00Z")
-
-    def smtp_down(*args, **kwargs):
+    def smtp_down(self, messages):
         raise ConnectionRefusedError("smtp down")
 
-    monkeypatch.setattr(tasks, "send_mail", smtp_down)
-    with pytest.raises(ConnectionRefusedError):
-        tasks.notify_reviewers_of_submission.run(use_case.pk)
-    use_case.refresh_from_db()
-    assert use_case.reviewers_notified_at is None and use_case.reviewers_notice_claimed_at is None
-    monkeypatch.undo()
-    assert tasks.notify_reviewers_of_submission.run(use_case.pk) == 1
-    assert len(mailoutbox) == 1
+    with monkeypatch.context() as patch:
+        patch.setattr(EmailBackend, "send_messages", smtp_down)
+        services.submit(UseCaseFactory(complete=True, owner=requester), requester)
+        outbox.send_due()
+    row = Reminder.objects.get(event="usecase.submitted", channel="email")
+    assert (row.status, row.attempts) == ("pending", 1) and "smtp down" in row.error
+    assert row.next_attempt_at > timezone.now()  # backoff
+    outbox.send_due(now=row.next_attempt_at)
+    row.refresh_from_db()
+    assert row.status == "sent" and len(mailoutbox) == 1
 
 
-def test_the_sweep_resends_notices_that_were_never_sent(requester, reviewer, mailoutbox):
-    from datetime import timedelta
+def test_a_notice_refused_for_good_is_recorded_failed_and_not_retried(requester, reviewer, mailoutbox, monkeypatch):
+    import smtplib
 
-    from django.utils import timezone
+    from django.core.mail.backends.locmem import EmailBackend
 
-    from usecases import tasks
+    def refused(self, messages):
+        raise smtplib.SMTPRecipientsRefused({reviewer.email: (550, b"no such user")})
 
-    old = timezone.now() - timedelta(hours=1)
-    lost = UseCaseFactory(complete=True, owner=requester)
-    fresh = UseCaseFactory(complete=True, owner=requester)
-    crashed = UseCaseFactory(complete=True, owner=requester)
-    withdrawn = UseCaseFactory(complete=True, owner=requester)
-    UseCase.objects.filter(pk__in=[lost.pk, crashed.pk]).update(status=UseCaseStatus.SUBMITTED, submitted_at=old)
-    UseCase.objects.filter(pk=fresh.pk).update(status=UseCaseStatus.SUBMITTED, submitted_at=timezone.now())
-    UseCase.objects.filter(pk=withdrawn.pk).update(status=UseCaseStatus.WITHDRAWN, submitted_at=old)
-    # A worker claimed this one an hour ago and died: its lease has run out.
-    UseCase.objects.filter(pk=crashed.pk).update(reviewers_notice_claimed_at=old)
-
-    assert tasks.notify_pending_submissions() == 2  # eager in tests: the notices go out now
-    mailed = sorted(
-        reference
-        for mail in mailoutbox
-        for reference in (lost.reference, crashed.reference, fresh.reference)
-        if reference in mail.subject
-    )
-    assert mailed == sorted([lost.reference, crashed.reference])
-    assert len(mailoutbox) == 2
-    assert tasks.notify_pending_submissions() == 0  # scanned twice, mailed once
-
-
-def test_a_live_claim_keeps_a_second_worker_away(requester, reviewer, mailoutbox):
-    from django.utils import timezone
-
-    from usecases import tasks
-
-    use_case = UseCaseFactory(complete=True, owner=requester)
-    UseCase.objects.filter(pk=use_case.pk).update(
-        status=UseCaseStatus.SUBMITTED, submitted_at=timezone.now(), reviewers_notice_claimed_at=timezone.now()
-    )
-    assert tasks.notify_reviewers_of_submission.run(use_case.pk) == 0
+    with monkeypatch.context() as patch:
+        patch.setattr(EmailBackend, "send_messages", refused)
+        services.submit(UseCaseFactory(complete=True, owner=requester), requester)
+        outbox.send_due()
+    row = Reminder.objects.get(event="usecase.submitted", channel="email")
+    assert row.status == "failed" and row.error.startswith("SMTPRecipientsRefused")
+    assert outbox.send_due(now=timezone.now() + timedelta(days=1)) == {}
     assert mailoutbox == []
 
 
+def test_a_notice_claimed_by_a_worker_that_died_is_sent_by_the_next_run(requester, reviewer, mailoutbox):
+    services.submit(UseCaseFactory(complete=True, owner=requester), requester)
+    row = Reminder.objects.get(event="usecase.submitted", channel="email")
+    now = timezone.now()
+    token, claimed = outbox.claim(now, 50)  # a sender claims the rows, then is killed
+    assert row.pk in [claimed_row.pk for claimed_row in claimed]
+    assert outbox.send_due(now=now) == {}  # a live claim keeps a second worker away
+    later = now + timedelta(seconds=settings.REMINDER_CLAIM_TIMEOUT + 1)
+    outbox.send_due(now=later)
+    row.refresh_from_db()
+    assert row.status == "sent" and [mail.to for mail in mailoutbox] == [[reviewer.email]]
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_submit_succeeds_when_the_broker_is_down(requester, monkeypatch):
-    from usecases import tasks
+def test_submit_succeeds_when_the_broker_is_down(requester, reviewer, monkeypatch):
+    from celery import current_app
 
     def broker_down(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(tasks.notify_reviewers_of_submission, "delay", broker_down)
+    monkeypatch.setattr(current_app.tasks[outbox.SEND_TASK], "delay", broker_down)
     use_case = UseCaseFactory(complete=True, owner=requester)
     response = api_client_for(requester).post(f"/api/v1/use-cases/{use_case.reference}/submit/")
     assert response.status_code == 200
     use_case.refresh_from_db()
-    assert use_case.status == UseCaseStatus.SUBMITTED and use_case.reviewers_notified_at is None
+    assert use_case.status == UseCaseStatus.SUBMITTED
+    # The notice waits in the outbox for the next sender run (beat, every minute).
+    assert Reminder.objects.filter(event="usecase.submitted", channel="email", status="pending").count() == 1
 
 
 def test_notice_subject_is_plain_text(requester, reviewer, mailoutbox):
-    from usecases.tasks import notify_reviewers_of_submission
-
-    use_case = UseCaseFactory(complete=True, owner=requester, title="Q&A <bot> 'x'")
-    UseCase.objects.filter(pk=use_case.pk).update(status=UseCaseStatus.SUBMITTED, submitted_at="2026-01-05T00:00Z")
-    notify_reviewers_of_submission(use_case.pk)
+    services.submit(UseCaseFactory(complete=True, owner=requester, title="Q&A <bot> 'x'"), requester)
+    outbox.send_due()
     assert mailoutbox[0].subject.endswith("Q&A <bot> 'x'")
 
 

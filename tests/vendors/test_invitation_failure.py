@@ -1,26 +1,41 @@
 """A questionnaire e-mail that fails for good leaves a record reviewers see (page, API, audit
-trail); a re-issued link that is delivered clears it."""
+trail); a re-issued link that is delivered clears it. The e-mail goes through the notification
+outbox (``vendor.invitation``): once per link, retried, its final outcome recorded here."""
 
 import smtplib
 
 import pytest
+from django.core.mail.backends.locmem import EmailBackend
 
-from portal.mail import PermanentSendFailure
+from governance.models import Reminder
+from governance.reminders import outbox
 from portal.models import AuditEvent
 from tests.conftest import api_client_for
 from tests.factories import VendorFactory, send_assessment
-from vendors import assessments, tasks
+from vendors import assessments
 from vendors.choices import VendorAuditAction
 
 pytestmark = pytest.mark.django_db
-URL = "https://portal.example.com/v/x/"
 
 
 def _refuse(monkeypatch, assessment):
-    def refuse(*args, **kwargs):
+    def refuse(self, messages):
         raise smtplib.SMTPRecipientsRefused({assessment.contact.email: (550, b"no such user")})
 
-    monkeypatch.setattr(tasks, "send_mail", refuse)
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+
+
+def test_the_invitation_is_one_outbox_row_with_the_link_encrypted(reviewer, mailoutbox):
+    assessment, token = send_assessment(reviewer, vendor=VendorFactory())
+    [row] = Reminder.objects.filter(event="vendor.invitation")
+    assert (row.recipient_id, row.email, row.channel) == (None, assessment.contact.email, "email")
+    assert token not in str(row.params) and token not in row.url  # the secret link is not stored in clear
+    assert not Reminder.objects.filter(event="vendor.invitation", channel="in_app").exists()  # an outsider
+    outbox.send_due()
+    outbox.send_due()
+    [message] = mailoutbox
+    assert message.to == [assessment.contact.email] and token in message.body
+    assert message.reply_to == [reviewer.email]
 
 
 def test_a_refused_invitation_is_recorded_shown_and_cleared_by_a_delivered_reissue(
@@ -28,8 +43,8 @@ def test_a_refused_invitation_is_recorded_shown_and_cleared_by_a_delivered_reiss
 ):
     assessment, _token = send_assessment(reviewer, vendor=VendorFactory())
     _refuse(monkeypatch, assessment)
-    with pytest.raises(PermanentSendFailure):
-        tasks.send_assessment_invitation.run(assessment.pk, URL)
+    outbox.send_due()
+    assert Reminder.objects.get(event="vendor.invitation").status == "failed"  # no retry can help
 
     assessment.refresh_from_db()
     assert assessment.invitation_error.startswith("SMTPRecipientsRefused")
@@ -63,7 +78,7 @@ def test_a_refused_invitation_is_recorded_shown_and_cleared_by_a_delivered_reiss
     # The address is fixed and the link re-issued: the mail goes out and the record is cleared.
     monkeypatch.undo()
     assessments.reissue_link(assessment, reviewer)
-    assert tasks.send_assessment_invitation.run(assessment.pk, URL) == 1
+    outbox.send_due()
     assert len(mailoutbox) == 1
     assessment.refresh_from_db()
     assert assessment.invitation_error == "" and assessment.invitation_failed_at is None
@@ -75,18 +90,20 @@ def test_a_refused_invitation_is_recorded_shown_and_cleared_by_a_delivered_reiss
 def test_a_delivered_invitation_with_nothing_to_clear_writes_no_event(reviewer, mailoutbox):
     assessment, _token = send_assessment(reviewer, vendor=VendorFactory())
     before = AuditEvent.objects.for_object(assessment).count()
-    assert tasks.send_assessment_invitation.run(assessment.pk, URL) == 1
+    outbox.send_due()
+    assert len(mailoutbox) == 1
     assert AuditEvent.objects.for_object(assessment).count() == before
 
 
 def test_a_temporary_failure_records_nothing(reviewer, monkeypatch):
     assessment, _token = send_assessment(reviewer, vendor=VendorFactory())
 
-    def down(*args, **kwargs):
+    def down(self, messages):
         raise ConnectionRefusedError("smtp down")
 
-    monkeypatch.setattr(tasks, "send_mail", down)
-    with pytest.raises(ConnectionRefusedError):
-        tasks.send_assessment_invitation.run(assessment.pk, URL)
+    monkeypatch.setattr(EmailBackend, "send_messages", down)
+    outbox.send_due()
+    row = Reminder.objects.get(event="vendor.invitation")
+    assert row.status == "pending" and row.attempts == 1  # retried later, with backoff
     assessment.refresh_from_db()
     assert assessment.invitation_error == "" and assessment.invitation_failed_at is None
