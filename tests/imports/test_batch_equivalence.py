@@ -15,6 +15,7 @@ from governance.models import Finding
 from imports import running, services
 from imports.choices import ImportStatus
 from imports.models import ExternalKey
+from portal.exceptions import Invalid
 from portal.models import AuditEvent, ReferenceSequence
 from tests.factories import AIModelFactory, VendorFactory
 from tests.imports.helpers import USE_CASE_HEADER, csv_bytes, upload, use_case_row
@@ -195,3 +196,20 @@ def test_confirm_queries_grow_by_one_insert_a_row(requester, models):
     few = _confirm_queries(requester, "Q", 3, models)
     many = _confirm_queries(requester, "R", 23, models)
     assert many - few <= 20  # the use case's INSERT; everything else once per import (or per chunk)
+
+
+def test_a_refusal_at_the_end_of_the_batch_fails_the_import_and_writes_nothing(requester, models, monkeypatch):
+    def refuse(changed):
+        raise Invalid("The checks refused the import.")
+
+    key = next(iter(usecase_services.BULK_CHANGE_HOOKS.items()))[0]
+    monkeypatch.setitem(usecase_services.BULK_CHANGE_HOOKS._entries, key, refuse)
+    before = (UseCase.objects.count(), AuditEvent.objects.count(), ExternalKey.objects.count(), Finding.objects.count())
+    job = upload(requester, "use_cases", csv_bytes([HEADER, *_rows("F", models)[:5]]))
+
+    job = services.confirm(job, requester)
+
+    assert job.status == ImportStatus.FAILED
+    assert job.error == "The checks refused the import. Nothing was imported."
+    after = (UseCase.objects.count(), AuditEvent.objects.count(), ExternalKey.objects.count(), Finding.objects.count())
+    assert after == before
