@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboard import worklist
 from governance.models import Notification
+from imports.services import may_import
 from portal.roles import Role, has_role
 
 
@@ -39,6 +40,8 @@ def navigation(request):
                 ],
             )
         )
+    if may_import(user):
+        items.append(("imports:index", _("Import")))
     items.append(("incidents:list", _("Incidents")))
     if user.has_perm("portal.view_auditevent"):
         items.append(("governance:audit", _("Audit trail")))

@@ -13,7 +13,7 @@ from governance import rules
 from governance.models import ClassificationLevel, ClassificationRule, Finding, PolicyException
 from governance.risk import derive_risk_tier
 from usecases.choices import CLOSED_STATES
-from usecases.models import UseCase
+from usecases.models import UseCase, UseCaseModel
 from vendors.models import Assessment
 
 RECHECK_TASK = "governance.tasks.recheck_use_cases"
@@ -25,6 +25,12 @@ def check_context(use_case, today=None):
         (choice.deployment, choice.ai_model)
         for choice in use_case.model_choices.select_related("ai_model__publisher", "ai_model__licence")
     ]
+    vendor_ids = {model.publisher_id for _style, model in choices}
+    return _context(use_case, choices, _policy_facts(), _ready_vendors(vendor_ids), today)
+
+
+def _policy_facts():
+    """The classification matrix and the regions of each level (the same for every use case)."""
     matrix = {
         (rule.level.code, rule.style): rules.MatrixCell(
             rule.verdict,
@@ -38,10 +44,17 @@ def check_context(use_case, today=None):
     levels = list(ClassificationLevel.objects.all())
     allowed_regions = {level.code: [str(country) for country in level.allowed_regions] for level in levels}
     allowed_jurisdictions = {level.code: [str(country) for country in level.allowed_jurisdictions] for level in levels}
-    vendor_ids = {model.publisher_id for _style, model in choices}
-    ready = frozenset(
+    return matrix, allowed_regions, allowed_jurisdictions
+
+
+def _ready_vendors(vendor_ids):
+    return frozenset(
         Assessment.objects.readiness_completed().filter(vendor_id__in=vendor_ids).values_list("vendor_id", flat=True)
     )
+
+
+def _context(use_case, choices, facts, ready, today):
+    matrix, allowed_regions, allowed_jurisdictions = facts
     return rules.CheckContext(
         level=use_case.data_classification,
         audience=use_case.audience,
@@ -100,6 +113,75 @@ def refresh_risk_tier(use_case):
         UseCase.objects.filter(pk=use_case.pk).update(risk_tier=tier)
         use_case.risk_tier = tier
     return tier
+
+
+BULK_CHUNK = 500
+
+
+def refresh_risk_tiers(use_cases):
+    """``refresh_risk_tier`` of many use cases: one UPDATE per tier that changed."""
+    moved = {}
+    for use_case in use_cases:
+        tier = derive_risk_tier(use_case)
+        if tier != use_case.risk_tier:
+            moved.setdefault(tier, []).append(use_case)
+            use_case.risk_tier = tier
+    for tier, group in moved.items():
+        pks = [use_case.pk for use_case in group]
+        for start in range(0, len(pks), BULK_CHUNK):
+            UseCase.objects.filter(pk__in=pks[start : start + BULK_CHUNK]).update(risk_tier=tier)
+
+
+def run_checks_bulk(use_cases, today=None):
+    """``run_checks`` of many use cases, leaving the same findings, in a few queries per chunk
+    (the matrix and the regions are read once; choices, vendor readiness and the stored findings
+    once per chunk)."""
+    facts = _policy_facts()
+    now = timezone.now()
+    today = today or timezone.localdate()
+    use_cases = list(use_cases)
+    for start in range(0, len(use_cases), BULK_CHUNK):
+        chunk = use_cases[start : start + BULK_CHUNK]
+        pks = [use_case.pk for use_case in chunk]
+        choices = {}
+        for choice in UseCaseModel.objects.filter(use_case_id__in=pks).select_related(
+            "ai_model__publisher", "ai_model__licence"
+        ):
+            choices.setdefault(choice.use_case_id, []).append((choice.deployment, choice.ai_model))
+        ready = _ready_vendors({model.publisher_id for rows in choices.values() for _style, model in rows})
+        findings, current = [], set()
+        for use_case in chunk:
+            own = choices.get(use_case.pk, [])
+            own_ready = ready & {model.publisher_id for _style, model in own}
+            for result in rules.evaluate(_context(use_case, own, facts, own_ready, today)):
+                current.add((use_case.pk, result.rule_id, result.subject))
+                findings.append(
+                    Finding(
+                        use_case=use_case,
+                        rule_id=result.rule_id,
+                        subject=result.subject,
+                        severity=result.severity,
+                        facts=result.facts,
+                        evaluated_at=now,
+                    )
+                )
+        with transaction.atomic():
+            Finding.objects.bulk_create(
+                findings,
+                batch_size=1000,
+                update_conflicts=True,
+                unique_fields=["use_case", "rule_id", "subject"],
+                update_fields=["severity", "facts", "evaluated_at"],
+            )
+            stale = [
+                pk
+                for pk, *key in Finding.objects.filter(use_case_id__in=pks).values_list(
+                    "pk", "use_case_id", "rule_id", "subject"
+                )
+                if tuple(key) not in current
+            ]
+            if stale:
+                Finding.objects.filter(pk__in=stale).delete()
 
 
 def open_blocking_findings(use_case):

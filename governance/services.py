@@ -16,7 +16,14 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.checks import enqueue_recheck, open_blocking_findings, refresh_risk_tier, run_checks
+from governance.checks import (
+    enqueue_recheck,
+    open_blocking_findings,
+    refresh_risk_tier,
+    refresh_risk_tiers,
+    run_checks,
+    run_checks_bulk,
+)
 from governance.choices import (
     DECISION_STAGE_STATUS,
     FindingSeverity,
@@ -201,6 +208,13 @@ def poc_licence_items(use_case, facts):
 def on_use_case_change(use_case, user):
     refresh_risk_tier(use_case)
     run_checks(use_case)
+
+
+def on_use_cases_change(changed):
+    """``on_use_case_change`` of many ``(use_case, user)`` at once (an import's batch)."""
+    use_cases = [use_case for use_case, _user in changed]
+    refresh_risk_tiers(use_cases)
+    run_checks_bulk(use_cases)
 
 
 def on_use_case_transition(use_case, action, user):

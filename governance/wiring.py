@@ -27,6 +27,7 @@ from portal.api.exceptions import RULE_VIOLATION_BODIES
 from portal.badges import BADGES
 from portal.choices import AUDIT_ACTION_LABELS
 from portal.events import EVENT_SINKS
+from portal.registry import key_of
 from usecases import economics, extensions, querysets, roadmap
 from usecases import services as usecase_services
 from usecases.choices import RoadmapStep
@@ -43,6 +44,7 @@ def install():
     usecase_services.ACTOR_RULES.add(services.STAGE_DECIDER, services.is_stage_decider)
     usecase_services.ACTOR_LABELS.add(services.STAGE_DECIDER, _("Member of the current approval stage's group"))
     usecase_services.CHANGE_HOOKS.register(services.on_use_case_change)
+    usecase_services.BULK_CHANGE_HOOKS.add(key_of(services.on_use_case_change), services.on_use_cases_change)
     usecase_services.TRANSITION_HOOKS.register(services.on_use_case_transition)
     querysets.CHILD_PREFETCHES.register(services.active_stages_prefetch)
 

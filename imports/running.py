@@ -15,6 +15,7 @@ from imports.models import ImportJob
 from portal.choices import AuditAction
 from portal.exceptions import RuleViolation
 from portal.services import audit_source, record_event
+from usecases import services as usecase_services
 
 PROGRESS_EVERY = 200
 
@@ -63,6 +64,9 @@ def preview(job):
     return job
 
 
+ALL_ROWS = "*"  # a failure when the rows are written together, at the end of the batch
+
+
 class RowFailed(Exception):
     def __init__(self, row, message):
         self.row, self.message = row, message
@@ -101,15 +105,7 @@ def write(job, *, report_progress=False):
             row_plans = plans(job)
             if any(plan.outcome == RowOutcome.ERROR for plan in row_plans):
                 raise RowFailed(None, _("The records changed since the check; see the rows with errors."))
-            for index, plan in enumerate(row_plans, start=1):
-                if plan.action is not None:
-                    function, arguments = plan.action
-                    try:  # no savepoint per row: any failure ends (and rolls back) the whole import
-                        function(user, *arguments)
-                    except (ValidationError, RuleViolation, PermissionDenied, DatabaseError) as error:
-                        raise RowFailed(plan.row, _describe(error)) from error
-                if progress is not None and index % PROGRESS_EVERY == 0:
-                    progress(index)
+            _apply(user, row_plans, progress)
             counts = _counts(row_plans, language)
             job.preview = [plan.as_json() for plan in row_plans]
             job.counts = counts
@@ -127,6 +123,9 @@ def write(job, *, report_progress=False):
                 job.preview = [plan.as_json() for plan in fresh]
                 job.counts = _counts(fresh, language)
                 job.error = str(failure.message)[:1000]
+            elif failure.row == ALL_ROWS:
+                job.status = ImportStatus.FAILED
+                job.error = (_("%(message)s Nothing was imported.") % {"message": failure.message})[:1000]
             else:
                 job.status = ImportStatus.FAILED
                 job.error = (
@@ -139,6 +138,25 @@ def write(job, *, report_progress=False):
         if progress is not None:
             progress.close()
     return job
+
+
+def _apply(user, row_plans, progress):
+    """Each row through its service, in one batch: the reference codes, the children of new use
+    cases, the audit events, the policy checks and the cost estimates are written once for all
+    rows at the end (``usecases.services.batch``), with the same result as row by row."""
+    try:
+        with usecase_services.batch():
+            for index, plan in enumerate(row_plans, start=1):
+                if plan.action is not None:
+                    function, arguments = plan.action
+                    try:  # no savepoint per row: any failure ends (and rolls back) the whole import
+                        function(user, *arguments)
+                    except (ValidationError, RuleViolation, PermissionDenied, DatabaseError) as error:
+                        raise RowFailed(plan.row, _describe(error)) from error
+                if progress is not None and index % PROGRESS_EVERY == 0:
+                    progress(index)
+    except (ValidationError, RuleViolation, PermissionDenied, DatabaseError) as error:  # at the batch's end
+        raise RowFailed(ALL_ROWS, _describe(error)) from error
 
 
 def _describe(error):

@@ -48,13 +48,20 @@ def audit_source(**source):
         _AUDIT_SOURCE.reset(token)
 
 
-def record_event(obj, action, actor=None, *, from_state="", to_state="", comment="", data=None, changes=None):
+def record_event(obj, action, actor=None, **details):
     """Append one audit event about ``obj``; ``changes`` is ``{field: [before, after]}``."""
+    event = audit_event(obj, action, actor, **details)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_event(obj, action, actor=None, *, from_state="", to_state="", comment="", data=None, changes=None):
+    """The audit event ``record_event`` appends, not saved yet (for a batch that bulk-creates them)."""
     actor = actor if actor is not None and actor.is_authenticated else None
     source = _AUDIT_SOURCE.get()
     if source is not None:
         data = {**(data or {}), "source": source}
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor,
         actor_name=(f"{actor} ({actor.username})" if actor is not None else "")[:200],
         action=action,

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connections
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -436,6 +437,8 @@ def _shares(in_use):
 
 REFRESH_CHUNK = 2000  # use cases read at a time
 UPDATE_BATCH = 500  # changed rows per UPDATE (its CASE grows with the rows)
+VALUES_BATCH = 2000  # changed rows per UPDATE ... FROM (VALUES ...) on PostgreSQL
+VALUES_FROM = 100  # fewer changed rows (an edit, a quiet night) keep bulk_update
 # What running_cost reads of a use case, then the stored estimate to compare with. The nightly
 # pass reads plain rows, not model instances: building 100,000 instances cost most of its time.
 REFRESH_FIELDS = (
@@ -522,9 +525,40 @@ def refresh_cost_estimates(use_case_ids=None):
             if estimate is not None:
                 stale.append(UseCase(pk=use_case.pk, **dict(zip(STORED_FIELDS, estimate, strict=True))))
         if stale:
-            UseCase.objects.bulk_update(stale, STORED_FIELDS, batch_size=UPDATE_BATCH)
+            _store_estimates(stale)
             changed += len(stale)
     return changed
+
+
+def _store_estimates(stale):
+    """Write the changed estimates of ``stale`` (unsaved UseCase instances holding them). On
+    PostgreSQL one ``UPDATE ... FROM (VALUES ...)`` a batch: Django's ``bulk_update`` builds a
+    CASE per field whose compiling and running grow with the rows (12 s for the 10,000 use cases
+    of an import); elsewhere, and for a few rows, ``bulk_update``. Like it: no ``save()``, and
+    ``updated_at`` untouched."""
+    connection = connections[UseCase.objects.db]
+    if connection.vendor != "postgresql" or len(stale) < VALUES_FROM:
+        UseCase.objects.bulk_update(stale, STORED_FIELDS, batch_size=UPDATE_BATCH)
+        return
+    meta = UseCase._meta
+    fields = [meta.pk, *(meta.get_field(name) for name in STORED_FIELDS)]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in fields) + ")"
+    columns = ", ".join(quote(field.column) for field in fields)
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields[1:])
+    key = quote(meta.pk.column)
+    for start in range(0, len(stale), VALUES_BATCH):
+        batch = stale[start : start + VALUES_BATCH]
+        params = [
+            field.get_db_prep_save(getattr(item, field.attname), connection) for item in batch for field in fields
+        ]
+        # Only the model's own quoted names and placeholders go into the text; values are parameters.
+        sql = (
+            f"UPDATE {quote(meta.db_table)} AS u SET {assignments} "  # noqa: S608
+            f"FROM (VALUES {', '.join([row] * len(batch))}) AS v ({columns}) WHERE u.{key} = v.{key}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def _estimate(running, stored, now):

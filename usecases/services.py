@@ -10,6 +10,7 @@ The moves along the roadmap after approval (steps 3 to 6) and what is recorded o
 ``apply_transition`` here.
 """
 
+import contextlib
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,7 +22,8 @@ from portal import events
 from portal.choices import AuditAction
 from portal.exceptions import Conflict, Invalid
 from portal.registry import Registry
-from portal.services import field_changes, next_reference, record_event, sync_children
+from portal.services import audit_event, field_changes, next_reference, record_event, sync_children
+from usecases import batching
 from usecases.choices import (
     CLOSED_STYLES,
     EDITABLE_STATES,
@@ -109,6 +111,10 @@ TRANSITIONS.update(
 # ``hook(use_case, action, user)`` after a transition.
 CHANGE_HOOKS = Registry("usecases.services.CHANGE_HOOKS", "hook(use_case, user)")
 TRANSITION_HOOKS = Registry("usecases.services.TRANSITION_HOOKS", "hook(use_case, action, user)")
+# The bulk version of a change hook, under the hook's own key (``portal.registry.key_of(hook)``):
+# ``bulk([(use_case, user), ...])`` must leave the same records as the hook called on each. Inside
+# ``batch()`` it is called once for every changed use case; a hook without one is called per use case.
+BULK_CHANGE_HOOKS = Registry("usecases.services.BULK_CHANGE_HOOKS", "hook key -> bulk([(use_case, user), ...])")
 
 # Fields a requester sets; the rest (reference, owner, status, dates) belong to services.
 EDITABLE_FIELDS = (
@@ -288,7 +294,39 @@ def check_shares(shares):
     return []
 
 
+@contextlib.contextmanager
+def batch():
+    """Make many changes as one unit of work (see ``usecases.batching``): every create and edit
+    is checked and written as usual, but the reference counter, the children of new use cases,
+    the audit events, the change hooks and the cost refresh are done once for all of them when
+    the block ends. One transaction: a failure inside undoes everything. Nested: joins the outer."""
+    if batching.current() is not None:
+        yield batching.current()
+        return
+    work = batching.Batch()
+    with transaction.atomic():
+        token = work.activate()
+        try:
+            yield work
+            work.flush(dict(CHANGE_HOOKS.items()), BULK_CHANGE_HOOKS, refresh_cost_estimates)
+        finally:
+            work.deactivate(token)
+
+
+def _record(obj, action, user, **details):
+    work = batching.current()
+    if work is None:
+        return record_event(obj, action, user, **details)
+    event = audit_event(obj, action, user, **details)
+    work.events.append(event)
+    return event
+
+
 def run_change_hooks(use_case, user):
+    work = batching.current()
+    if work is not None:
+        work.changed_use_case(use_case, user)
+        return
     for hook in CHANGE_HOOKS:
         hook(use_case, user)
     refresh_costs(use_case)
@@ -306,6 +344,21 @@ def create_draft(user, fields, tasks=(), kpis=(), models=()):
     check_models(models)
     values = {name: fields[name] for name in EDITABLE_FIELDS if name in fields}
     values.setdefault("department", user.department)
+    work = batching.current()
+    if work is not None:  # the batch's transaction holds it all; children written at its end
+        year = timezone.localdate().year
+        reference = work.reference(REFERENCE_PREFIX, year, next_reference)
+        use_case = UseCase.objects.create(reference=reference, owner=user, **values)
+        for model, rows, names in (
+            (UseCaseTask, tasks, TASK_FIELDS),
+            (Kpi, kpis, KPI_FIELDS),
+            (UseCaseModel, models, MODEL_FIELDS),
+        ):
+            for child in _new_children(use_case, model, rows, names):
+                work.add(child)
+        _record(use_case, AuditAction.CREATE, user, to_state=use_case.status)
+        run_change_hooks(use_case, user)
+        return use_case
     with transaction.atomic():
         year = timezone.localdate().year
         use_case = UseCase.objects.create(reference=next_reference(REFERENCE_PREFIX, year), owner=user, **values)
@@ -317,12 +370,26 @@ def create_draft(user, fields, tasks=(), kpis=(), models=()):
     return use_case
 
 
+def _new_children(use_case, model, rows, fields):
+    """The rows ``sync_children`` would create for a new use case, unsaved."""
+    children = []
+    for position, row in enumerate(rows):
+        values = {field: row[field] for field in fields if field in row}
+        if "position" in fields:
+            values.setdefault("position", position)
+        children.append(model(use_case=use_case, **values))
+    return children
+
+
 def update_draft(use_case, user, fields, tasks=None, kpis=None, models=None, *, expected_version=None):
     """Change a draft (or a use case sent back for changes). ``tasks``/``kpis``/``models``
     of None leave those lists as they are. With ``expected_version``, a use case saved
     by someone else since then is refused (``StaleUseCase``) instead of overwritten."""
     if models is not None:
         check_models(models)
+    work = batching.current()
+    if work is not None:
+        work.write_rows()  # a use case created earlier in the batch has its children in place
     with transaction.atomic():
         locked = UseCase.objects.select_for_update().get(pk=use_case.pk)
         if not can_edit(locked, user):
@@ -343,7 +410,7 @@ def update_draft(use_case, user, fields, tasks=None, kpis=None, models=None, *, 
         if changed:
             locked.version += 1
             locked.save()  # also moves updated_at
-            record_event(locked, AuditAction.UPDATE, user, data={"fields": changed}, changes=changes)
+            _record(locked, AuditAction.UPDATE, user, data={"fields": changed}, changes=changes)
             run_change_hooks(locked, user)
     return locked
 

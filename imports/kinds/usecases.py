@@ -20,6 +20,7 @@ from imports.kinds.base import Kind, RowPlan, check_field, validation_messages, 
 from imports.models import ExternalKey
 from portal.models import Department
 from portal.services import field_changes
+from usecases import batching as usecase_batching
 from usecases import services as usecase_services
 from usecases.choices import (
     DataClassification,
@@ -305,7 +306,12 @@ class UseCaseKind(Kind):
 
     def _create(self, user, external_id, fields, tasks, kpis, models):
         use_case = usecase_services.create_draft(user, fields, tasks=tasks, kpis=kpis, models=models)
-        ExternalKey.objects.create(kind=self.key, external_id=external_id, object_id=use_case.pk)
+        key = ExternalKey(kind=self.key, external_id=external_id, object_id=use_case.pk)
+        work = usecase_batching.current()
+        if work is not None:  # an import's batch: created with the others at its end
+            work.add(key)
+        else:
+            key.save(force_insert=True)
         return use_case
 
     def _update(self, user, use_case, fields, tasks, kpis, models):

@@ -116,10 +116,16 @@ def _grow(w):
     from governance import services as governance
     from governance.education import services as education
     from governance.models import Notification, Reminder
+    from imports.choices import ImportKind
+    from imports.services import allowed_kinds
     from tests.factories import AIModelFactory, DepartmentFactory, UseCaseFactory, send_assessment
+    from tests.imports.helpers import USE_CASE_HEADER, csv_bytes, upload, use_case_row, vendors_file
     from tests.portal.test_permission_matrix import _pdf, make_incident
     from usecases import services as usecases
     from usecases.models import Currency, ExchangeRate
+
+    def use_case_file(i):
+        return csv_bytes([USE_CASE_HEADER, use_case_row(f"MORE-{i}")])
 
     today = timezone.localdate()
     requester, admin_user, reviewer = w.users["requester"], w.users["admin"], w.users["reviewer"]
@@ -164,6 +170,12 @@ def _grow(w):
             requester, {"title": f"プロンプト{i}", "category": "other", "body": "{{文章}}を要約して"}
         )
         make_incident(w, title=f"インシデント{i}")
+        for user in w.users.values():  # an import (checked, not confirmed) by everyone who may import
+            kinds = allowed_kinds(user)
+            if kinds:
+                kind = ImportKind.VENDORS if ImportKind.VENDORS in kinds else kinds[0]
+                content = vendors_file(f"Imported vendor {i}") if kind == ImportKind.VENDORS else use_case_file(i)
+                upload(user, kind, content)
 
 
 def _rows(response):
