@@ -77,9 +77,9 @@ def _decide(page, clicks, who, decision, comment=""):
     # The panel is at the top: no scrolling to reach the decision.
     page.evaluate("window.scrollTo(0, 0)")
     assert _visible_without_scrolling(page, "#decide-button"), "the decision button is below the first screen"
-    clicks.check(page, who, f"#decide-form input[name=decision][value={decision}]")
+    clicks.check(page, who, f"#decide-form input[name=stage-decision][value={decision}]")
     if comment:
-        page.fill("#decide-form textarea[name=comment]", comment)
+        page.fill("#decide-form textarea[name=stage-comment]", comment)
     with page.expect_navigation():
         clicks.click(page, who, "#decide-button")
 

@@ -116,7 +116,10 @@ def test_requester_registers_and_submits_a_use_case_in_japanese(live_server, chr
             expect(rows).to_have_count(1)
             expect(rows.first).to_contain_text(reference)
             expect(rows.first).to_contain_text(TITLE)
-            expect(rows.first.locator(".status-badge")).to_have_text(submitted_ja)
+            badge = rows.first.locator(".status-badge")
+            expect(badge).to_have_attribute("data-state", str(UseCaseStatus.SUBMITTED))
+            expect(badge).to_have_attribute("data-meaning", "waiting_on_others")  # the requester waits on the reviewers
+            expect(badge).to_contain_text(submitted_ja)
             shot("06-inventory")
         except Exception:
             with contextlib.suppress(Exception):

@@ -207,7 +207,10 @@ def _walk(page, base, journey, shot):
     references = rows.locator("td:first-child").all_inner_texts()
     assert sorted(references) == department["submitted"], references
     assert set(rows.locator("td:nth-child(3)").all_inner_texts()) == {department["name"]}
-    assert set(rows.locator("td:nth-child(7)").all_inner_texts()) == {labels["submitted"]}
+    # The badge says the state, then (for screen readers too) what it means to the reader.
+    assert {text.split("\n")[0] for text in rows.locator("td:nth-child(7)").all_inner_texts()} == {labels["submitted"]}
+    badges = rows.locator("td:nth-child(7) .status-badge")
+    assert {badges.nth(i).get_attribute("data-state") for i in range(badges.count())} == {"submitted"}
     _no_horizontal_overflow(page)
     shot("04-inventory")
 
