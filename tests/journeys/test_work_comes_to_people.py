@@ -40,7 +40,7 @@ TEXT = {
     "en": {
         "title": "Drafting replies to customer enquiries",
         "request": "Please explain in the summary where the KPI target comes from.",
-        "fix": "AI drafts replies to enquiries; staff check and send them. The target follows last year's average reply time.",
+        "fix": "AI drafts replies to enquiries; staff check and send them. The target is last year's reply time.",
         "answer": "I added where the target comes from to the summary. Please have another look.",
     },
 }

@@ -506,7 +506,7 @@ def test_user_text_is_escaped_on_every_page_that_shows_it(client, requester, adm
 REVIEWED_SAFE_MARKS = {
     "governance/education/markdown.py": "Markdown rendered with raw HTML off, then sanitised by nh3",
     "portal/templates/portal/redoc.html": "drf-spectacular's JSON-encoded Redoc settings, not user input",
-    "usecases/comments/mentions.py": "the comment body escaped first; a mention becomes the person's name through format_html",
+    "usecases/comments/mentions.py": "the body escaped first; a mention becomes a name through format_html",
 }
 
 
