@@ -27,7 +27,9 @@ class UseCaseGovernancePanel:
         for finding in findings:
             finding.excepted = (finding.rule_id, finding.subject) in valid
         stages = list(
-            ApprovalStage.objects.filter(use_case=use_case).select_related("definition", "group", "decided_by")
+            ApprovalStage.objects.filter(use_case=use_case).select_related(
+                "definition", "group", "decided_by", "assigned_to"
+            )
         )
         current = next((stage for stage in stages if stage.status == "pending" and stage.started_at), None)
         if current is not None:
