@@ -31,7 +31,7 @@ def test_publish_hands_the_event_to_every_sink(captured):
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_publish_outside_a_transaction_is_refused(captured):
     with pytest.raises(ImproperlyConfigured, match="inside the transaction"):
         events.publish("usecase.submitted", "subject", key="k")

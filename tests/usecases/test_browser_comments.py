@@ -15,7 +15,7 @@ from usecases.comments.models import Comment
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_mention_autocomplete_and_rendering(live_server, chromium_path, captured, requester, reviewer):
     reviewer.first_name, reviewer.last_name = "Taro", "Yamada"
     reviewer.save()
