@@ -24,10 +24,15 @@ def subject_choices(user):
     groups = []
     use_cases = UseCase.objects.visible_to(user).order_by("-updated_at").values_list("pk", "reference", "title")
     groups.append(
-        (UseCase._meta.verbose_name_plural, [(f"usecases.usecase:{pk}", f"{ref} {title}") for pk, ref, title in use_cases[:SUBJECT_LIMIT]])
+        (
+            UseCase._meta.verbose_name_plural,
+            [(f"usecases.usecase:{pk}", f"{ref} {title}") for pk, ref, title in use_cases[:SUBJECT_LIMIT]],
+        )
     )
     vendors = Vendor.objects.visible_to(user).order_by("name").values_list("pk", "name")
-    groups.append((Vendor._meta.verbose_name_plural, [(f"vendors.vendor:{pk}", name) for pk, name in vendors[:SUBJECT_LIMIT]]))
+    groups.append(
+        (Vendor._meta.verbose_name_plural, [(f"vendors.vendor:{pk}", name) for pk, name in vendors[:SUBJECT_LIMIT]])
+    )
     if user.has_perm("vendors.view_aimodel"):
         models_ = AIModel.objects.select_related("publisher").order_by("name")[:SUBJECT_LIMIT]
         groups.append((AIModel._meta.verbose_name_plural, [(f"vendors.aimodel:{m.pk}", str(m)) for m in models_]))

@@ -11,9 +11,9 @@ from django.views.generic import ListView, TemplateView
 from django_filters.views import FilterView
 
 from governance import services
+from governance.audit_filters import AuditPageFilterSet
 from governance.choices import ReminderStatus
 from governance.exports import AUDIT
-from governance.audit_filters import AuditPageFilterSet
 from governance.filters import ReminderFilterSet
 from governance.forms import (
     ClassificationLevelForm,

@@ -121,7 +121,9 @@ class _Pending:
             clean = {int(value) for value in ids if str(value).isdigit()}
             rows = model._base_manager.in_bulk(clean) if clean else {}
             objects[model] = {str(pk): str(row) for pk, row in rows.items()}
-        codes = {kind: (_groups(values) if kind == "group" else _batch(kind, values)) for kind, values in self.codes.items()}
+        codes = {
+            kind: (_groups(values) if kind == "group" else _batch(kind, values)) for kind, values in self.codes.items()
+        }
         return objects, codes
 
 
@@ -166,7 +168,9 @@ def describe(events, *choice_sets):
         for name, values in (event.changes or {}).items():
             field = _field(model, name) or _field(model, name.removesuffix("_id"))
             before, after = (list(values) + [None, None])[:2] if isinstance(values, list) else (None, values)
-            changes.append((_field_label(model, name), _plan_value(pending, field, before), _plan_value(pending, field, after)))
+            changes.append(
+                (_field_label(model, name), _plan_value(pending, field, before), _plan_value(pending, field, after))
+            )
         details = []
         data = event.data if isinstance(event.data, dict) else {}
         for data_key, (label, kind) in DATA_KEYS.items():

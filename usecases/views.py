@@ -10,8 +10,8 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
-from portal.forms import add_errors
 from portal.audit_display import describe
+from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.pages import show_rule_violation
 from portal.views import QueryStringMixin

@@ -12,8 +12,8 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
-from portal.forms import add_errors
 from portal.audit_display import describe
+from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.views import QueryStringMixin
 from vendors import extensions, services
