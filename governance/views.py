@@ -48,9 +48,12 @@ class MatrixView(LoginRequiredMixin, TemplateView):
         for level in levels:
             cells = {rule.style: rule for rule in level.rules.all()}
             level.cells = [cells.get(style) for style in DeploymentStyle.values]
-        changes = AuditEvent.objects.filter(
-            content_type__app_label="governance", content_type__model__in=["classificationrule", "classificationlevel"]
-        )[:20]
+        changes = describe(
+            AuditEvent.objects.filter(
+                content_type__app_label="governance",
+                content_type__model__in=["classificationrule", "classificationlevel"],
+            )[:20]
+        )
         return super().get_context_data(
             levels=levels,
             changes=changes,
