@@ -40,13 +40,15 @@ def subject_choices(user):
 
 
 class AuditPageFilterSet(AuditEventFilterSet):
-    subject = django_filters.ChoiceFilter(label=_("Object"), method="filter_subject")
+    subject = django_filters.ChoiceFilter(label=_("Object"), method="filter_subject", empty_label=_("All objects"))
     object_id = django_filters.CharFilter(label=_("Object id"), max_length=40, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         user = getattr(self.request, "user", None)
         self.filters["subject"].extra["choices"] = subject_choices(user)
+        self.filters["object_type"].extra["empty_label"] = _("All types")
+        self.filters["action"].extra["empty_label"] = _("All actions")
         # Free text on the object's name stays, after the picker.
         self.filters["object"].label = _("Object name contains")
 

@@ -203,6 +203,8 @@ def test_the_audit_filter_picks_an_object_by_name(client, admin_user, use_case):
     options = {option.text_content(): option.get("value") for option in page.xpath("//select[@name='subject']//option")}
     assert f"{use_case.reference} 議事録の要約" in options
     assert page.xpath("//input[@name='object_id'][@type='hidden']")
+    # No "---------" placeholders: each select says what choosing nothing means.
+    assert "---------" not in response.content.decode()
 
     response = client.get(reverse("governance:audit"), {"subject": options[f"{use_case.reference} 議事録の要約"]})
     comments = [
