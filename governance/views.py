@@ -11,9 +11,10 @@ from django.views.generic import ListView, TemplateView
 from django_filters.views import FilterView
 
 from governance import services
+from governance.audit_filters import AuditPageFilterSet
 from governance.choices import ReminderStatus
 from governance.exports import AUDIT
-from governance.filters import AuditEventFilterSet, ReminderFilterSet
+from governance.filters import ReminderFilterSet
 from governance.forms import (
     ClassificationLevelForm,
     ClassificationRuleForm,
@@ -25,6 +26,7 @@ from governance.forms import (
 from governance.models import ApprovalStage, ClassificationLevel, ClassificationRule, Notification, Reminder
 from governance.recommend import recommend
 from governance.reminders import outbox
+from portal.audit_display import describe
 from portal.exceptions import RuleViolation
 from portal.forms import add_errors
 from portal.models import AuditEvent
@@ -46,9 +48,12 @@ class MatrixView(LoginRequiredMixin, TemplateView):
         for level in levels:
             cells = {rule.style: rule for rule in level.rules.all()}
             level.cells = [cells.get(style) for style in DeploymentStyle.values]
-        changes = AuditEvent.objects.filter(
-            content_type__app_label="governance", content_type__model__in=["classificationrule", "classificationlevel"]
-        )[:20]
+        changes = describe(
+            AuditEvent.objects.filter(
+                content_type__app_label="governance",
+                content_type__model__in=["classificationrule", "classificationlevel"],
+            )[:20]
+        )
         return super().get_context_data(
             levels=levels,
             changes=changes,
@@ -233,17 +238,23 @@ class AuditAccessMixin(LoginRequiredMixin, PermissionRequiredMixin):
 
 
 class AuditListView(AuditAccessMixin, QueryStringMixin, FilterView):
-    filterset_class = AuditEventFilterSet
+    filterset_class = AuditPageFilterSet
     template_name = "governance/audit_list.html"
     paginate_by = 50
     strict = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # States, fields, values, groups and rules as labels (one batch of look-ups per page).
+        context["object_list"] = describe(context["object_list"])
+        return context
 
 
 class AuditExportView(AuditAccessMixin, View):
     """The filtered audit trail as CSV (governance.exports)."""
 
     def get(self, request):
-        filterset = AuditEventFilterSet(request.GET, queryset=self.get_queryset())
+        filterset = AuditPageFilterSet(request.GET, queryset=self.get_queryset(), request=request)
         return AUDIT.response(filterset.qs if filterset.is_valid() else self.get_queryset().none(), "csv")
 
 

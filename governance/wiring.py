@@ -7,6 +7,7 @@ holds, so a second ``ready()`` adds nothing.
 from django.utils.translation import gettext_lazy as _
 
 from governance import (
+    audit_labels,
     badges,
     costs,
     panels,
@@ -24,6 +25,7 @@ from governance.notify import sink, types
 from governance.notify.registry import EVENT_TYPES
 from governance.reminders import kinds as reminders
 from portal.api.exceptions import RULE_VIOLATION_BODIES
+from portal.audit_display import CODE_LABELS
 from portal.badges import BADGES
 from portal.choices import AUDIT_ACTION_LABELS
 from portal.events import EVENT_SINKS
@@ -68,5 +70,6 @@ def install():
     extensions.DETAIL_PANELS.register(panels.UpcomingRemindersPanel())
     extensions.FORM_PANELS.register(panels.RecommendationFormPanel())
     extensions.HISTORY_LABELLERS.register(panels.StageNames())
+    CODE_LABELS.update(audit_labels.LOOKUPS)
     comment_thread.THREAD_SOURCES.register(thread.DecisionThread())
     vendor_extensions.DETAIL_PANELS.register(panels.UpcomingRemindersPanel())

@@ -10,8 +10,9 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 from django_filters.views import FilterView
 
+from portal.audit_display import describe
 from portal.forms import add_errors
-from portal.models import AuditEvent, label_states
+from portal.models import AuditEvent
 from portal.pages import show_rule_violation
 from portal.views import QueryStringMixin
 from usecases import extensions, returns, roadmap, roadmap_services, services
@@ -106,7 +107,7 @@ class UseCaseDetailView(UseCaseAccessMixin, DetailView):
 
     @staticmethod
     def _history(use_case):
-        events = label_states(AuditEvent.objects.for_object(use_case)[:50], UseCaseStatus, RiskTier)
+        events = describe(AuditEvent.objects.for_object(use_case)[:50], UseCaseStatus, RiskTier)
         for labeller in extensions.HISTORY_LABELLERS:
             labeller(events)
         return events

@@ -12,8 +12,9 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
+from portal.audit_display import describe
 from portal.forms import add_errors
-from portal.models import AuditEvent, label_states
+from portal.models import AuditEvent
 from portal.views import QueryStringMixin
 from vendors import extensions, services
 from vendors.choices import AssessmentStatus, VendorStatus
@@ -84,7 +85,7 @@ class VendorDetailView(StaffMixin, DetailView):
             if user.has_perm("vendors.view_assessment")
             else AuditEvent.objects.for_object(self.object)[:100]
         )
-        context["events"] = label_states(events, AssessmentStatus, VendorStatus)
+        context["events"] = describe(events, AssessmentStatus, VendorStatus)
         context["can_edit"] = user.has_perm("vendors.change_vendor")
         context["can_send"] = user.has_perm("vendors.add_assessment")
         context["panels"] = extensions.render_context(extensions.DETAIL_PANELS, self.request, self.object)
@@ -205,7 +206,7 @@ class AIModelDetailView(StaffMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["events"] = AuditEvent.objects.for_object(self.object)[:50]
+        context["events"] = describe(AuditEvent.objects.for_object(self.object)[:50])
         context["can_edit"] = self.request.user.has_perm("vendors.change_aimodel")
         return context
 

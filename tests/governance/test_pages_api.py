@@ -537,7 +537,9 @@ def test_editing_a_matrix_cell_through_the_page_is_audited(en, admin_user, revie
     matrix = en.get(response.url)
     assert any("Saved; the change is in the audit trail" in message for message in page_messages(matrix))
     [history] = elements(matrix, "ul", id="matrix-history")
-    assert "require_region: True → False" in history["text"]
+    # Field names and values read as the form labels them, not as codes (issue 19).
+    assert "Processing region and vendor jurisdiction in the level's allowed lists: yes → no" in history["text"]
+    assert "require_region" not in history["text"] and "True" not in history["text"]
     # The same form again changes nothing, and records nothing.
     assert en.post(url, data).status_code == 302
     assert AuditEvent.objects.filter(action="change_matrix").count() == 1
