@@ -243,3 +243,17 @@ def test_admin_is_titled_in_the_readers_language(admin_user, language, title):
 def test_admin_login_page_is_titled_too():
     response = Client(HTTP_ACCEPT_LANGUAGE="ja").get(reverse("admin:login"))
     assert "AI ガバナンスポータル 管理" in page_text(response)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_403_from_a_views_own_rule_does_not_name_the_readers_own_role(requester, executive, language):
+    """The executive holds the page's permission (view_usecase) but is not the owner nor a
+    reviewer: the refusal must not claim the executive role is needed."""
+    from tests.factories import UseCaseFactory
+
+    use_case = UseCaseFactory(complete=True, owner=requester)
+    response = client_for(executive, language).get(reverse("usecases:pilot", args=[use_case.reference]))
+    message = page_text(response).split('id="error-message">')[1].split("</p>")[0]
+    assert response.status_code == 403
+    assert role_label(Role.EXECUTIVE, language) not in message
+    assert TEXTS[language]["ask"] in page_text(response)
