@@ -15,7 +15,7 @@ from django.template import loader
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from portal.roles import ROLE_PERMISSIONS, Role
 
@@ -95,9 +95,8 @@ def permission_denied(request, exception=None):
     else who to ask."""
     roles = getattr(exception, "roles", None)
     if roles:
-        message = format_lazy(
-            gettext_lazy("This page needs one of these roles: {roles}."), roles=", ".join(str(role) for role in roles)
-        )
+        names = pgettext("list separator", ", ").join(str(role) for role in roles)
+        message = format_lazy(gettext_lazy("This page needs one of these roles: {roles}."), roles=names)
     else:
         message = gettext_lazy("Your role does not allow this page.")
     return _render(

@@ -102,6 +102,8 @@ def test_403_on_the_review_queue_names_the_roles_that_may_open_it(requester, lan
         assert role_label(role, language) in message
     assert role_label(Role.REQUESTER, language) not in message
     assert TEXTS[language]["ask"] in text
+    separator = "、" if language == "ja" else ", "
+    assert separator.join(role_label(role, language) for role in (Role.REVIEWER, Role.EXECUTIVE)) in message
     assert 'id="error-home"' in text
 
 
