@@ -22,4 +22,8 @@ urlpatterns = [
     path("", include("portal.urls")),
 ]
 
+# Error pages in the portal's layout (portal/errors.py); the 500 page renders without the database.
+handler400 = "portal.errors.bad_request"
+handler403 = "portal.errors.permission_denied"
+handler404 = "portal.errors.page_not_found"
 handler500 = "portal.views.server_error"

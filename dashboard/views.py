@@ -1,7 +1,7 @@
 """The roof pages: the home page and the executive dashboard, with its tables as files.
 They read every domain app, so they live above all of them."""
 
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Count
 from django.http import Http404, HttpResponseBadRequest
 from django.utils.translation import gettext_lazy
@@ -11,6 +11,7 @@ from django.views.generic import TemplateView
 from dashboard import adoption, worklist
 from governance.education.services import pending_acknowledgements
 from incidents import figures as incident_figures
+from portal.errors import PermissionRequiredMixin
 from portal.exports import TableExport
 from portal.roles import Role, has_role
 from usecases import roadmap

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -15,6 +15,7 @@ from governance import reviewers
 from governance.filters import StageQueueFilterSet
 from governance.forms import DelegationForm, StageAssignForm
 from governance.models import ApprovalStage, Delegation
+from portal.errors import PermissionRequiredMixin
 from portal.exceptions import RuleViolation
 from portal.forms import add_errors
 from portal.pages import show_rule_violation

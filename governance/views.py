@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
@@ -27,6 +27,7 @@ from governance.models import ApprovalStage, ClassificationLevel, Classification
 from governance.recommend import recommend
 from governance.reminders import outbox
 from portal.audit_display import describe
+from portal.errors import PermissionRequiredMixin
 from portal.exceptions import RuleViolation
 from portal.forms import add_errors
 from portal.models import AuditEvent

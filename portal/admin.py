@@ -8,6 +8,11 @@ from portal.choices import AuditAction
 from portal.models import ApiToken, AuditEvent, Department, ReferenceSequence, SsoGroupMapping, User
 from portal.services import create_api_token, field_changes, record_event
 
+# The admin's titles in the reader's language, not Django's "Django administration".
+admin.site.site_header = _("AI governance portal administration")
+admin.site.site_title = _("AI governance portal administration")
+admin.site.index_title = _("Administration")
+
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):

@@ -31,6 +31,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 from portal import services
 from portal.celery import app
 from portal.choices import UserLanguage
+from portal.errors import safe_back_url
 from portal.forms import ApiTokenForm, LoginForm, add_errors
 from portal.models import ApiToken
 from portal.throttling import address_locked
@@ -173,7 +174,8 @@ def server_error(request):
         response = JsonResponse({"detail": message}, status=status)
     else:
         try:
-            html = loader.render_to_string("portal/error.html", {"status": status, "message": message})
+            context = {"status": status, "message": message, "back_url": safe_back_url(request)}
+            html = loader.render_to_string("portal/error.html", context)
         except Exception:  # noqa: BLE001 - the error page must not fail too (e.g. no static manifest)
             html = f"<!doctype html><title>{status}</title><p>{escape(message)}</p>"
         response = HttpResponse(html, status=status)

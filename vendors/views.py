@@ -2,7 +2,7 @@
 questionnaire and assessment pages are in vendors.assessment_views."""
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -13,6 +13,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from portal.audit_display import describe
+from portal.errors import PermissionRequiredMixin
 from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.views import QueryStringMixin

@@ -1,7 +1,7 @@
 """Pages of rules and education: policies and acknowledgements, training, the prompt library."""
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -32,6 +32,7 @@ from governance.models import (
     TrainingCompletion,
     TrainingCourse,
 )
+from portal.errors import PermissionRequiredMixin
 from portal.forms import add_errors
 from portal.views import QueryStringMixin
 

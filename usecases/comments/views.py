@@ -2,7 +2,7 @@
 @mention may name (JSON for the autocomplete of ``usecases/static/usecases/mentions.js``)."""
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from portal.errors import PermissionRequiredMixin
 from portal.exceptions import RuleViolation
 from portal.forms import add_errors
 from portal.pages import show_rule_violation
