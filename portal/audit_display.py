@@ -138,7 +138,8 @@ def _plan_value(pending, field, value):
         truth = value if isinstance(value, bool) else str(value).lower() in {"true", "1", "yes"}
         return lambda objects, codes: YES if truth else NO
     if field is not None and field.choices:
-        labels = dict(field.flatchoices)
+        # A multiple-choice field (countries) has choices but no flat list of them.
+        labels = dict(field.flatchoices or field.choices or ())
         return lambda objects, codes: labels.get(value, value)
     if field is not None and field.is_relation and field.related_model is Group:
         pending.want_code("group", str(value))
