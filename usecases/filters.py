@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.filters import IdChoiceFilter, IdMultipleChoiceFilter
+from portal.filters import IdChoiceFilter, IdMultipleChoiceFilter, LocalizedOrderingFilter
 from portal.models import Department
 from usecases.choices import (
     STYLE_FAMILIES,
@@ -51,7 +51,7 @@ class UseCaseFilterSet(django_filters.FilterSet):
         label=_("Registered until"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = LocalizedOrderingFilter(
         fields=(
             ("reference", "reference"),
             ("title", "title"),
@@ -60,6 +60,14 @@ class UseCaseFilterSet(django_filters.FilterSet):
             ("updated_at", "updated_at"),
             ("created_at", "created_at"),
         ),
+        field_labels={
+            "reference": _("Reference"),
+            "title": _("Title"),
+            "status": _("Status"),
+            "roadmap_step": _("Roadmap step"),
+            "updated_at": _("Updated"),
+            "created_at": _("Created"),
+        },
         label=_("Sort by"),
     )
 
