@@ -12,7 +12,7 @@ from governance.choices import ReminderKind, ReminderStatus, ReminderStep, Stage
 from governance.models import ApprovalStage, Reminder
 from portal.choices import AUDIT_ACTION_LABELS
 from portal.filters import IdChoiceFilter, LocalizedOrderingFilter
-from portal.models import AuditEvent, Department
+from portal.models import AuditEvent, Department, department_label
 from usecases.choices import RiskTier
 
 AUDITED_MODELS = (
@@ -146,6 +146,7 @@ class StageQueueFilterSet(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.form.fields["group"].label_from_instance = _review_group_label
+        self.form.fields["department"].label_from_instance = department_label
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.filters import IdChoiceFilter, IdMultipleChoiceFilter, LocalizedOrderingFilter
-from portal.models import Department
+from portal.models import Department, department_label
 from usecases.choices import (
     STYLE_FAMILIES,
     STYLE_FAMILY,
@@ -83,6 +83,7 @@ class UseCaseFilterSet(django_filters.FilterSet):
             self.filters["owner"].queryset = (
                 get_user_model().objects.filter(use_cases__in=visible).distinct().order_by("username")
             )
+        self.form.fields["department"].label_from_instance = department_label
 
     def filter_style(self, queryset, name, value):
         return queryset.filter(intended_style__in=[style for style, family in STYLE_FAMILY.items() if family == value])

@@ -30,7 +30,7 @@ SORTED_PAGES = [
 @pytest.mark.parametrize(("page", "persona"), SORTED_PAGES)
 def test_sort_menu_is_english_on_english_pages(client, request, page, persona):
     client.force_login(request.getfixturevalue(persona))
-    labels = [label for label in select_options(client.get(reverse(page), **EN).content.decode(), "ordering")]
+    labels = select_options(client.get(reverse(page), **EN).content.decode(), "ordering")
     labels = [label for label in labels if label != "---------"]
     assert len(labels) >= 4
     assert not [label for label in labels if JAPANESE.search(label)]
@@ -41,7 +41,7 @@ def test_sort_menu_is_english_on_english_pages(client, request, page, persona):
 @pytest.mark.parametrize(("page", "persona"), SORTED_PAGES)
 def test_sort_menu_is_japanese_on_japanese_pages(client, request, page, persona):
     client.force_login(request.getfixturevalue(persona))
-    labels = [label for label in select_options(client.get(reverse(page), **JA).content.decode(), "ordering")]
+    labels = select_options(client.get(reverse(page), **JA).content.decode(), "ordering")
     labels = [label for label in labels if label != "---------"]
     assert len(labels) >= 4
     # Every label is Japanese, descending ones included (no "(descending)" left in English).
