@@ -1,8 +1,6 @@
 """The vendor's questionnaire page as the template needs it: questions grouped by section,
 what is answered so far, and each missing answer linked to its own field."""
 
-from dataclasses import dataclass, field
-
 from vendors import scoring
 from vendors.choices import CHOICE_TYPES, AnswerType
 
@@ -22,28 +20,6 @@ def is_answered(question, value, files):
     return not scoring.is_empty(value)
 
 
-@dataclass
-class Section:
-    section: object
-    items: list = field(default_factory=list)
-
-    @property
-    def anchor(self):
-        return f"section-{self.section.pk}"
-
-    @property
-    def total(self):
-        return len(self.items)
-
-    @property
-    def answered(self):
-        return sum(1 for item in self.items if item["answered"])
-
-    @property
-    def complete(self):
-        return self.answered == self.total
-
-
 def build(questions, answers, errors=None, gaps=()):
     """Sections with their items, the progress and the missing answers as links.
 
@@ -53,13 +29,13 @@ def build(questions, answers, errors=None, gaps=()):
     by_id = {question.id: question for question in questions}
     sections = []
     for question in questions:
-        if not sections or sections[-1].section.pk != question.section_id:
-            sections.append(Section(question.section))
+        if not sections or sections[-1]["section"].pk != question.section_id:
+            sections.append({"section": question.section, "anchor": f"section-{question.section_id}", "items": []})
         saved = answers.get(question.id, (None, "", []))
         value, comment = saved[0], saved[1]
         files = saved[2] if len(saved) > 2 else []
         chosen = value if isinstance(value, list) else ([] if value in (None, "") else [value])
-        sections[-1].items.append(
+        sections[-1]["items"].append(
             {
                 "question": question,
                 "value": "" if value is None or isinstance(value, list) else value,
@@ -78,7 +54,11 @@ def build(questions, answers, errors=None, gaps=()):
         }
         for gap in gaps
     ]
-    answered = sum(section.answered for section in sections)
+    for section in sections:
+        section["total"] = len(section["items"])
+        section["answered"] = sum(1 for item in section["items"] if item["answered"])
+        section["complete"] = section["answered"] == section["total"]
+    answered = sum(section["answered"] for section in sections)
     return {
         "sections": sections,
         "missing": missing,
