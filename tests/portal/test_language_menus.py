@@ -92,3 +92,16 @@ def test_department_names_in_the_readers_language(client, requester):
         assert "マーケティング部" in ja, url
     en_filter = select_options(client.get(reverse("usecases:list"), **EN).content.decode(), "department")
     assert "Marketing" in en_filter and "マーケティング部" not in en_filter
+
+
+@pytest.mark.django_db
+def test_review_queue_names_departments_in_the_readers_language(client, requester, reviewer):
+    from tests.governance.reviewer_helpers import submitted
+
+    submitted(requester, title="広告コピー生成")
+    client.force_login(reviewer)
+    en = client.get(reverse("governance:queue"), **EN).content.decode()
+    ja = client.get(reverse("governance:queue"), **JA).content.decode()
+    assert "<td>Marketing</td>" in en and "マーケティング部" not in en
+    assert "<td>マーケティング部</td>" in ja
+    assert "Marketing" in select_options(en, "department")
