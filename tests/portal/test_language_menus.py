@@ -105,3 +105,19 @@ def test_review_queue_names_departments_in_the_readers_language(client, requeste
     assert "<td>Marketing</td>" in en and "マーケティング部" not in en
     assert "<td>マーケティング部</td>" in ja
     assert "Marketing" in select_options(en, "department")
+
+
+@pytest.mark.django_db
+def test_matrix_names_regions_as_countries_in_the_readers_language(client, requester):
+    from governance.models import ClassificationLevel
+
+    level = ClassificationLevel.objects.exclude(allowed_regions="").first()
+    assert level is not None, "the seeded policy restricts no region"
+    level.allowed_regions = ["JP"]
+    level.allowed_jurisdictions = ["JP"]
+    level.save()
+    client.force_login(requester)
+    en = client.get(reverse("governance:matrix"), **EN).content.decode()
+    ja = client.get(reverse("governance:matrix"), **JA).content.decode()
+    assert "Processing allowed in: Japan" in en and "Vendors headquartered in: Japan" in en
+    assert "日本" in ja and not re.search(r"[:：] ?JP\b", ja + en)
