@@ -11,8 +11,8 @@ from drf_spectacular.utils import extend_schema_field
 from governance.choices import ReminderKind, ReminderStatus, ReminderStep, StageStatus
 from governance.models import ApprovalStage, Reminder
 from portal.choices import AUDIT_ACTION_LABELS
-from portal.filters import IdChoiceFilter
-from portal.models import AuditEvent, Department
+from portal.filters import IdChoiceFilter, LocalizedOrderingFilter
+from portal.models import AuditEvent, Department, department_label
 from usecases.choices import RiskTier
 
 AUDITED_MODELS = (
@@ -119,7 +119,7 @@ class StageQueueFilterSet(django_filters.FilterSet):
     )
     assigned = django_filters.ChoiceFilter(choices=Assigned.CHOICES, label=_("Assigned"), method="filter_assigned")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
-    ordering = django_filters.OrderingFilter(
+    ordering = LocalizedOrderingFilter(
         fields=(
             ("due_on", "due"),
             ("use_case__submitted_at", "submitted"),
@@ -146,6 +146,7 @@ class StageQueueFilterSet(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.form.fields["group"].label_from_instance = _review_group_label
+        self.form.fields["department"].label_from_instance = department_label
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -6,7 +6,9 @@ Django's own validation can answer; these fields refuse such ids as invalid choi
 """
 
 import django_filters
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from django_filters import fields
 
 MAX_ID = 2**63 - 1
@@ -44,3 +46,25 @@ class IdChoiceFilter(django_filters.ModelChoiceFilter):
 
 class IdMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = IdMultipleChoiceField
+
+
+class LocalizedOrderingFilter(django_filters.OrderingFilter):
+    """Sort choices labelled in the reader's language.
+
+    django-filter makes a label from the parameter name when none is given ("Created at",
+    never translated) and formats "%s (descending)" once at import, in the start-up
+    language. Here every field needs a lazy label, and the descending label is composed
+    lazily too, so the whole menu is translated when the page is rendered.
+    """
+
+    descending_label = _("{} (descending)")
+
+    def build_choices(self, fields, labels):
+        missing = [field for field in fields if field not in labels]
+        if missing:
+            raise ImproperlyConfigured(f"Sort fields without a label: {', '.join(missing)}")
+        choices = []
+        for field, param in fields.items():
+            choices.append((param, labels[field]))
+            choices.append((f"-{param}", labels.get(f"-{param}", format_lazy(self.descending_label, labels[field]))))
+        return choices

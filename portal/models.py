@@ -26,6 +26,11 @@ def department_name(name, name_en):
     return name_en if name_en and (get_language() or "ja").startswith("en") else (name or "")
 
 
+def department_label(department):
+    """``label_from_instance`` for department menus: each name in the reader's language."""
+    return department.localized_name
+
+
 def label_states(events, *choice_sets):
     """Give audit events ``from_label``/``to_label``: the states' labels in the reader's
     language (events store codes), the code itself when no choice set knows it."""

@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.filters import IdChoiceFilter, IdMultipleChoiceFilter
-from portal.models import Department
+from portal.filters import IdChoiceFilter, IdMultipleChoiceFilter, LocalizedOrderingFilter
+from portal.models import Department, department_label
 from usecases.choices import (
     STYLE_FAMILIES,
     STYLE_FAMILY,
@@ -51,7 +51,7 @@ class UseCaseFilterSet(django_filters.FilterSet):
         label=_("Registered until"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = LocalizedOrderingFilter(
         fields=(
             ("reference", "reference"),
             ("title", "title"),
@@ -60,6 +60,14 @@ class UseCaseFilterSet(django_filters.FilterSet):
             ("updated_at", "updated_at"),
             ("created_at", "created_at"),
         ),
+        field_labels={
+            "reference": _("Reference"),
+            "title": _("Title"),
+            "status": _("Status"),
+            "roadmap_step": _("Roadmap step"),
+            "updated_at": _("Updated"),
+            "created_at": _("Created"),
+        },
         label=_("Sort by"),
     )
 
@@ -75,6 +83,7 @@ class UseCaseFilterSet(django_filters.FilterSet):
             self.filters["owner"].queryset = (
                 get_user_model().objects.filter(use_cases__in=visible).distinct().order_by("username")
             )
+        self.form.fields["department"].label_from_instance = department_label
 
     def filter_style(self, queryset, name, value):
         return queryset.filter(intended_style__in=[style for style, family in STYLE_FAMILY.items() if family == value])

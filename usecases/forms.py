@@ -6,7 +6,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from portal.forms import RowsFormSet
-from portal.models import Department
+from portal.models import Department, department_label
 from usecases.choices import ModelRole, RoadmapStep, TrialKind
 from usecases.models import BenefitRecord, Kpi, Trial, UseCase, UseCaseModel, UseCaseTask
 from usecases.roadmap_services import COST_FIELDS
@@ -35,6 +35,7 @@ class UseCaseForm(forms.ModelForm):
         self.fields["department"].queryset = Department.objects.filter(
             Q(is_active=True) | Q(pk=self.instance.department_id)
         )
+        self.fields["department"].label_from_instance = department_label
         # Requesters register for their own department; admins may choose.
         self.may_choose_department = user.has_perm("portal.change_department")
         if not self.may_choose_department:

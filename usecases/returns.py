@@ -202,7 +202,7 @@ def organisation_totals(use_cases):
         dept = departments.setdefault(
             use_case.department_id,
             {
-                "name": use_case.department.name,
+                "name": use_case.department.localized_name,
                 "cost": Decimal(0),
                 "benefit": Decimal(0),
                 "cost_over_months": Decimal(0),

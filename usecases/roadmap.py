@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.models import department_name
 from portal.registry import Registry
 from usecases.choices import (
     CLOSED_STATES,
@@ -440,12 +441,13 @@ def organisation_overview(use_cases):
     active = in_progress(use_cases)
     by_step = step_counts(use_cases)
     by_department = {}
-    for step, department_id, department, count in (
-        active.values_list("roadmap_step", "department_id", "department__name")
+    for step, department_id, department, department_en, count in (
+        active.values_list("roadmap_step", "department_id", "department__name", "department__name_en")
         .annotate(n=Count("id"))
         .order_by("department__name")
     ):
-        by_department.setdefault((department_id, department), {})[step] = count
+        name = department_name(department, department_en)
+        by_department.setdefault((department_id, name), {})[step] = count
     by_category = {}
     for step, category, count in active.values_list("roadmap_step", "category").annotate(n=Count("id")).order_by():
         by_category.setdefault(category, {})[step] = count

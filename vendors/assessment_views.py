@@ -14,7 +14,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from portal.forms import add_errors
 from portal.models import AuditEvent
 from portal.pages import show_rule_violation
-from vendors import assessments, extensions, questionnaires
+from vendors import answer_page, assessments, extensions, questionnaires
 from vendors.choices import ANSWERABLE_STATES, AssessmentStatus, TemplateAudience
 from vendors.forms import DecisionForm, QuestionForm, SectionForm, SendAssessmentForm
 from vendors.models import (
@@ -339,31 +339,10 @@ class VendorAssessmentView(View):
 
     def render(self, request, answers, errors=None, gaps=(), status=200):
         self.assessment.refresh_from_db(fields=["status"])
-        errors = errors or {}
-        gap_ids = {gap.question_id for gap in gaps}
-        sections, current = [], None
-        for question in assessments.questions_of(self.assessment):
-            if current is None or current["section"].pk != question.section_id:
-                current = {"section": question.section, "items": []}
-                sections.append(current)
-            saved = answers.get(question.id, (None, "", []))
-            value, comment = saved[0], saved[1]
-            files = saved[2] if len(saved) > 2 else []
-            chosen = value if isinstance(value, list) else ([] if value in (None, "") else [value])
-            current["items"].append(
-                {
-                    "question": question,
-                    "value": "" if value is None or isinstance(value, list) else value,
-                    "chosen": [str(item) for item in chosen],
-                    "comment": comment,
-                    "files": files,
-                    "errors": errors.get(question.id, []),
-                    "missing": question.id in gap_ids,
-                }
-            )
+        page = answer_page.build(assessments.questions_of(self.assessment), answers, errors=errors, gaps=gaps)
         context = {
             "assessment": self.assessment,
-            "sections": sections,
+            **page,
             "gaps": gaps,
             "read_only": self.assessment.status not in ANSWERABLE_STATES,
             "max_mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024),

@@ -87,6 +87,7 @@ class InvalidLink(NotFound):
 class Gap:
     question_id: int
     message: str
+    evidence: bool = False  # the answer is there, its evidence file is not
 
 
 class IncompleteAssessment(Invalid):
@@ -373,7 +374,11 @@ def gaps(assessment):
             missing.append(Gap(question.id, _("Answer: %(question)s") % {"question": question.localized("text")}))
         if question.evidence_required and not has_file:
             missing.append(
-                Gap(question.id, _("Attach evidence for: %(question)s") % {"question": question.localized("text")})
+                Gap(
+                    question.id,
+                    _("Attach evidence for: %(question)s") % {"question": question.localized("text")},
+                    evidence=True,
+                )
             )
     return missing
 

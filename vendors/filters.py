@@ -3,22 +3,28 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from portal.choices import DataClassification
-from portal.filters import IdChoiceFilter
+from portal.filters import IdChoiceFilter, LocalizedOrderingFilter
 from vendors.choices import AIModelStatus, Openness, VendorKind, VendorStatus
 from vendors.models import AIModel, Licence, Vendor
+
+
+def country_choices():
+    """Country names in the reader's language, sorted in it: read at each render, not once at import."""
+    return list(countries)
 
 
 class VendorFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), field_name="name", lookup_expr="icontains", max_length=200)
     kind = django_filters.MultipleChoiceFilter(choices=VendorKind.choices, label=_("Kind"))
     status = django_filters.MultipleChoiceFilter(choices=VendorStatus.choices, label=_("Status"))
-    headquarters_country = django_filters.ChoiceFilter(choices=list(countries), label=_("Country"))
+    headquarters_country = django_filters.ChoiceFilter(choices=country_choices, label=_("Country"))
     approved_level = django_filters.MultipleChoiceFilter(choices=DataClassification.choices, label=_("Approved up to"))
     reassessment_due_within = django_filters.NumberFilter(
         label=_("Reassessment due within (days)"), method="filter_due", min_value=0, max_value=3650
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = LocalizedOrderingFilter(
         fields=(("name", "name"), ("status", "status"), ("next_reassessment_on", "next_reassessment_on")),
+        field_labels={"name": _("Name"), "status": _("Status"), "next_reassessment_on": _("Next reassessment")},
         label=_("Sort by"),
     )
 

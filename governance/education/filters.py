@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.education.choices import PromptStatus, PromptStyle
 from governance.models import PromptTemplate
+from portal.filters import LocalizedOrderingFilter
 from usecases.choices import UseCaseCategory
 
 
-class NullsLastOrderingFilter(django_filters.OrderingFilter):
+class NullsLastOrderingFilter(LocalizedOrderingFilter):
     """Unrated prompts come last whichever way the rating is ordered (databases differ)."""
 
     def get_ordering_value(self, param):

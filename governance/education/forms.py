@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import PolicyDocument, PromptTemplate, TrainingCourse
+from portal.models import department_label
 from portal.roles import Role
 
 
@@ -22,6 +23,7 @@ class AudienceFormMixin:
         self.fields["roles"].queryset = Group.objects.filter(name__in=Role.values).order_by("name")
         labels = dict(Role.choices)
         self.fields["roles"].label_from_instance = lambda group: labels.get(group.name, group.name)
+        self.fields["departments"].label_from_instance = department_label
         self.fields["departments"].widget = forms.CheckboxSelectMultiple(choices=self.fields["departments"].choices)
         self.fields["roles"].widget = forms.CheckboxSelectMultiple(choices=self.fields["roles"].choices)
 

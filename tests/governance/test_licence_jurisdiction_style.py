@@ -298,7 +298,7 @@ def test_the_matrix_page_edits_and_shows_jurisdictions(en, admin_user):
     assert response.status_code == 302
     assert sorted(str(c) for c in ClassificationLevel.objects.get(pk=level.pk).allowed_jurisdictions) == ["DE", "JP"]
     assert AuditEvent.objects.get(action="change_level").changes.keys() == {"allowed_jurisdictions"}
-    assert "Vendors headquartered in: DE, JP" in en.get(reverse("governance:matrix")).content.decode()
+    assert "Vendors headquartered in: Germany, Japan" in en.get(reverse("governance:matrix")).content.decode()
     response = en.post(url, {**data, "allowed_jurisdictions": ["ZZ"]})
     assert response.status_code == 200 and "allowed_jurisdictions" in response.context["form"].errors
     assert AuditEvent.objects.filter(action="change_level").count() == 1

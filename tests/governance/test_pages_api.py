@@ -506,7 +506,7 @@ def test_matrix_page_shows_four_levels_by_four_styles(en, requester):
     confidential_api = cells[("confidential", "closed_api")]
     assert confidential_api["class"] == "table-warning"
     assert "Allowed with conditions" in confidential_api["text"] and "zero retention" in confidential_api["text"]
-    assert "Processing allowed in: JP" in headers[2]["text"]
+    assert "Processing allowed in: Japan" in headers[2]["text"]
     assert not elements(response, "a", href=reverse("governance:rule-update", args=[1]))
 
 
@@ -609,7 +609,7 @@ def test_editing_a_level_changes_its_allowed_regions(en, admin_user):
     before, after = event.changes["allowed_regions"]
     assert (before, sorted(after)) == (["JP"], ["DE", "JP"])
     matrix = en.get(reverse("governance:matrix"))
-    assert "Processing allowed in: DE, JP" in elements(matrix, "th", scope="row")[2]["text"]
+    assert "Processing allowed in: Germany, Japan" in elements(matrix, "th", scope="row")[2]["text"]
     # An unknown country is a form error.
     response = en.post(url, {**data, "allowed_regions": ["ZZ"]})
     assert response.status_code == 200 and "allowed_regions" in response.context["form"].errors
