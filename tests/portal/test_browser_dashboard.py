@@ -206,7 +206,7 @@ def _walk(page, base, journey, shot):
     expect(page.locator("p.text-muted.small")).to_have_text(labels["count"])
     references = rows.locator("td:first-child").all_inner_texts()
     assert sorted(references) == department["submitted"], references
-    assert set(rows.locator("td:nth-child(3)").all_inner_texts()) == {department["name"]}
+    assert set(rows.locator("td:nth-child(3)").all_inner_texts()) == {shown}  # page language
     # The badge says the state, then (for screen readers too) what it means to the reader.
     assert {text.split("\n")[0] for text in rows.locator("td:nth-child(7)").all_inner_texts()} == {labels["submitted"]}
     badges = rows.locator("td:nth-child(7) .status-badge")
