@@ -1,10 +1,9 @@
 """Shared by the reviewer-flow tests: use cases in review, colleagues, a captured event sink."""
 
 from governance import services
-from portal import events
-from portal.registry import Registry
 from portal.roles import Role
 from tests.conftest import _join
+from tests.events import capture_events  # noqa: F401 - the reviewer tests import it from here
 from tests.factories import UseCaseFactory, UserFactory
 from usecases import services as usecase_services
 
@@ -24,12 +23,3 @@ def colleague(username, *groups, **fields):
 
 def current(use_case):
     return services.active_stage(use_case)
-
-
-def capture_events(monkeypatch):
-    """Events published, in order (the outbox sink is not installed on this branch)."""
-    seen = []
-    sinks = Registry("test sinks")
-    sinks.add("capture", seen.append)
-    monkeypatch.setattr(events, "EVENT_SINKS", sinks)
-    return seen

@@ -38,12 +38,9 @@ pytestmark = pytest.mark.django_db
 def _no_workflow_notices(monkeypatch):
     """These tests are about reminders; the workflow notices that the services publish on the
     way (submission, decisions) are tested in test_notify_events.py and left out here."""
-    from portal import events
-    from portal.registry import Registry
+    from tests.events import drop_events
 
-    sinks = Registry("test sinks")
-    sinks.add("ignore", lambda event: None)
-    monkeypatch.setattr(events, "EVENT_SINKS", sinks)
+    drop_events(monkeypatch)
 
 
 INBOX = reverse("governance:inbox")

@@ -6,20 +6,15 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from incidents import services
-from portal import events as portal_events
-from portal.registry import Registry
 from portal.roles import Role
+from tests.events import capture_events
 from tests.factories import UseCaseFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
 def published(monkeypatch):
-    """Until the notification outbox is merged: a sink that keeps the published events."""
-    seen = []
-    sinks = Registry("test sinks")
-    sinks.add("test", seen.append)
-    monkeypatch.setattr(portal_events, "EVENT_SINKS", sinks)
-    return seen
+    """The events the incident services publish (the real outbox: test_notices_outbox.py)."""
+    return capture_events(monkeypatch)
 
 
 @pytest.fixture

@@ -106,13 +106,6 @@ def _walk(chromium_path, base, language, people, use_case_url, use_case_id):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("language", ["ja", "en"])
 def test_incident_journey(live_server, chromium_path, language, marketing, it_department, monkeypatch):
-    from portal import events
-    from portal.registry import Registry
-
-    if not len(events.EVENT_SINKS):  # until the notification outbox is merged
-        sinks = Registry("browser sinks")
-        sinks.add("drop", lambda event: None)
-        monkeypatch.setattr(events, "EVENT_SINKS", sinks)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     marketer = UserFactory(username=f"marketer-{language}", department=marketing, role=Role.REQUESTER)
     manager = UserFactory(username=f"manager-{language}", department=it_department, role=Role.REVIEWER)

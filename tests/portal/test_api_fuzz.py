@@ -214,18 +214,6 @@ def _incident(requester):
     return incident, incident.deadlines.order_by("pk").first(), action
 
 
-@pytest.fixture(autouse=True)
-def _event_sink(monkeypatch):
-    """Until the notification outbox is merged (its sink installed), published events go nowhere."""
-    from portal import events
-    from portal.registry import Registry
-
-    if not len(events.EVENT_SINKS):
-        sinks = Registry("fuzz sinks")
-        sinks.add("discard", lambda event: None)
-        monkeypatch.setattr(events, "EVENT_SINKS", sinks)
-
-
 def _import_for(user):
     from imports import services as imports
     from tests.imports.helpers import USE_CASE_HEADER, as_file, csv_bytes, use_case_row, vendors_file

@@ -255,18 +255,6 @@ def _incident_rows(requester, admin_user):
     return incident, deadline, action
 
 
-@pytest.fixture(autouse=True)
-def _event_sink(monkeypatch):
-    """Until the notification outbox is merged (its sink installed), published events go nowhere."""
-    from portal import events
-    from portal.registry import Registry
-
-    if not len(events.EVENT_SINKS):
-        sinks = Registry("schema sinks")
-        sinks.add("drop", lambda event: None)
-        monkeypatch.setattr(events, "EVENT_SINKS", sinks)
-
-
 def _education_rows(requester, admin_user):
     """A policy with version 1 in force, a course with a completion, and a requester's draft prompt."""
     from governance.education import services as education
